@@ -1,0 +1,64 @@
+// Thin wrappers over OpenBLAS for the few level-3/level-1 operations the engine needs.
+//   gemm: C = alpha * op(A) * op(B) + beta * C, with op(X) = X or X^T, all row-major.
+
+import CBLAS
+
+public enum BLAS {
+    /// Threads OpenBLAS may use. The same count gives the same results run to run.
+    public static func setThreads(_ n: Int) { openblas_set_num_threads(Int32(max(1, n))) }
+    public static var threads: Int { Int(openblas_get_num_threads()) }
+
+    /// C = alpha * op(A) op(B) + beta * C.
+    public static func gemm(_ a: Matrix, transposeA: Bool = false,
+                            _ b: Matrix, transposeB: Bool = false,
+                            into c: inout Matrix, alpha: Float = 1, beta: Float = 0) {
+        let m = transposeA ? a.cols : a.rows
+        let k = transposeA ? a.rows : a.cols
+        let kb = transposeB ? b.cols : b.rows
+        let n = transposeB ? b.rows : b.cols
+        precondition(k == kb, "gemm: inner dimensions \(k) and \(kb) differ")
+        precondition(c.rows == m && c.cols == n, "gemm: output is \(c.rows)x\(c.cols), expected \(m)x\(n)")
+        if m == 0 || n == 0 { return }
+        if k == 0 {
+            if beta == 0 { for i in c.values.indices { c.values[i] = 0 } } else if beta != 1 { for i in c.values.indices { c.values[i] *= beta } }
+            return
+        }
+        a.values.withUnsafeBufferPointer { pa in
+            b.values.withUnsafeBufferPointer { pb in
+                c.values.withUnsafeMutableBufferPointer { pc in
+                    cblas_sgemm(CblasRowMajor,
+                                transposeA ? CblasTrans : CblasNoTrans,
+                                transposeB ? CblasTrans : CblasNoTrans,
+                                Int32(m), Int32(n), Int32(k), alpha,
+                                pa.baseAddress, Int32(a.cols),
+                                pb.baseAddress, Int32(b.cols), beta,
+                                pc.baseAddress, Int32(n))
+                }
+            }
+        }
+    }
+
+    /// Returns alpha * op(A) op(B).
+    public static func product(_ a: Matrix, transposeA: Bool = false,
+                               _ b: Matrix, transposeB: Bool = false, alpha: Float = 1) -> Matrix {
+        var c = Matrix(rows: transposeA ? a.cols : a.rows, cols: transposeB ? b.rows : b.cols)
+        gemm(a, transposeA: transposeA, b, transposeB: transposeB, into: &c, alpha: alpha)
+        return c
+    }
+}
+
+extension Matrix {
+    /// Squared L2 norm of every row.
+    public func rowSquaredNorms() -> [Float] {
+        var out = [Float](repeating: 0, count: rows)
+        values.withUnsafeBufferPointer { p in
+            for r in 0..<rows {
+                var s: Float = 0
+                let base = r * cols
+                for c in 0..<cols { let v = p[base + c]; s += v * v }
+                out[r] = s
+            }
+        }
+        return out
+    }
+}
