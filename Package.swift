@@ -3,7 +3,7 @@ import PackageDescription
 
 // The engine is compiled with optimisation even in debug builds: its tests train small
 // networks and scan codes, which is 10-50x slower unoptimised.
-let optimised: [SwiftSetting] = [.unsafeFlags(["-O", "-wmo"])]
+let optimised: [SwiftSetting] = [.unsafeFlags(["-O"])]
 
 let package = Package(
     name: "dpq",

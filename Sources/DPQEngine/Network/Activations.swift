@@ -1,0 +1,48 @@
+// Element-wise activations and their derivatives, written against outputs where that is
+// cheaper: relu'(x) = [y > 0], tanh'(x) = 1 - y^2.
+
+public enum Activation {
+    public static func relu(_ x: inout Matrix) {
+        x.values.withUnsafeMutableBufferPointer { p in
+            for i in p.indices where p[i] < 0 { p[i] = 0 }
+        }
+    }
+
+    public static func tanh(_ x: inout Matrix) {
+        x.values.withUnsafeMutableBufferPointer { p in
+            for i in p.indices { p[i] = tanhf_(p[i]) }
+        }
+    }
+
+    /// dL/dx from dL/dy for y = relu(x).
+    public static func reluBackward(output y: Matrix, gradient dy: inout Matrix) {
+        y.values.withUnsafeBufferPointer { py in
+            dy.values.withUnsafeMutableBufferPointer { pd in
+                for i in pd.indices where py[i] <= 0 { pd[i] = 0 }
+            }
+        }
+    }
+
+    /// dL/dx from dL/dy for y = tanh(x).
+    public static func tanhBackward(output y: Matrix, gradient dy: inout Matrix) {
+        y.values.withUnsafeBufferPointer { py in
+            dy.values.withUnsafeMutableBufferPointer { pd in
+                for i in pd.indices { pd[i] *= 1 - py[i] * py[i] }
+            }
+        }
+    }
+
+    /// Inverted dropout: keeps each unit with probability 1 - rate and scales kept units by
+    /// 1 / (1 - rate), so inference needs no rescaling. Returns the mask (0 or the scale).
+    public static func dropout(_ x: inout Matrix, rate: Float, random: inout SeededRandom) -> [Float] {
+        let scale = 1 / (1 - rate)
+        var mask = [Float](repeating: 0, count: x.values.count)
+        for i in mask.indices where random.uniform() >= rate { mask[i] = scale }
+        for i in x.values.indices { x.values[i] *= mask[i] }
+        return mask
+    }
+
+    public static func applyMask(_ mask: [Float], to g: inout Matrix) {
+        for i in g.values.indices { g.values[i] *= mask[i] }
+    }
+}

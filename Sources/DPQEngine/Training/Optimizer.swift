@@ -1,0 +1,67 @@
+// First-order optimisers over parameter slots (one [Float] each).
+//   Adam:  m = b1 m + (1-b1) g;  v = b2 v + (1-b2) g^2;  p -= lr * m_hat / (sqrt(v_hat) + eps)
+//   SGD:   v = momentum v + g;  p -= lr * v
+// Weight decay, when set, is added to the gradient (L2), not decoupled.
+
+public struct Optimizer: Sendable {
+    public let kind: OptimizerKind
+    public var momentum: Float
+    public var weightDecay: Float
+    let beta1: Float = 0.9
+    let beta2: Float = 0.999
+    let epsilon: Float = 1e-8
+    private var first: [[Float]] = []
+    private var second: [[Float]] = []
+    private var steps: [Int] = []
+
+    public init(kind: OptimizerKind, momentum: Float = 0.9, weightDecay: Float = 0) {
+        self.kind = kind
+        self.momentum = momentum
+        self.weightDecay = weightDecay
+    }
+
+    /// One update of slot `slot` with gradient `g` at learning rate `lr`.
+    public mutating func update(slot: Int, parameters p: inout [Float], gradient g: [Float], learningRate lr: Float) {
+        precondition(p.count == g.count, "Optimizer: slot \(slot) has \(p.count) parameters and \(g.count) gradients")
+        while first.count <= slot { first.append([]); second.append([]); steps.append(0) }
+        if first[slot].count != p.count {
+            first[slot] = [Float](repeating: 0, count: p.count)
+            second[slot] = kind == .adam ? [Float](repeating: 0, count: p.count) : []
+            steps[slot] = 0
+        }
+        steps[slot] += 1
+        let wd = weightDecay
+        switch kind {
+        case .adam:
+            let t = Float(steps[slot])
+            let c1 = 1 / (1 - powf_(beta1, t)), c2 = 1 / (1 - powf_(beta2, t))
+            let b1 = beta1, b2 = beta2, eps = epsilon
+            first[slot].withUnsafeMutableBufferPointer { m in
+                second[slot].withUnsafeMutableBufferPointer { v in
+                    p.withUnsafeMutableBufferPointer { pp in
+                        g.withUnsafeBufferPointer { gg in
+                            for i in 0..<pp.count {
+                                let gi = gg[i] + wd * pp[i]
+                                m[i] = b1 * m[i] + (1 - b1) * gi
+                                v[i] = b2 * v[i] + (1 - b2) * gi * gi
+                                pp[i] -= lr * (m[i] * c1) / (sqrtf_(v[i] * c2) + eps)
+                            }
+                        }
+                    }
+                }
+            }
+        case .sgd:
+            let mom = momentum
+            first[slot].withUnsafeMutableBufferPointer { v in
+                p.withUnsafeMutableBufferPointer { pp in
+                    g.withUnsafeBufferPointer { gg in
+                        for i in 0..<pp.count {
+                            v[i] = mom * v[i] + gg[i] + wd * pp[i]
+                            pp[i] -= lr * v[i]
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,127 @@
+// One mini-batch: the forward pass, every loss term and the gradients of the total,
+//   L = lambda L_cls(z) + lambdaQ/(2M) sum_m [L_cls(S_m W_c + b_c) + L_cls(H_m W_c + b_c)]
+//     + tau (sum_m ||f - S_m||^2 + mu sum_m ||f - H_m||^2 + nu ||S_M - H_M||^2)
+// with respect to the network's parameters and the codebooks. The reconstruction terms
+// need the classifier on the feature space, so they apply only when it is there.
+
+public struct LossTerms: Sendable, Codable, Equatable {
+    public var classification: Float = 0
+    public var quantizedClassification: Float = 0
+    public var softDistortion: Float = 0
+    public var hardDistortion: Float = 0
+    public var match: Float = 0
+    public var total: Float = 0
+
+    public init() {}
+
+    /// Running mean: after the n-th value x, m = m + (x - m) / n.
+    mutating func updateMean(with x: LossTerms, count n: Int) {
+        let w = 1 / Float(n)
+        classification += (x.classification - classification) * w
+        quantizedClassification += (x.quantizedClassification - quantizedClassification) * w
+        softDistortion += (x.softDistortion - softDistortion) * w
+        hardDistortion += (x.hardDistortion - hardDistortion) * w
+        match += (x.match - match) * w
+        total += (x.total - total) * w
+    }
+}
+
+public enum TrainingPhase: String, Sendable, Codable {
+    /// The network learns from the classification loss alone.
+    case classification
+    /// Network and codebooks learn from the whole loss.
+    case joint
+    /// Only the codebooks learn, from the quantization terms (network frozen or absent).
+    case codebooks
+}
+
+public struct StepGradients: Sendable {
+    public var network: FeatureNetwork.Gradient?
+    public var codebooks: [Float]?
+}
+
+public enum TrainingStep {
+    /// Loss terms and gradients of one batch. `x` is standardised; `rows` are the batch's
+    /// indices into `labels`. Dropout is drawn from `random` when given.
+    public static func run(network: FeatureNetwork?, codebooks: Codebooks, assignment: Assignment,
+                           x: Matrix, rows: [Int], labels: Labels?, multiLabel: Bool,
+                           config: TrainingConfig, gamma: Float, phase: TrainingPhase,
+                           random: inout SeededRandom?) -> (LossTerms, StepGradients) {
+        var terms = LossTerms()
+        var act: FeatureNetwork.Activations?
+        if let network {
+            if var r = random {
+                act = network.forward(x, training: &r)
+                random = r
+            } else {
+                act = network.forward(x)
+            }
+        }
+        let f = act?.feature ?? x
+        var dF = Matrix(rows: f.rows, cols: f.cols)
+        var dLogits: Matrix?
+        var classifierExtra: DenseLayer.Gradient?
+
+        if phase != .codebooks, let act, let labels {
+            let (loss, g) = Losses.classification(logits: act.logits, labels: labels, rows: rows,
+                                                  multiLabel: multiLabel, weight: config.lambda)
+            terms.classification = loss
+            terms.total += config.lambda * loss
+            dLogits = g
+        }
+
+        var dCodebooks: [Float]?
+        if phase != .classification {
+            let pass = QuantizerPass(features: f, codebooks: codebooks, gamma: gamma, assignment: assignment)
+            let dist = Losses.distortion(features: f, pass: pass, tau: config.tau, mu: config.mu, nu: config.nu)
+            terms.softDistortion = dist.soft
+            terms.hardDistortion = dist.hard
+            terms.match = dist.match
+            terms.total += config.tau * (dist.soft + config.mu * dist.hard + config.nu * dist.match)
+            var dS = dist.softPrefixGradient
+            var dH = dist.hardPrefixGradient
+            if phase == .joint, let network, let labels, network.classifierInput == .feature, config.lambdaQuantized > 0 {
+                let w = config.lambdaQuantized / Float(2 * codebooks.blocks)
+                var extra = DenseLayer.Gradient(weight: Matrix(rows: network.classifier.inputs, cols: network.classifier.outputs),
+                                                bias: [Float](repeating: 0, count: network.classifier.outputs))
+                var qLoss: Float = 0
+                for m in 0..<codebooks.blocks {
+                    for soft in [true, false] {
+                        let input = soft ? pass.softPrefix[m] : pass.hardPrefix[m]
+                        let z = network.classifier.forward(input)
+                        let (loss, g) = Losses.classification(logits: z, labels: labels, rows: rows, multiLabel: multiLabel, weight: w)
+                        qLoss += loss / Float(2 * codebooks.blocks)
+                        let (gc, dIn) = network.classifier.backward(input: input, outputGradient: g, needInput: true)
+                        for i in extra.weight.values.indices { extra.weight.values[i] += gc.weight.values[i] }
+                        for i in extra.bias.indices { extra.bias[i] += gc.bias[i] }
+                        if soft {
+                            for i in dS[m].values.indices { dS[m].values[i] += dIn!.values[i] }
+                        } else {
+                            for i in dH[m].values.indices { dH[m].values[i] += dIn!.values[i] }
+                        }
+                    }
+                }
+                terms.quantizedClassification = qLoss
+                terms.total += config.lambdaQuantized * qLoss
+                classifierExtra = extra
+            }
+            let back = pass.backward(softPrefixGradient: dS, hardPrefixGradient: dH, codebooks: codebooks)
+            dCodebooks = back.codebooks
+            if phase == .joint && !config.stopGradientAtFeature {
+                for i in dF.values.indices { dF.values[i] += dist.featureGradient.values[i] + back.feature.values[i] }
+            }
+        }
+
+        var netGrad: FeatureNetwork.Gradient?
+        if phase != .codebooks, let network, let act {
+            let dz = dLogits ?? Matrix(rows: act.logits.rows, cols: act.logits.cols)
+            var g = network.backward(act, logitsGradient: dz, featureGradient: dF)
+            if let extra = classifierExtra {
+                for i in g.classifier.weight.values.indices { g.classifier.weight.values[i] += extra.weight.values[i] }
+                for i in g.classifier.bias.indices { g.classifier.bias[i] += extra.bias[i] }
+            }
+            netGrad = g
+        }
+        return (terms, StepGradients(network: netGrad, codebooks: dCodebooks))
+    }
+}
