@@ -12,10 +12,16 @@ let package = Package(
         .library(name: "DPQEngine", targets: ["DPQEngine"]),
         .executable(name: "dpq-bench", targets: ["dpq-bench"]),
     ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
     targets: [
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
         .target(name: "DPQEngine", dependencies: ["CBLAS"], swiftSettings: optimised),
-        .executableTarget(name: "dpq-bench", dependencies: ["DPQEngine"]),
+        .executableTarget(name: "dpq-bench", dependencies: [
+            "DPQEngine",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
         .testTarget(name: "DPQEngineTests", dependencies: ["DPQEngine"]),
     ]
 )

@@ -1,1 +1,10 @@
-print("dpq-bench")
+// dpq-bench: benchmarks printed as tables (and JSON with --json). See docs/benchmarks.md.
+import ArgumentParser
+
+@main
+struct DPQBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dpq-bench",
+        abstract: "DPQ benchmarks.",
+        subcommands: [Quality.self])
+}

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs what building and testing DPQ needs on a fresh Debian bookworm machine, only when
+# something is missing: OpenBLAS for the engine, numpy for the tests that cross-check file
+# formats with Python, Fashion-MNIST for the main job.
+set -euo pipefail
+need=()
+for pkg in libopenblas-dev dataset-fashion-mnist "$@"; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
+done
+if [ ${#need[@]} -gt 0 ]; then
+  echo "installing: ${need[*]}" >&2
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+python3 -c "import numpy" 2>/dev/null || python3 -m pip install -q numpy
