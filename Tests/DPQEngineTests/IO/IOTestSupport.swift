@@ -1,0 +1,110 @@
+// Shared helpers for the data-file tests: temporary directories, running python3 for
+// numpy cross-checks, locating the shared data sets, and matching DataFileError messages.
+
+import DPQEngine
+import Foundation
+import Testing
+
+enum IOTestSupport {
+    /// Runs `body` with a fresh directory under the system temporary directory, then removes it.
+    static func withTemporaryDirectory<T>(_ body: (URL) throws -> T) throws -> T {
+        let dir = FileManager.default.temporaryDirectory
+            .appendingPathComponent("dpq-io-tests-\(UUID().uuidString)", isDirectory: true)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        return try body(dir)
+    }
+
+    /// The package root: this file is <root>/Tests/DPQEngineTests/IO/IOTestSupport.swift.
+    static func packageRoot(filePath: String = #filePath) -> URL {
+        URL(fileURLWithPath: filePath)
+            .deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent()
+    }
+
+    /// <package root>/../shared/data
+    static var sharedData: URL {
+        packageRoot().deletingLastPathComponent().appendingPathComponent("shared/data", isDirectory: true)
+    }
+
+    struct PythonError: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// Runs `python3 -c script args...` and returns its stdout. Throws (so the calling test
+    /// fails, never skips) when python3 or numpy is missing or the script fails.
+    static func runPython(_ script: String, arguments: [String] = []) throws -> String {
+        try withTemporaryDirectory { dir in
+            let out = dir.appendingPathComponent("stdout"), err = dir.appendingPathComponent("stderr")
+            _ = FileManager.default.createFile(atPath: out.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: err.path, contents: nil)
+            let outHandle = try FileHandle(forWritingTo: out), errHandle = try FileHandle(forWritingTo: err)
+            defer { try? outHandle.close(); try? errHandle.close() }
+
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["python3", "-c", script] + arguments
+            process.standardOutput = outHandle
+            process.standardError = errHandle
+            do {
+                try process.run()
+            } catch {
+                throw PythonError(description: "python3 with numpy is required for this test but could not be started: \(error)")
+            }
+            process.waitUntilExit()
+            let stdout = String(decoding: try Data(contentsOf: out), as: UTF8.self)
+            let stderr = String(decoding: try Data(contentsOf: err), as: UTF8.self)
+            guard process.terminationStatus == 0 else {
+                if stderr.contains("No module named 'numpy'") || process.terminationStatus == 127 {
+                    throw PythonError(description: "python3 with numpy is required for this test and is not available: \(stderr)")
+                }
+                throw PythonError(description: "python3 exited with status \(process.terminationStatus): \(stderr)")
+            }
+            return stdout
+        }
+    }
+
+    /// The JSON object a Python snippet printed.
+    static func json(_ text: String) throws -> [String: Any] {
+        let object = try JSONSerialization.jsonObject(with: Data(text.utf8))
+        return try #require(object as? [String: Any], "python did not print a JSON object: \(text)")
+    }
+
+    static func doubles(_ value: Any?) -> [Double]? {
+        (value as? [Any])?.compactMap { ($0 as? NSNumber)?.doubleValue }
+    }
+
+    /// Floats printed by Python as float.hex() strings: Foundation's JSON number parsing is not
+    /// correctly rounded, hex is exact.
+    static func hexDoubles(_ value: Any?) -> [Double]? {
+        (value as? [Any])?.compactMap { ($0 as? String).flatMap(Double.init) }
+    }
+
+    static func ints(_ value: Any?) -> [Int]? {
+        (value as? [Any])?.compactMap { ($0 as? NSNumber)?.intValue }
+    }
+}
+
+/// Expects `body` to throw a DataFileError whose message contains every fragment.
+func expectDataFileError(_ fragments: String..., sourceLocation: SourceLocation = #_sourceLocation,
+                         _ body: () throws -> Void) {
+    do {
+        try body()
+        Issue.record("expected a DataFileError mentioning \(fragments), but nothing was thrown", sourceLocation: sourceLocation)
+    } catch let error as DataFileError {
+        for fragment in fragments where !error.message.contains(fragment) {
+            Issue.record("error \"\(error.message)\" does not mention \"\(fragment)\"", sourceLocation: sourceLocation)
+        }
+    } catch {
+        Issue.record("expected a DataFileError, got \(error)", sourceLocation: sourceLocation)
+    }
+}
+
+/// Little-endian bytes of fixed-width values, for crafting files.
+func leBytes<T: FixedWidthInteger>(_ values: T...) -> [UInt8] {
+    values.flatMap { v in withUnsafeBytes(of: v.littleEndian) { Array($0) } }
+}
+
+func leBytes(floats values: [Float]) -> [UInt8] {
+    values.flatMap { v in withUnsafeBytes(of: v.bitPattern.littleEndian) { Array($0) } }
+}
