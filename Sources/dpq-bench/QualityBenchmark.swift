@@ -25,6 +25,7 @@ struct QualityBenchmark {
     var training: TrainingConfig
     var seeds: Int
     var verbose: Bool
+    var ablations = true
 
     func evaluate(_ m: DPQModel, blocks: [Int]? = nil) throws -> (codes: [CodeLengthReport], float: Double) {
         let q = try m.features(splits.query)
@@ -61,11 +62,19 @@ struct QualityBenchmark {
         }
     }
 
-    func runSeed(_ seed: UInt64) throws -> QualityRun {
+    func runSeed(_ seed: UInt64, inspect: (DPQModel) throws -> Void = { _ in }) throws -> QualityRun {
         var t = training
         t.seed = seed
         let (model, secs) = try train(self.model, t, label: "dpq seed \(seed)")
+        try inspect(model)
         let (reports, float) = try evaluate(model)
+        guard ablations else {
+            let n = reports.count
+            return QualityRun(seed: seed, mapDPQ: reports.map(\.meanAveragePrecision), mapTwoStep: [Double](repeating: 0, count: n),
+                              mapSeparate: [Double](repeating: 0, count: n), mapFloat: float, mapFloatTwoStep: 0,
+                              precisionAt100: reports.map { $0.precisionAtK[100] ?? 0 }, trainSecondsProgressive: secs,
+                              trainSecondsSeparate: 0, trainSecondsTwoStep: 0)
+        }
         var two = t
         two.mode = .twoStep
         let (twoModel, twoSecs) = try train(self.model, two, label: "two-step seed \(seed)")

@@ -22,9 +22,12 @@ struct Quality: ParsableCommand {
     @Option(help: "Classification-only epochs before the codebooks are initialised.") var pretrainEpochs: Int?
     @Option(help: "Feature dimension D.") var featureDimension: Int?
     @Option(help: "Threads (default: all cores).") var threads: Int?
+    @Option(help: "Override a training or model setting, e.g. --set tau=0.1 (repeatable).") var set: [String] = []
+    @Flag(help: "Train only the progressive model (no ablations), for quick experiments.") var onlyDpq = false
     @Option(help: "faiss baselines JSON to compare with (default: <data>/../../baselines/<name>.json when present).")
     var baselines: String?
 
+    @Option(help: "Print the top neighbours of this many queries (first seed's model).") var examples = 0
     @Flag(help: "Print one JSON object instead of tables.") var json = false
     @Flag(help: "Progress on stderr.") var verbose = false
 
@@ -39,16 +42,21 @@ struct Quality: ParsableCommand {
         if let epochs { training.epochs = epochs }
         if let pretrainEpochs { training.pretrainEpochs = pretrainEpochs }
         training.threads = threads ?? ProcessInfo.processInfo.activeProcessorCount
-        let bench = QualityBenchmark(splits: splits, model: model, training: training, seeds: seeds, verbose: verbose)
+        try Overrides.apply(set, model: &model, training: &training)
+        let bench = QualityBenchmark(splits: splits, model: model, training: training, seeds: seeds, verbose: verbose,
+                                     ablations: !onlyDpq)
         var runs: [QualityRun] = []
+        var exampleText = ""
         for s in 0..<seeds {
-            let run = try bench.runSeed(UInt64(s + 1))
+            let run = try bench.runSeed(UInt64(s + 1)) { model in
+                if s == 0 && examples > 0 { exampleText = try Examples.describe(model: model, splits: splits, count: examples) }
+            }
             if verbose { FileHandle.standardError.write("seed \(s + 1): dpq \(run.mapDPQ) two-step \(run.mapTwoStep) float \(run.mapFloat)\n".data(using: .utf8)!) }
             runs.append(run)
         }
         let baseline = Baselines.load(explicit: baselines, dataFolder: data, name: splits.name)
         let report = QualityReport(splits: splits, model: model, training: training, runs: runs, baseline: baseline)
-        print(json ? report.json() : report.table())
+        print(json ? report.json() : report.table() + exampleText)
     }
 }
 

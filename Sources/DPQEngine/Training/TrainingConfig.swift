@@ -66,7 +66,7 @@ public struct TrainingConfig: Sendable, Codable, Equatable {
                 optimizer: OptimizerKind = .adam, learningRate: Float = 1e-3, codebookLearningRateScale: Float = 1,
                 momentum: Float = 0.9, weightDecay: Float = 0, schedule: LearningRateSchedule = .cosine,
                 seed: UInt64 = 1, gammaStart: Float = 10, gammaEnd: Float = 30, lambda: Float = 1,
-                lambdaQuantized: Float = 1, tau: Float = 1, mu: Float = 1, nu: Float = 0.1,
+                lambdaQuantized: Float = 0, tau: Float = 0.0003, mu: Float = 1, nu: Float = 0.1,
                 codebookInit: CodebookInit = .residualKMeans, kmeansIterations: Int = 20,
                 stopGradientAtFeature: Bool = false, threads: Int? = nil) {
         self.mode = mode
