@@ -5,23 +5,80 @@ import PackageDescription
 // networks and scan codes, which is 10-50x slower unoptimised.
 let optimised: [SwiftSetting] = [.unsafeFlags(["-O"])]
 
+let grpc: [Target.Dependency] = [
+    .product(name: "GRPCCore", package: "grpc-swift-2"),
+    .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+    .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+    .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+]
+
 let package = Package(
     name: "dpq",
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "DPQEngine", targets: ["DPQEngine"]),
+        .library(name: "DPQClient", targets: ["DPQClient"]),
+        .executable(name: "dpq", targets: ["dpq"]),
         .executable(name: "dpq-bench", targets: ["dpq-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/grpc/grpc-swift-2", from: "2.4.3"),
+        .package(url: "https://github.com/grpc/grpc-swift-nio-transport", from: "2.9.2"),
+        .package(url: "https://github.com/grpc/grpc-swift-protobuf", from: "2.4.1"),
+        // traits: [] keeps SwiftPM from recompiling SwiftProtobuf on every re-plan.
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0", traits: []),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
     ],
     targets: [
+        // 1. engine
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
         .target(name: "DPQEngine", dependencies: ["CBLAS"], swiftSettings: optimised),
+        // 2. storage
+        .target(name: "DPQStorage", dependencies: [
+            "DPQEngine",
+            .product(name: "GRDB", package: "GRDB.swift"),
+            // The raw SQLite API, for the bulk load that reads blobs without copying them.
+            .product(name: "GRDBSQLite", package: "GRDB.swift"),
+        ]),
+        // Child process for the kill -9 durability test: upserts batches and prints "acked <n>".
+        .executableTarget(name: "storage-crash-writer", dependencies: ["DPQStorage"]),
+        // API (generated from proto/ by scripts/gen-proto.sh)
+        .target(name: "DPQProto", dependencies: grpc),
+        // 3. server
+        .target(name: "DPQServerSupport", dependencies: ["DPQProto",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ] + grpc),
+        .target(name: "DPQServer", dependencies: ["DPQEngine", "DPQStorage", "DPQProto", "DPQServerSupport",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ] + grpc),
+        // 4. client
+        .target(name: "DPQClient", dependencies: ["DPQProto"] + grpc),
+        // 5. CLI
+        .executableTarget(name: "dpq", dependencies: ["DPQClient", "DPQServer", "DPQServerSupport", "DPQEngine",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .executableTarget(name: "dpq-bench", dependencies: [
             "DPQEngine",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "DPQEngineTests", dependencies: ["DPQEngine"]),
+        .testTarget(name: "DPQStorageTests", dependencies: ["DPQStorage", "DPQEngine", "storage-crash-writer"]),
+        .testTarget(name: "DPQServerTests", dependencies: ["DPQServer", "DPQClient", "DPQServerSupport", "DPQEngine", "DPQProto"] + grpc),
     ]
 )

@@ -1,0 +1,139 @@
+// An async Swift client for a DPQ server: typed requests, [Float] in and out, progress as an
+// AsyncSequence, a deadline on every call, and errors that keep the gRPC status code.
+//
+//     let dpq = try DPQClient(host: "127.0.0.1", port: 50051)
+//     defer { dpq.close() }
+//     try await dpq.createCollection("fashion", inputDimension: 784, numClasses: 10)
+//     let hits = try await dpq.search("fashion", queries: [query], k: 10, bits: 16)
+
+import DPQProto
+import Foundation
+import GRPCCore
+import GRPCNIOTransportHTTP2
+
+/// A failed call: the gRPC status code and the server's message (which names the field at fault).
+public struct DPQError: Error, CustomStringConvertible, Sendable {
+    public var code: RPCError.Code
+    public var message: String
+    public var description: String { "\(code): \(message)" }
+
+    init(_ error: any Error) {
+        if let e = error as? RPCError { code = e.code; message = e.message }
+        else if let e = error as? DPQError { self = e }
+        else { code = .unknown; message = "\(error)" }
+    }
+
+    public init(code: RPCError.Code, message: String) { self.code = code; self.message = message }
+}
+
+/// An item id: a number or a string (the two never collide).
+public enum ItemKey: Hashable, Sendable, CustomStringConvertible {
+    case number(UInt64)
+    case string(String)
+
+    var proto: Dpq_V1_ItemId {
+        switch self {
+        case .number(let n): return .with { $0.num = n }
+        case .string(let s): return .with { $0.str = s }
+        }
+    }
+
+    init(_ p: Dpq_V1_ItemId) {
+        switch p.kind {
+        case .str(let s)?: self = .string(s)
+        default: self = .number(p.num)
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .number(let n): return String(n)
+        case .string(let s): return s
+        }
+    }
+}
+
+public struct Hit: Sendable, Equatable {
+    public var id: ItemKey
+    public var score: Float
+    public var labels: [UInt32]
+}
+
+public struct NewItem: Sendable {
+    public var id: ItemKey
+    public var vector: [Float]
+    public var labels: [UInt32]
+    public init(id: ItemKey, vector: [Float], labels: [UInt32] = []) { self.id = id; self.vector = vector; self.labels = labels }
+}
+
+public typealias CollectionInfo = Dpq_V1_CollectionInfo
+public typealias TrainingProgress = Dpq_V1_TrainingProgress
+public typealias TrainingOptions = Dpq_V1_TrainingOptions
+public typealias ModelConfig = Dpq_V1_ModelConfig
+public typealias Metric = Dpq_V1_Metric
+
+public final class DPQClient: Sendable {
+    let client: GRPCClient<HTTP2ClientTransport.Posix>
+    let runner: Task<Void, Never>
+    /// Deadline applied to every call that does not pass its own.
+    public let timeout: Duration
+    let maxMessageBytes: Int
+
+    public init(host: String = "127.0.0.1", port: Int = 50051, timeout: Duration = .seconds(60),
+                maxMessageBytes: Int = 64 << 20) throws {
+        let target: ResolvableTargets.IPv4 = .ipv4(address: host, port: port)
+        let transport = try HTTP2ClientTransport.Posix(
+            target: target, transportSecurity: .plaintext,
+            config: .defaults { $0.http2.maxFrameSize = 1 << 20 })
+        let c = GRPCClient(transport: transport)
+        client = c
+        runner = Task { try? await c.runConnections() }
+        self.timeout = timeout
+        self.maxMessageBytes = maxMessageBytes
+    }
+
+    /// "host:port", as DPQ_ADDRESS holds it.
+    public convenience init(address: String, timeout: Duration = .seconds(60)) throws {
+        let parts = address.split(separator: ":")
+        guard parts.count == 2, let port = Int(parts[1]) else {
+            throw DPQError(code: .invalidArgument, message: "address '\(address)' is not host:port")
+        }
+        try self.init(host: String(parts[0]), port: port, timeout: timeout)
+    }
+
+    public func close() { client.beginGracefulShutdown() }
+
+    func options(_ timeout: Duration?) -> CallOptions {
+        var o = CallOptions.defaults
+        o.timeout = timeout ?? self.timeout
+        o.maxRequestMessageBytes = maxMessageBytes
+        o.maxResponseMessageBytes = maxMessageBytes
+        return o
+    }
+
+    /// Runs a call, turning any failure into DPQError.
+    func call<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+        do { return try await body() } catch { throw DPQError(error) }
+    }
+
+    var collections: Dpq_V1_CollectionService.Client<HTTP2ClientTransport.Posix> { .init(wrapping: client) }
+    var items: Dpq_V1_ItemService.Client<HTTP2ClientTransport.Posix> { .init(wrapping: client) }
+    var searchService: Dpq_V1_SearchService.Client<HTTP2ClientTransport.Posix> { .init(wrapping: client) }
+    var models: Dpq_V1_ModelService.Client<HTTP2ClientTransport.Posix> { .init(wrapping: client) }
+    var trainingService: Dpq_V1_TrainingService.Client<HTTP2ClientTransport.Posix> { .init(wrapping: client) }
+    var info: Dpq_V1_ServerInfoService.Client<HTTP2ClientTransport.Posix> { .init(wrapping: client) }
+    var health: Grpc_Health_V1_Health.Client<HTTP2ClientTransport.Posix> { .init(wrapping: client) }
+}
+
+/// Rows of equal length as one DenseVectors batch.
+func dense(_ rows: [[Float]]) throws -> Dpq_V1_DenseVectors {
+    guard let d = rows.first?.count, d > 0 else { throw DPQError(code: .invalidArgument, message: "vectors: at least one non-empty row is required") }
+    guard rows.allSatisfy({ $0.count == d }) else { throw DPQError(code: .invalidArgument, message: "vectors: rows differ in length") }
+    return .with { $0.dimension = UInt32(d); $0.values = rows.flatMap { $0 } }
+}
+
+func rows(_ v: Dpq_V1_DenseVectors) -> [[Float]] {
+    let d = Int(v.dimension)
+    guard d > 0 else { return [] }
+    return stride(from: 0, to: v.values.count, by: d).map { Array(v.values[$0..<($0 + d)]) }
+}

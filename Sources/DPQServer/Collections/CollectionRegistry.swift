@@ -1,0 +1,86 @@
+// Every collection of the data directory, opened at start-up (codes loaded into memory) and
+// looked up by name for each RPC. Creation and deletion hold the registry lock so that two
+// requests for one name cannot interleave.
+
+import DPQEngine
+import DPQServerSupport
+import DPQStorage
+import Foundation
+import Logging
+import Synchronization
+
+final class CollectionRegistry: Sendable {
+    let directory: DataDirectory
+    let limits: ServerLimits
+    let slots: TrainingSlots
+    private let open = Mutex<[String: CollectionRuntime]>([:])
+    private let logger: Logger
+
+    init(dataDir: String, limits: ServerLimits, logger: Logger) throws {
+        directory = try DataDirectory(root: dataDir)
+        self.limits = limits
+        self.logger = logger
+        slots = TrainingSlots(limit: limits.maxConcurrentTrainings)
+        var all: [String: CollectionRuntime] = [:]
+        for name in try directory.listCollections() {
+            let runtime = try CollectionRuntime(store: try directory.openCollection(name), limits: limits)
+            all[name] = runtime
+            logger.info("opened collection", metadata: ["collection": "\(name)", "items": "\(runtime.current.index?.count ?? 0)"])
+        }
+        open.withLock { $0 = all }
+    }
+
+    func get(_ name: String, field: String = "collection") throws -> CollectionRuntime {
+        guard !name.isEmpty else { throw invalid("\(field) is required") }
+        guard let c = open.withLock({ $0[name] }) else { throw notFound("collection '\(name)' does not exist") }
+        return c
+    }
+
+    func all() -> [CollectionRuntime] { open.withLock { Array($0.values) }.sorted { $0.name < $1.name } }
+
+    func create(_ config: CollectionConfig) throws -> CollectionRuntime {
+        try open.withLock { open in
+            if open[config.name] != nil { throw RPCErrors.alreadyExists("collection '\(config.name)' already exists") }
+            guard open.count < limits.maxCollections else {
+                throw exhausted("the server holds \(open.count) collections, the limit (max_collections)")
+            }
+            let runtime = try CollectionRuntime(store: try directory.createCollection(config), limits: limits)
+            open[config.name] = runtime
+            return runtime
+        }
+    }
+
+    /// Deletes a collection, cancelling its training first. Returns false when it did not exist.
+    func delete(_ name: String) async throws -> Bool {
+        guard let runtime = open.withLock({ $0[name] }) else { return false }
+        if let job = runtime.cancelTraining() { await Self.wait(for: job) }
+        try open.withLock { open in
+            guard open[name] != nil else { return }
+            runtime.close()
+            try directory.deleteCollection(name)
+            open[name] = nil
+        }
+        return true
+    }
+
+    /// Stops every training cleanly (graceful shutdown): cancel, then wait for each job.
+    func shutdown() async {
+        for c in all() {
+            if let job = c.cancelTraining(), !job.isFinished {
+                logger.info("cancelling training for shutdown", metadata: ["collection": "\(c.name)", "job": "\(job.id)"])
+                await Self.wait(for: job)
+            }
+        }
+        for c in all() { c.close() }
+    }
+
+    static func wait(for job: TrainingJob) async {
+        while !job.isFinished { try? await Task.sleep(for: .milliseconds(20)) }
+    }
+
+    /// The job with this id, on any collection.
+    func job(id: String) -> TrainingJob? {
+        for c in all() { if let j = c.job.withLock({ $0 }), j.id == id { return j } }
+        return nil
+    }
+}

@@ -1,0 +1,81 @@
+// Search, evaluation, encode and decode against the model being served. The queries'
+// features come from the same model as the index's codes, read in one `current` snapshot.
+
+import DPQEngine
+import DPQStorage
+import Foundation
+
+extension CollectionRuntime {
+    func search(queries: Matrix, k: Int, blocks: Int, metric: SearchMetric, filter: Set<Int>?,
+                rescoreOversampling: Int?) throws -> (results: [[CodeIndex.Hit]], searched: Int) {
+        let (model, index) = try requireModel()
+        let features = try model.features(queries)
+        let labelFilter = (filter?.isEmpty ?? true) ? nil : filter
+        guard let over = rescoreOversampling else {
+            let hits = try index.search(queries: features, k: k, blocks: blocks, metric: metric, labelFilter: labelFilter)
+            return (hits, searchedCount(index, labelFilter))
+        }
+        guard config.keepVectors, let vectors = index.vectors else {
+            throw precondition_("rescore needs the items' original vectors: collection '\(name)' was created with keep_vectors false")
+        }
+        let candidates = try index.search(queries: features, k: k * over, blocks: blocks, metric: metric, labelFilter: labelFilter)
+        var out: [[CodeIndex.Hit]] = []
+        for (q, list) in candidates.enumerated() {
+            let rows = list.compactMap { index.rows[$0.id] }
+            let exact = try model.features(vectors.rows(rows))
+            var scored: [CodeIndex.Hit] = []
+            for (j, hit) in list.enumerated() {
+                var dot: Float = 0, dist: Float = 0
+                for t in 0..<exact.cols {
+                    let a = features[q, t], b = exact[j, t]
+                    dot += a * b
+                    dist += (a - b) * (a - b)
+                }
+                scored.append((hit.id, metric == .innerProduct ? dot : dist, hit.labels))
+            }
+            scored.sort { metric.higherIsBetter ? $0.score > $1.score : $0.score < $1.score }
+            out.append(Array(scored.prefix(k)))
+        }
+        return (out, searchedCount(index, labelFilter))
+    }
+
+    private func searchedCount(_ index: CodeIndex, _ filter: Set<Int>?) -> Int {
+        guard let filter else { return index.count }
+        return (0..<index.count).filter { r in !filter.isDisjoint(with: index.labels.labels(of: r)) }.count
+    }
+
+    func evaluate(queries: Matrix, labels: [[Int]], blocks: [Int], mapAt r: Int?, precisionAt ks: [Int],
+                  metric: SearchMetric) throws -> (reports: [CodeLengthReport], items: Int, r: Int) {
+        let (model, index) = try requireModel()
+        guard index.count > 0, (0..<index.count).contains(where: { !index.labels.labels(of: $0).isEmpty }) else {
+            throw precondition_("collection '\(name)' has no encoded item with a label to evaluate against")
+        }
+        let features = try model.features(queries)
+        let queryLabels = Labels(multi: labels, classCount: index.labels.classCount)
+        let reports = RetrievalEvaluator.evaluate(
+            queries: features, queryLabels: queryLabels, codes: index.codes, norms: index.norms, codebooks: index.codebooks,
+            databaseLabels: index.labels, metric: metric, mapAt: r, precisionAt: ks, recallAt: [], exactNeighbours: nil,
+            blocks: blocks, threads: ProcessInfo.processInfo.activeProcessorCount)
+        return (reports, index.count, min(r ?? index.count, index.count))
+    }
+
+    func encode(_ vectors: Matrix, blocks: Int, includeFeatures: Bool) throws -> (codes: CodeMatrix, features: Matrix?) {
+        let (model, _) = try requireModel()
+        let f = try model.features(vectors)
+        return (model.quantizer.encode(f).prefix(blocks), includeFeatures ? f : nil)
+    }
+
+    /// Reconstructions in feature space, or in input space without a network (the
+    /// standardisation undone, so they compare with the original vectors).
+    func decode(_ codes: CodeMatrix, blocks: Int) throws -> Matrix {
+        let (model, _) = try requireModel()
+        var out = try model.decode(codes, blocks: blocks)
+        if model.network == nil {
+            let s = model.standardizer
+            for r in 0..<out.rows { for c in 0..<out.cols {
+                out.values[r * out.cols + c] = out.values[r * out.cols + c] * s.deviation[c] + s.mean[c]
+            } }
+        }
+        return out
+    }
+}

@@ -1,0 +1,116 @@
+// One open collection: its store on disk and what searches read in memory.
+// Searches take the current `Served` value (model + code index) under a short lock and run
+// outside it, so they never wait for writers and always see one consistent model. Writers
+// (upserts, deletes, the model switch) are serialised by `writes`, apply to disk first
+// (acknowledged = durable) and then publish a new `Served`.
+
+import DPQEngine
+import DPQProto
+import DPQServerSupport
+import DPQStorage
+import Foundation
+import Synchronization
+
+struct Served: Sendable {
+    var model: DPQModel?
+    var index: CodeIndex?
+    var info: ModelInfo?
+}
+
+/// Runs closures one at a time, in arrival order.
+actor WriteQueue {
+    func run<T: Sendable>(_ body: @Sendable () throws -> T) throws -> T { try body() }
+}
+
+final class CollectionRuntime: Sendable {
+    let store: CollectionStore
+    let limits: ServerLimits
+    let served: Mutex<Served>
+    let writes = WriteQueue()
+    let job = Mutex<TrainingJob?>(nil)
+    /// Items stored without a code (no model yet when they came).
+    let pending: Mutex<Int>
+
+    var name: String { store.config.name }
+    var config: CollectionConfig { store.config }
+    var model: ModelConfig { store.config.model }
+
+    init(store: CollectionStore, limits: ServerLimits) throws {
+        self.store = store
+        self.limits = limits
+        let model = try store.currentModel()
+        let loaded = try store.loadAll()
+        var index: CodeIndex?
+        if let model { index = try CodeIndex(loaded, codebooks: model.codebooks, classCount: store.config.model.classCount) }
+        let status = try PersistedStatus.load(store)
+        served = Mutex(Served(model: model, index: index, info: status.modelInfo))
+        pending = Mutex(loaded.uncoded.count)
+        if let last = status.lastProgress { job.withLock { $0 = TrainingJob(restored: last) } }
+    }
+
+    var current: Served { served.withLock { $0 } }
+
+    /// The model, or FAILED_PRECONDITION naming the state.
+    func requireModel() throws -> (DPQModel, CodeIndex) {
+        let s = current
+        guard let m = s.model, let i = s.index else {
+            let state = (try? store.state()) ?? .untrained
+            throw precondition_("collection '\(name)' has no trained model yet (state \(state.rawValue.uppercased())): train it first")
+        }
+        return (m, i)
+    }
+
+    func info() throws -> Dpq_V1_CollectionInfo {
+        let s = current
+        let state = try store.state()
+        let count = try store.count()
+        let pendingCount = pending.withLock { $0 }
+        var info = Dpq_V1_CollectionInfo()
+        info.name = name
+        info.config = protoConfig
+        info.state = switch state {
+        case .untrained: .untrained
+        case .training: .training
+        case .ready: .ready
+        case .failed: .failed
+        }
+        info.hasModel_p = s.model != nil
+        info.itemCount = UInt64(count)
+        info.pendingItems = UInt64(pendingCount)
+        if let m = s.model { info.model = ItemConversions.summary(m, info: s.info) }
+        if let j = job.withLock({ $0 }) { info.training = j.snapshot() }
+        info.lastError = (try store.lastError()) ?? ""
+        let perItem = config.codeBytes + (config.keepVectors ? 4 * model.inputDimension : 0) + 4 * model.blocks
+        info.storageBytes = UInt64(count * perItem)
+        info.createdAtUnixMs = Int64(config.createdAt.timeIntervalSince1970 * 1000)
+        info.datasets = (try? datasets()) ?? []
+        return info
+    }
+
+    var protoConfig: Dpq_V1_CollectionConfig {
+        .with {
+            $0.inputDimension = UInt32(model.inputDimension)
+            $0.model = ConfigConversions.protoModel(model)
+            $0.metric = model.metric.proto
+            $0.keepVectors = config.keepVectors
+            $0.trainingDefaults = ConfigConversions.protoTraining(config.training)
+        }
+    }
+
+    func close() { try? store.close() }
+}
+
+/// What the collection remembers about its trainings between restarts.
+struct PersistedStatus: Codable {
+    var lastProgress: Data?
+    var modelInfo: ModelInfo?
+
+    static func load(_ store: CollectionStore) throws -> PersistedStatus {
+        guard let data = try store.progress(), !data.isEmpty else { return PersistedStatus() }
+        return (try? JSONDecoder().decode(PersistedStatus.self, from: data)) ?? PersistedStatus()
+    }
+
+    func save(_ store: CollectionStore) throws {
+        try store.saveProgress(try JSONEncoder().encode(self))
+    }
+}

@@ -1,0 +1,97 @@
+// A training job's shared state: the latest progress snapshot (what WatchTraining streams and
+// GetCollection reports) and the cooperative cancel flag the trainer polls after every step.
+
+import DPQEngine
+import DPQProto
+import Foundation
+import Synchronization
+
+final class TrainingJob: Sendable {
+    let id: String
+    let collection: String
+    private let progress: Mutex<Dpq_V1_TrainingProgress>
+    private let cancelFlag = Atomic<Bool>(false)
+
+    init(collection: String, rows: Int) {
+        let jobID = "job-" + UUID().uuidString.lowercased().prefix(13)
+        id = jobID
+        self.collection = collection
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        progress = Mutex(.with {
+            $0.jobID = jobID
+            $0.collection = collection
+            $0.state = .pending
+            $0.phase = .preparing
+            $0.trainingRows = UInt64(rows)
+            $0.startedAtUnixMs = now
+            $0.updatedAtUnixMs = now
+        })
+    }
+
+    /// A job known only from its last saved snapshot (after a restart). One that was still
+    /// running when the server stopped is reported as failed.
+    init(restored data: Data) {
+        var p = (try? Dpq_V1_TrainingProgress(serializedBytes: data)) ?? Dpq_V1_TrainingProgress()
+        if p.state == .running || p.state == .pending {
+            p.state = .failed
+            p.error = "training was interrupted by a server restart"
+            p.finishedAtUnixMs = Int64(Date().timeIntervalSince1970 * 1000)
+        }
+        id = p.jobID
+        collection = p.collection
+        progress = Mutex(p)
+        cancelFlag.store(true, ordering: .relaxed)
+    }
+
+    func snapshot() -> Dpq_V1_TrainingProgress { progress.withLock { $0 } }
+
+    func update(_ body: (inout Dpq_V1_TrainingProgress) -> Void) {
+        progress.withLock {
+            body(&$0)
+            $0.updatedAtUnixMs = Int64(Date().timeIntervalSince1970 * 1000)
+        }
+    }
+
+    var isFinished: Bool {
+        let s = snapshot().state
+        return s == .succeeded || s == .failed || s == .cancelled
+    }
+
+    func cancel() { cancelFlag.store(true, ordering: .relaxed) }
+    var cancelRequested: Bool { cancelFlag.load(ordering: .relaxed) }
+
+    /// Records an engine progress report; returns false once cancellation was requested.
+    func record(_ p: TrainingProgress, training: TrainingConfig) -> Bool {
+        update {
+            $0.state = .running
+            $0.phase = switch p.phase {
+            case .classification: .classification
+            case .joint: .joint
+            case .codebooks: .codebooks
+            }
+            $0.epoch = UInt32(p.epoch)
+            $0.epochs = UInt32(p.epochs)
+            $0.step = UInt64(p.step)
+            $0.totalSteps = UInt64(p.totalSteps)
+            $0.losses = ConfigConversions.protoLosses(p.losses)
+            $0.samplesPerSecond = Float(p.samplesPerSecond)
+            $0.percent = Float(100 * p.fraction)
+            $0.etaSeconds = Float(p.etaSeconds)
+            $0.elapsedSeconds = Float(p.elapsedSeconds)
+            $0.gamma = training.gammaStart + (training.gammaEnd - training.gammaStart) * Float(p.fraction)
+            $0.learningRate = training.learningRate
+        }
+        return !cancelRequested
+    }
+}
+
+/// Runs CPU-bound work on its own thread, so the cooperative pool keeps serving RPCs.
+func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        let thread = Thread {
+            do { continuation.resume(returning: try body()) } catch { continuation.resume(throwing: error) }
+        }
+        thread.stackSize = 16 << 20
+        thread.start()
+    }
+}

@@ -1,0 +1,112 @@
+// Assembles the server: the data directory's collections, the dpq.v1 services, health,
+// reflection and server info, with metrics and a concurrency limit on every RPC, served over
+// HTTP/2. `run` serves until SIGINT or SIGTERM (the CLI); `start` returns a handle that tests
+// stop explicitly. Either way shutdown stops trainings cleanly before the transport goes.
+
+import DPQProto
+import DPQServerSupport
+import Foundation
+import GRPCCore
+import GRPCNIOTransportHTTP2
+import Logging
+import ServiceLifecycle
+
+public enum DPQServer {
+    public static let serviceNames = [
+        "dpq.v1.CollectionService", "dpq.v1.TrainingService", "dpq.v1.ItemService", "dpq.v1.SearchService",
+        "dpq.v1.ModelService", "dpq.v1.ServerInfoService", "grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection",
+    ]
+
+    struct Parts {
+        let registry: CollectionRegistry
+        let health: HealthService
+        let server: GRPCServer<HTTP2ServerTransport.Posix>
+
+        func shutdown() async {
+            health.shutDown()
+            await registry.shutdown()
+        }
+    }
+
+    static func build(_ settings: ServerSettings, logger: Logger) throws -> Parts {
+        let registry = try CollectionRegistry(dataDir: settings.dataDir, limits: settings.limits, logger: logger)
+        let health = HealthService()
+        let services: [any RegistrableRPCService] = [
+            CollectionService(registry: registry),
+            TrainingService(registry: registry),
+            ItemService(registry: registry),
+            SearchService(registry: registry),
+            ModelService(registry: registry),
+            ServerInfoService(settings: settings, services: serviceNames, startedAt: Date()),
+            health,
+            try ReflectionService(services: serviceNames),
+        ]
+        for name in serviceNames { health.setStatus(.serving, for: name) }
+        health.setStatus(.serving, for: "")
+        let address: GRPCNIOTransportCore.SocketAddress = settings.host.contains(":")
+            ? .ipv6(host: settings.host, port: settings.port) : .ipv4(host: settings.host, port: settings.port)
+        let server = GRPCServer(
+            transport: .http2NIOPosix(
+                address: address, transportSecurity: .plaintext,
+                config: .defaults { $0.rpc.maxRequestPayloadSize = settings.maxMessageBytes }),
+            services: services,
+            interceptors: [ConcurrencyLimiter(limit: settings.limits.maxConcurrentRPCs), RPCMetricsInterceptor()])
+        return Parts(registry: registry, health: health, server: server)
+    }
+
+    static func port(of server: GRPCServer<HTTP2ServerTransport.Posix>) async throws -> Int {
+        let address = try await server.listeningAddress
+        guard let port = address?.ipv4?.port ?? address?.ipv6?.port else {
+            throw RPCError(code: .unavailable, message: "the server did not start listening")
+        }
+        return port
+    }
+
+    /// Serves until SIGINT or SIGTERM. `onListening` gets the bound port.
+    public static func run(settings: ServerSettings, logger: Logger,
+                           onListening: @escaping @Sendable (Int) -> Void = { _ in }) async throws {
+        let parts = try build(settings, logger: logger)
+        var lifecycle: [any Service] = [GRPCServerService(server: parts.server, onShutdown: { await parts.shutdown() })]
+        if let metricsPort = settings.metricsPort {
+            let endpoint = try await MetricsEndpoint.bind(host: settings.host, port: metricsPort, registry: MetricsEndpoint.bootstrap())
+            logger.info("metrics at /metrics", metadata: ["host": "\(endpoint.host)", "port": "\(endpoint.port)"])
+            lifecycle.append(endpoint)
+        }
+        let group = ServiceGroup(services: lifecycle, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        try await withThrowingDiscardingTaskGroup { tasks in
+            tasks.addTask { try await group.run() }
+            let port = try await port(of: parts.server)
+            logger.info("dpq server listening", metadata: ["host": "\(settings.host)", "port": "\(port)", "data_dir": "\(settings.dataDir)"])
+            onListening(port)
+        }
+        logger.info("dpq server stopped")
+    }
+
+    /// Starts serving in the background; for tests and embedding.
+    public static func start(settings: ServerSettings, logger: Logger = Logger(label: "dpq.server")) async throws -> RunningServer {
+        let parts = try build(settings, logger: logger)
+        let task = Task { try await parts.server.serve() }
+        let port = try await port(of: parts.server)
+        return RunningServer(port: port, parts: parts, task: task)
+    }
+}
+
+/// A server started with `DPQServer.start`.
+public final class RunningServer: Sendable {
+    public let port: Int
+    let parts: DPQServer.Parts
+    let task: Task<Void, any Error>
+
+    init(port: Int, parts: DPQServer.Parts, task: Task<Void, any Error>) {
+        self.port = port
+        self.parts = parts
+        self.task = task
+    }
+
+    /// Graceful stop: trainings cancelled and awaited, then the transport closes.
+    public func stop() async {
+        await parts.shutdown()
+        parts.server.beginGracefulShutdown()
+        _ = try? await task.value
+    }
+}

@@ -1,0 +1,143 @@
+// dpq.v1.TrainingService: training datasets, jobs, progress streams, cancellation.
+import DPQEngine
+import DPQProto
+import DPQServerSupport
+import Foundation
+import GRPCCore
+
+struct TrainingService: Dpq_V1_TrainingService.SimpleServiceProtocol {
+    let registry: CollectionRegistry
+    var limits: ServerLimits { registry.limits }
+
+    func uploadTrainingData(request: RPCAsyncSequence<Dpq_V1_UploadTrainingDataRequest, any Error>, context: ServerContext) async throws -> Dpq_V1_UploadTrainingDataResponse {
+        try await RPCErrors.mapping {
+            var collection: CollectionRuntime?
+            var dataset = "default"
+            var mode = Dpq_V1_UploadMode.replace
+            var chunks: [(Matrix, [[Int]])] = []
+            var rows = 0
+            for try await chunk in request {
+                if collection == nil {
+                    collection = try registry.get(chunk.collection)
+                    if !chunk.dataset.isEmpty { try Validate.collectionName(chunk.dataset, field: "dataset"); dataset = chunk.dataset }
+                    if chunk.mode != .unspecified { mode = chunk.mode }
+                }
+                let c = collection!
+                guard chunk.hasVectors else { throw invalid("chunk \(chunks.count): vectors is required") }
+                let m = try Validate.vectors(chunk.vectors, field: "chunks[\(chunks.count)].vectors", dimension: c.model.inputDimension,
+                                             maxRows: limits.maxBatchRows)
+                let labels = try Validate.rowLabels(chunk.hasLabels ? chunk.labels : nil, rows: m.rows,
+                                                    field: "chunks[\(chunks.count)].labels", config: c.model, limits: limits,
+                                                    required: c.model.hasNetwork) ?? [[Int]](repeating: [], count: m.rows)
+                rows += m.rows
+                guard rows <= limits.maxDatasetRows else {
+                    throw exhausted("the dataset would exceed \(limits.maxDatasetRows) rows (max_dataset_rows)")
+                }
+                chunks.append((m, labels))
+            }
+            guard let c = collection else { throw invalid("the stream carried no chunk") }
+            let exists = try c.store.datasets().contains { $0.name == dataset }
+            if mode == .create && exists { throw RPCErrors.alreadyExists("training dataset '\(dataset)' already exists (mode CREATE)") }
+            // One write for the whole upload: a stream that fails midway leaves the dataset as it was.
+            try c.store.writeTrainingData(dataset: dataset, chunks: chunks, replace: mode != .append)
+            let total = try c.store.datasets().first { $0.name == dataset }?.rows ?? rows
+            return .with {
+                $0.collection = c.name
+                $0.dataset = dataset
+                $0.chunksReceived = UInt64(chunks.count)
+                $0.rowsReceived = UInt64(rows)
+                $0.datasetRows = UInt64(total)
+            }
+        }
+    }
+
+    func listTrainingData(request: Dpq_V1_ListTrainingDataRequest, context: ServerContext) async throws -> Dpq_V1_ListTrainingDataResponse {
+        try await RPCErrors.mapping {
+            let c = try registry.get(request.collection)
+            return .with { $0.datasets = (try? c.datasets()) ?? [] }
+        }
+    }
+
+    func deleteTrainingData(request: Dpq_V1_DeleteTrainingDataRequest, context: ServerContext) async throws -> Dpq_V1_DeleteTrainingDataResponse {
+        try await RPCErrors.mapping {
+            let c = try registry.get(request.collection)
+            guard !request.dataset.isEmpty else { throw invalid("dataset is required") }
+            let deleted = try c.store.deleteTrainingData(dataset: request.dataset)
+            if !deleted && !request.allowMissing { throw notFound("training dataset '\(request.dataset)' does not exist") }
+            return .with { $0.deleted = deleted }
+        }
+    }
+
+    func startTraining(request: Dpq_V1_StartTrainingRequest, context: ServerContext) async throws -> Dpq_V1_StartTrainingResponse {
+        try await RPCErrors.mapping {
+            let c = try registry.get(request.collection)
+            let source: TrainingSource
+            switch request.source {
+            case .dataset(let d)?:
+                guard !d.isEmpty else { throw invalid("dataset must not be empty") }
+                source = .dataset(d)
+            case .items(let s)?:
+                source = .items(filter: s.hasFilter ? Set(s.filter.anyOf.map(Int.init)) : nil, sampleSize: Int(s.sampleSize))
+            case nil:
+                source = try c.store.datasets().contains { $0.name == "default" } ? .dataset("default") : .items(filter: nil, sampleSize: 0)
+            }
+            let training = try ConfigConversions.training(request.options, over: c.config.training, field: "options")
+            let job = try await c.startTraining(source: source, training: training, slots: registry.slots)
+            return .with {
+                $0.jobID = job.id
+                $0.effectiveOptions = ConfigConversions.protoTraining(training)
+                $0.trainingRows = job.snapshot().trainingRows
+            }
+        }
+    }
+
+    func job(_ target: Dpq_V1_WatchTrainingRequest.OneOf_Target?) throws -> TrainingJob {
+        switch target {
+        case .jobID(let id)?:
+            guard let j = registry.job(id: id) else { throw notFound("training job '\(id)' does not exist") }
+            return j
+        case .collection(let name)?:
+            let c = try registry.get(name)
+            guard let j = c.job.withLock({ $0 }) else { throw notFound("collection '\(name)' has never been trained") }
+            return j
+        case nil:
+            throw invalid("set job_id or collection")
+        }
+    }
+
+    func watchTraining(request: Dpq_V1_WatchTrainingRequest, response: RPCWriter<Dpq_V1_WatchTrainingResponse>, context: ServerContext) async throws {
+        try await RPCErrors.mapping {
+            let j = try job(request.target)
+            let interval = max(Int(request.minIntervalMs), 50)
+            var last = j.snapshot()
+            try await response.write(.with { $0.progress = last })
+            while !isTerminal(last.state) {
+                try await Task.sleep(for: .milliseconds(interval))
+                let now = j.snapshot()
+                if now != last {
+                    last = now
+                    try await response.write(.with { $0.progress = now })
+                }
+            }
+        }
+    }
+
+    func isTerminal(_ s: Dpq_V1_TrainingJobState) -> Bool { s == .succeeded || s == .failed || s == .cancelled }
+
+    func cancelTraining(request: Dpq_V1_CancelTrainingRequest, context: ServerContext) async throws -> Dpq_V1_CancelTrainingResponse {
+        try await RPCErrors.mapping {
+            let target: Dpq_V1_WatchTrainingRequest.OneOf_Target? = switch request.target {
+            case .jobID(let id)?: .jobID(id)
+            case .collection(let c)?: .collection(c)
+            case nil: nil
+            }
+            let j = try job(target)
+            if !j.isFinished {
+                j.cancel()
+                // Wait briefly so the reply usually reports the final state.
+                for _ in 0..<250 where !j.isFinished { try await Task.sleep(for: .milliseconds(20)) }
+            }
+            return .with { $0.progress = j.snapshot() }
+        }
+    }
+}

@@ -1,0 +1,215 @@
+// The in-memory structure that searches run on: every searchable item's code, prefix norms,
+// labels and (optionally) vector in contiguous row-major arrays, plus a map from id to row.
+// It is a value: a server holds one, mutates a copy (or its own under a lock) and publishes
+// it, and concurrent searches keep reading the version they started with. Rows are not
+// stable: removal swaps the last row into the hole, so rows are only meaningful together
+// with `ids` and `rows` of the same value.
+
+import Foundation
+import DPQEngine
+
+public struct CodeIndex: Sendable {
+    public private(set) var ids: [ItemID]
+    public private(set) var codes: CodeMatrix
+    public private(set) var norms: PrefixNorms
+    public private(set) var labels: Labels
+    public private(set) var vectors: Matrix?
+    /// Row of every item in the arrays above.
+    public private(set) var rows: [ItemID: Int]
+    public let codebooks: Codebooks
+
+    public var count: Int { ids.count }
+
+    /// An index over `loaded` under `codebooks` (the model's). Items whose code is empty
+    /// (`loaded.uncoded`) are left out: they are not searchable until re-encoded.
+    /// `classCount` bounds the labels (the collection's model class count).
+    public init(_ loaded: LoadedItems, codebooks: Codebooks, classCount: Int) throws {
+        guard loaded.codes.blocks == codebooks.blocks else {
+            throw StorageError.invalidArgument("index: codes have \(loaded.codes.blocks) blocks, the codebooks \(codebooks.blocks)")
+        }
+        var loaded = loaded
+        if !loaded.uncoded.isEmpty {
+            let skip = Set(loaded.uncoded)
+            let keep = (0..<loaded.ids.count).filter { !skip.contains($0) }
+            loaded = LoadedItems(ids: keep.map { loaded.ids[$0] }, codes: loaded.codes.items(keep),
+                                 labels: keep.map { loaded.labels[$0] }, vectors: loaded.vectors?.rows(keep), uncoded: [])
+        }
+        try Self.requireCodes(loaded.codes.bytes, bytesPerCode: loaded.codes.bytesPerCode, below: codebooks.size, what: "index")
+        let classes = max(classCount, 1)
+        for (r, l) in loaded.labels.enumerated() {
+            if let bad = l.first(where: { $0 < 0 || $0 >= classes }) {
+                throw StorageError.invalidArgument("index: item \(loaded.ids[r]) has label \(bad), outside 0..<\(classes)")
+            }
+        }
+        self.ids = loaded.ids
+        self.codes = loaded.codes
+        self.norms = PrefixNorms(codes: loaded.codes, codebooks: codebooks)
+        self.labels = Labels(multi: loaded.labels, classCount: classes)
+        self.vectors = loaded.vectors
+        self.codebooks = codebooks
+        var rows = [ItemID: Int](minimumCapacity: loaded.ids.count)
+        for (r, id) in loaded.ids.enumerated() { rows[id] = r }
+        self.rows = rows
+    }
+
+    /// An index over everything `store` holds, under `model`.
+    public init(store: CollectionStore, model: DPQModel) throws {
+        try self.init(try store.loadAll(), codebooks: model.codebooks, classCount: store.config.model.classCount)
+    }
+
+    // MARK: - Mutations
+
+    /// Overwrites the rows of ids already present and appends the others; the later entry
+    /// wins for an id given twice. Items with an empty code are removed instead (they cannot
+    /// be searched). Nothing changes when any item is invalid.
+    public mutating func upsert(_ items: [StoredItem]) throws {
+        let width = codes.bytesPerItem
+        for item in items where !item.code.isEmpty {
+            guard item.code.count == width else {
+                throw StorageError.invalidArgument("item \(item.id): code has \(item.code.count) bytes, the index has \(width)")
+            }
+            try Self.requireCodes(item.code, bytesPerCode: codes.bytesPerCode, below: codebooks.size, what: "item \(item.id)")
+            if let bad = item.labels.first(where: { $0 < 0 || $0 >= labels.classCount }) {
+                throw StorageError.invalidArgument("item \(item.id): label \(bad) is outside 0..<\(labels.classCount)")
+            }
+            if let v = vectors, item.vector?.count != v.cols {
+                throw StorageError.invalidArgument("item \(item.id): the index keeps vectors of dimension \(v.cols), got \(item.vector.map { String($0.count) } ?? "none")")
+            }
+        }
+        let coded = items.filter { !$0.code.isEmpty }
+        remove(items.filter { $0.code.isEmpty }.map(\.id))
+        if coded.isEmpty { return }
+        // The norms of the whole batch in one pass, then placed row by row.
+        let batch = CodeMatrix(count: coded.count, blocks: codes.blocks, bytesPerCode: codes.bytesPerCode,
+                               bytes: coded.flatMap(\.code))
+        let batchNorms = PrefixNorms(codes: batch, codebooks: codebooks, threads: 1)
+        let m = codes.blocks, words = labels.words
+        var (codeBytes, normValues, bits) = takeArrays()
+        for (b, item) in coded.enumerated() {
+            var itemBits = [UInt64](repeating: 0, count: words)
+            for l in item.labels { itemBits[l / 64] |= 1 << UInt64(l % 64) }
+            if let r = rows[item.id] {
+                codeBytes.replaceSubrange((r * width)..<((r + 1) * width), with: item.code)
+                normValues.replaceSubrange((r * m)..<((r + 1) * m), with: batchNorms.values[(b * m)..<((b + 1) * m)])
+                bits.replaceSubrange((r * words)..<((r + 1) * words), with: itemBits)
+                if let v = item.vector, vectors != nil {
+                    vectors!.values.replaceSubrange((r * v.count)..<((r + 1) * v.count), with: v)
+                }
+            } else {
+                rows[item.id] = ids.count
+                ids.append(item.id)
+                codeBytes.append(contentsOf: item.code)
+                normValues.append(contentsOf: batchNorms.values[(b * m)..<((b + 1) * m)])
+                bits.append(contentsOf: itemBits)
+                if let v = item.vector, vectors != nil {
+                    vectors!.values.append(contentsOf: v)
+                    vectors!.rows += 1
+                }
+            }
+        }
+        rebuild(codeBytes: codeBytes, normValues: normValues, bits: bits)
+    }
+
+    /// Removes the items with these ids (absent ids are ignored); each hole is filled by the
+    /// last row so that the arrays stay contiguous.
+    public mutating func remove(_ removed: [ItemID]) {
+        let present = removed.filter { rows[$0] != nil }
+        if present.isEmpty { return }
+        let width = codes.bytesPerItem, m = codes.blocks, words = labels.words
+        var (codeBytes, normValues, bits) = takeArrays()
+        for id in present {
+            guard let r = rows.removeValue(forKey: id) else { continue }
+            let last = ids.count - 1
+            if r != last {
+                let moved = ids[last]
+                ids[r] = moved
+                rows[moved] = r
+                for j in 0..<width { codeBytes[r * width + j] = codeBytes[last * width + j] }
+                for j in 0..<m { normValues[r * m + j] = normValues[last * m + j] }
+                for j in 0..<words { bits[r * words + j] = bits[last * words + j] }
+                if let d = vectors?.cols {
+                    for j in 0..<d { vectors!.values[r * d + j] = vectors!.values[last * d + j] }
+                }
+            }
+            ids.removeLast()
+            codeBytes.removeLast(width)
+            normValues.removeLast(m)
+            bits.removeLast(words)
+            if let d = vectors?.cols {
+                vectors!.values.removeLast(d)
+                vectors!.rows -= 1
+            }
+        }
+        rebuild(codeBytes: codeBytes, normValues: normValues, bits: bits)
+    }
+
+    /// The arrays behind codes, norms and labels, which are left empty so that the caller
+    /// holds the only reference and can change them in place instead of copying N rows.
+    private mutating func takeArrays() -> ([UInt8], [Float], [UInt64]) {
+        let taken = (codes.bytes, norms.values, labels.bits)
+        codes = CodeMatrix(count: 0, blocks: codes.blocks, bytesPerCode: codes.bytesPerCode, bytes: [])
+        norms = PrefixNorms(count: 0, blocks: norms.blocks, values: [])
+        labels = Labels(count: 0, classCount: labels.classCount, bits: [])
+        return taken
+    }
+
+    private mutating func rebuild(codeBytes: [UInt8], normValues: [Float], bits: [UInt64]) {
+        let n = ids.count
+        codes = CodeMatrix(count: n, blocks: codes.blocks, bytesPerCode: codes.bytesPerCode, bytes: codeBytes)
+        norms = PrefixNorms(count: n, blocks: codes.blocks, values: normValues)
+        labels = Labels(count: n, classCount: labels.classCount, bits: bits)
+    }
+
+    // MARK: - Search
+
+    public typealias Hit = (id: ItemID, score: Float, labels: [Int])
+
+    /// The k best items for each query row, best first (see CodeScanner for scores and ties).
+    /// - queries: features (the model's `features(_:)` of the query vectors), one per row.
+    /// - blocks: code prefix length m in 1...M.
+    /// - labelFilter: when given, only items carrying at least one of these labels.
+    ///
+    /// Note: CodeScanner's initialiser checks every code (O(N)) unless K fills the code width
+    /// (K = 256 with one-byte codes); this index already guarantees valid codes.
+    public func search(queries: Matrix, k: Int, blocks m: Int, metric: SearchMetric,
+                       labelFilter: Set<Int>? = nil,
+                       threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws -> [[Hit]] {
+        guard m >= 1 && m <= codes.blocks else {
+            throw StorageError.invalidArgument("blocks: \(m) is outside 1...\(codes.blocks)")
+        }
+        guard queries.rows == 0 || queries.cols == codebooks.dimension else {
+            throw StorageError.invalidArgument("queries have dimension \(queries.cols), the index's features have \(codebooks.dimension)")
+        }
+        if let bad = queries.values.firstIndex(where: { !$0.isFinite }) {
+            throw StorageError.invalidArgument("queries: value \(bad) is \(queries.values[bad]), values must be finite")
+        }
+        var filter: (@Sendable (Int) -> Bool)?
+        if let labelFilter {
+            let words = labels.words
+            var wanted = [UInt64](repeating: 0, count: words)
+            for l in labelFilter where l >= 0 && l < labels.classCount { wanted[l / 64] |= 1 << UInt64(l % 64) }
+            let mask = wanted
+            let bits = labels.bits
+            filter = { i in
+                for w in 0..<words where bits[i * words + w] & mask[w] != 0 { return true }
+                return false
+            }
+        }
+        let scanner = CodeScanner(codes: codes, norms: norms, codebooks: codebooks)
+        let results = scanner.search(queries: queries, k: k, blocks: m, metric: metric, filter: filter, threads: threads)
+        return results.map { hits in hits.map { (ids[$0.index], $0.score, labels.labels(of: $0.index)) } }
+    }
+
+    static func requireCodes(_ bytes: [UInt8], bytesPerCode: Int, below k: Int, what: String) throws {
+        if bytesPerCode == 1 {
+            if k >= 256 { return }
+            if let bad = bytes.first(where: { Int($0) >= k }) {
+                throw StorageError.invalidArgument("\(what): code \(bad) is not below the codebook size \(k)")
+            }
+        } else {
+            for i in stride(from: 0, to: bytes.count - 1, by: 2) where Int(bytes[i]) | Int(bytes[i + 1]) << 8 >= k {
+                throw StorageError.invalidArgument("\(what): code \(Int(bytes[i]) | Int(bytes[i + 1]) << 8) is not below the codebook size \(k)")
+            }
+        }
+    }
+}

@@ -1,0 +1,86 @@
+// The start-up load: every item in one query on one snapshot, straight into contiguous
+// arrays. It steps the SQLite statement itself and reads blobs in place, because going
+// through GRDB's Row and Data costs several allocations per item, which at a million items
+// is most of the load time.
+
+import Foundation
+import GRDB
+import GRDBSQLite
+import DPQEngine
+
+extension CollectionStore {
+    public func loadAll() throws -> LoadedItems {
+        let width = config.codeBytes
+        let bytesPerCode = CodeMatrix.bytesPerCode(codebookSize: config.model.codebookSize)
+        let dimension = config.model.inputDimension
+        let keep = config.keepVectors
+        let name = config.name
+        return try read("load the items of '\(name)'") { db -> LoadedItems in
+            let n = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM items") ?? 0
+            var ids = [ItemID]()
+            ids.reserveCapacity(n)
+            var codes = [UInt8]()
+            codes.reserveCapacity(n * width)
+            var labels = [[Int]]()
+            labels.reserveCapacity(n)
+            var vectors = [Float]()
+            if keep { vectors.reserveCapacity(n * dimension) }
+            var uncoded = [Int]()
+            var pending = [Float]()
+
+            let statement = try db.makeStatement(sql: "SELECT id_number, id_string, labels, code, vector FROM items ORDER BY rowid")
+            let s = statement.sqliteStatement
+            defer { sqlite3_reset(s) }
+            func blob(_ column: Int32) -> UnsafeRawBufferPointer {
+                let count = Int(sqlite3_column_bytes(s, column))
+                guard count > 0, let p = sqlite3_column_blob(s, column) else { return UnsafeRawBufferPointer(start: nil, count: 0) }
+                return UnsafeRawBufferPointer(start: p, count: count)
+            }
+            while true {
+                let rc = sqlite3_step(s)
+                if rc == SQLITE_DONE { break }
+                guard rc == SQLITE_ROW else {
+                    throw DatabaseError(resultCode: ResultCode(rawValue: rc), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+                }
+                let row = ids.count
+                if sqlite3_column_type(s, 0) == SQLITE_NULL {
+                    let text = sqlite3_column_text(s, 1)
+                    ids.append(.string(text.map { String(cString: $0) } ?? ""))
+                } else {
+                    ids.append(.number(UInt64(bitPattern: sqlite3_column_int64(s, 0))))
+                }
+                labels.append(Blobs.labels(blob(2)))
+                let code = blob(3)
+                if code.count == width {
+                    codes.append(contentsOf: code)
+                } else if code.count == 0 {
+                    codes.append(contentsOf: repeatElement(0, count: width))
+                    uncoded.append(row)
+                    if !keep {
+                        let v = blob(4)
+                        guard v.count == dimension * 4 else {
+                            throw StorageError.failedPrecondition("collection '\(name)': pending item \(ids[row]) has a vector of \(v.count / 4) values, expected \(dimension) (the database is damaged)")
+                        }
+                        Blobs.appendFloats(v, to: &pending)
+                    }
+                } else {
+                    throw StorageError.failedPrecondition("collection '\(name)': item \(ids[row]) has a code of \(code.count) bytes, expected \(width) (the database is damaged)")
+                }
+                if keep {
+                    let v = blob(4)
+                    guard v.count == dimension * 4 else {
+                        throw StorageError.failedPrecondition("collection '\(name)': item \(ids[row]) has a vector of \(v.count / 4) values, expected \(dimension) (the database is damaged)")
+                    }
+                    Blobs.appendFloats(v, to: &vectors)
+                }
+            }
+            let count = ids.count
+            return LoadedItems(ids: ids,
+                               codes: CodeMatrix(count: count, blocks: config.model.blocks, bytesPerCode: bytesPerCode, bytes: codes),
+                               labels: labels,
+                               vectors: keep ? Matrix(rows: count, cols: dimension, values: vectors) : nil,
+                               uncoded: uncoded,
+                               pendingVectors: keep ? nil : Matrix(rows: uncoded.count, cols: dimension, values: pending))
+        }
+    }
+}

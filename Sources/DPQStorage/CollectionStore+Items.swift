@@ -1,0 +1,136 @@
+// Item reads and writes. Every write is one transaction: a batch is stored whole or not at
+// all, and once upsert returns it is on disk. Upsert is idempotent (an existing id is
+// overwritten in place, keeping its rowid and so its place in `list`); when one batch names
+// the same id twice, the later entry wins, as if the batch had been sent item by item.
+
+import Foundation
+import GRDB
+import DPQEngine
+
+extension CollectionStore {
+    /// Throws invalidArgument naming the first item that does not fit this collection.
+    func validate(_ item: StoredItem) throws(StorageError) {
+        do { try ItemID.validate(item.id) } catch let e as StorageError { throw e } catch { throw .from(error, "id") }
+        let classes = max(config.model.classCount, 1)
+        if let bad = item.labels.first(where: { $0 < 0 || $0 >= classes }) {
+            throw StorageError.invalidArgument("item \(item.id): label \(bad) is outside 0..<\(classes)")
+        }
+        if !item.code.isEmpty { try validateCode(item.code, of: item.id) }
+        if config.keepVectors || item.code.isEmpty {
+            guard let v = item.vector else {
+                throw StorageError.invalidArgument("item \(item.id): \(item.code.isEmpty ? "an item without a code must keep its vector" : "the collection keeps vectors and this item has none")")
+            }
+            guard v.count == config.model.inputDimension else {
+                throw StorageError.invalidArgument("item \(item.id): vector has dimension \(v.count), the collection expects \(config.model.inputDimension)")
+            }
+            if let bad = v.firstIndex(where: { !$0.isFinite }) {
+                throw StorageError.invalidArgument("item \(item.id): vector value \(bad) is \(v[bad]), values must be finite")
+            }
+        }
+    }
+
+    /// Throws invalidArgument unless `code` has the collection's length and every code is below K.
+    func validateCode(_ code: [UInt8], of id: ItemID) throws(StorageError) {
+        guard code.count == config.codeBytes else {
+            throw StorageError.invalidArgument("item \(id): code has \(code.count) bytes, the collection's codes have \(config.codeBytes)")
+        }
+        let k = config.model.codebookSize
+        if CodeMatrix.bytesPerCode(codebookSize: k) == 1 {
+            if k < 256, let bad = code.first(where: { Int($0) >= k }) {
+                throw StorageError.invalidArgument("item \(id): code \(bad) is not below the codebook size \(k)")
+            }
+        } else {
+            for i in stride(from: 0, to: code.count, by: 2) where Int(code[i]) | Int(code[i + 1]) << 8 >= k {
+                throw StorageError.invalidArgument("item \(id): code \(Int(code[i]) | Int(code[i + 1]) << 8) is not below the codebook size \(k)")
+            }
+        }
+    }
+
+    /// Stores `items` in one transaction. Vectors are dropped unless the collection keeps them
+    /// or the item has no code yet (it is encoded from its vector once a model exists).
+    public func upsert(_ items: [StoredItem]) throws {
+        for item in items { try validate(item) }
+        let keep = config.keepVectors
+        try write("store \(items.count) items in '\(config.name)'") { db in
+            let byNumber = try db.cachedStatement(sql: """
+                INSERT INTO items (id_number, labels, code, vector) VALUES (?, ?, ?, ?)
+                ON CONFLICT(id_number) DO UPDATE SET labels = excluded.labels, code = excluded.code, vector = excluded.vector
+                """)
+            let byString = try db.cachedStatement(sql: """
+                INSERT INTO items (id_string, labels, code, vector) VALUES (?, ?, ?, ?)
+                ON CONFLICT(id_string) DO UPDATE SET labels = excluded.labels, code = excluded.code, vector = excluded.vector
+                """)
+            for item in items {
+                let vector: Data? = keep || item.code.isEmpty ? item.vector.map { Blobs.floats($0) } : nil
+                let rest: [(any DatabaseValueConvertible)?] = [Blobs.labels(item.labels), Data(item.code), vector]
+                switch item.id {
+                case .number(let n): try byNumber.execute(arguments: StatementArguments([Int64(bitPattern: n)] + rest))
+                case .string(let s): try byString.execute(arguments: StatementArguments([s] + rest))
+                }
+            }
+        }
+    }
+
+    /// Deletes the items with these ids; returns how many existed.
+    public func delete(_ ids: [ItemID]) throws -> Int {
+        try write("delete \(ids.count) items from '\(config.name)'") { db in
+            var deleted = 0
+            for id in ids {
+                let (column, value) = Self.column(id)
+                try db.cachedStatement(sql: "DELETE FROM items WHERE \(column) = ?").execute(arguments: [value])
+                deleted += db.changesCount
+            }
+            return deleted
+        }
+    }
+
+    /// The items that exist among `ids`, in request order (a repeated id appears repeatedly).
+    public func get(_ ids: [ItemID]) throws -> [StoredItem] {
+        try read("read \(ids.count) items of '\(config.name)'") { db in
+            var out: [StoredItem] = []
+            for id in ids {
+                let (column, value) = Self.column(id)
+                if let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT \(Self.itemColumns) FROM items WHERE \(column) = ?"),
+                                              arguments: [value]) {
+                    out.append(Self.item(row))
+                }
+            }
+            return out
+        }
+    }
+
+    public func count() throws -> Int {
+        try read("count the items of '\(config.name)'") { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM items") ?? 0 }
+    }
+
+    /// Up to `pageSize` items with a rowid above `cursor`, in rowid order, and the cursor of
+    /// the next page (nil when this page is the last). Items added while paging appear at the
+    /// end, because rowids are never reused.
+    public func list(pageSize: Int, after cursor: Int64?) throws -> (items: [StoredItem], next: Int64?) {
+        guard pageSize >= 1 else { throw StorageError.invalidArgument("page_size must be at least 1, got \(pageSize)") }
+        return try read("list the items of '\(config.name)'") { db in
+            let rows = try Row.fetchAll(db, sql: "SELECT rowid, \(Self.itemColumns) FROM items WHERE rowid > ? ORDER BY rowid LIMIT ?",
+                                        arguments: [cursor ?? 0, pageSize + 1])
+            let page = rows.prefix(pageSize)
+            let next: Int64? = rows.count > pageSize ? page.last.map { $0[0] } : nil
+            return (page.map { Self.item($0, offset: 1) }, next)
+        }
+    }
+
+    static let itemColumns = "id_number, id_string, labels, code, vector"
+
+    static func column(_ id: ItemID) -> (String, any DatabaseValueConvertible) {
+        switch id {
+        case .number(let n): return ("id_number", Int64(bitPattern: n))
+        case .string(let s): return ("id_string", s)
+        }
+    }
+
+    static func item(_ row: Row, offset o: Int = 0) -> StoredItem {
+        let id: ItemID = row.hasNull(atIndex: o) ? .string(row[o + 1]) : .number(UInt64(bitPattern: row[o]))
+        let labels: Data = row[o + 2]
+        let code: Data = row[o + 3]
+        let vector: Data? = row[o + 4]
+        return StoredItem(id: id, labels: Blobs.labels(labels), code: [UInt8](code), vector: vector.map { Blobs.floats($0) })
+    }
+}

@@ -1,0 +1,49 @@
+// dpq encode / dpq decode: vectors to codes (hex) at a code length, and back.
+import ArgumentParser
+import DPQClient
+import Foundation
+
+struct Encode: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Encode vectors into codes (printed as hex).")
+    @OptionGroup var client: ClientOptions
+    @Argument(help: "Collection name.") var collection: String
+    @OptionGroup var input: VectorInput
+    @Option(help: "Code length in bits (0 = the full code).") var bits = 0
+
+    func run() async throws {
+        await DPQCLI.run(client) { dpq in
+            let codes = try await dpq.encode(collection, vectors: try input.rows().map(\.vector), bits: bits)
+            let hex = codes.map { $0.map { String(format: "%02x", $0) }.joined() }
+            if client.json { printJSON(hex) } else { hex.forEach { print($0) } }
+        }
+    }
+}
+
+struct Decode: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Decode hex codes (arguments or stdin lines) into vectors.")
+    @OptionGroup var client: ClientOptions
+    @Argument(help: "Collection name.") var collection: String
+    @Argument(help: "Codes in hex; read from stdin when none.") var codes: [String] = []
+    @Option(help: "Code length in bits (0 = the full code).") var bits = 0
+
+    func run() async throws {
+        await DPQCLI.run(client) { dpq in
+            var hex = codes
+            if hex.isEmpty { while let line = readLine() { if !line.isEmpty { hex.append(line.trimmingCharacters(in: .whitespaces)) } } }
+            let bytes = try hex.enumerated().map { i, h -> [UInt8] in
+                guard h.count % 2 == 0 else { throw ValidationError("code \(i + 1): odd number of hex digits") }
+                var out: [UInt8] = []
+                var idx = h.startIndex
+                while idx < h.endIndex {
+                    let next = h.index(idx, offsetBy: 2)
+                    guard let b = UInt8(h[idx..<next], radix: 16) else { throw ValidationError("code \(i + 1): '\(h)' is not hex") }
+                    out.append(b)
+                    idx = next
+                }
+                return out
+            }
+            let vectors = try await dpq.decode(collection, codes: bytes, bits: bits)
+            if client.json { printJSON(vectors) } else { vectors.forEach { print($0.map { String($0) }.joined(separator: ",")) } }
+        }
+    }
+}

@@ -1,0 +1,50 @@
+// dpq serve: runs the server until SIGINT/SIGTERM.
+import ArgumentParser
+import DPQServer
+import DPQServerSupport
+import Foundation
+import Logging
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the DPQ server.")
+
+    @Option(help: "Address to listen on (default 127.0.0.1).") var host: String?
+    @Option(help: "Port (default 50051; 0 = any free port, printed at start).") var port: Int?
+    @Option(name: .customLong("data-dir"), help: "Data directory (default ./dpq-data).") var dataDir: String?
+    @Option(name: .customLong("max-message-bytes"), help: "Largest message (default 64 MiB).") var maxMessageBytes: Int?
+    @Option(name: .customLong("metrics-port"), help: "Serve Prometheus metrics on this port (0 = any free port).") var metricsPort: Int?
+    @Option(help: "JSON settings file.") var config: String?
+    @Option(name: .customLong("log-format"), help: "text or json.") var logFormat: String?
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error, critical.") var logLevel: String?
+    @Option(help: "Threads for search and training (default: all cores).") var threads: Int?
+
+    func run() async throws {
+        let settings: ServerSettings
+        do {
+            var o = ServerSettings.Overrides()
+            o.host = host; o.port = port; o.dataDir = dataDir; o.maxMessageBytes = maxMessageBytes
+            o.metricsPort = metricsPort; o.threads = threads
+            if let logFormat {
+                guard let f = LogFormat(rawValue: logFormat) else { throw ValidationError("--log-format must be text or json, got '\(logFormat)'") }
+                o.logFormat = f
+            }
+            if let logLevel {
+                guard let l = Logger.Level(rawValue: logLevel) else { throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical; got '\(logLevel)'") }
+                o.logLevel = l
+            }
+            settings = try ServerSettings.resolve(configFile: config, environment: ProcessInfo.processInfo.environment, overrides: o)
+        } catch {
+            fail(error)
+        }
+        bootstrapLogging(format: settings.logFormat, level: settings.logLevel)
+        let logger = Logger(label: "dpq.server")
+        do {
+            try await DPQServer.run(settings: settings, logger: logger) { port in
+                // Scripts and tests read this line to learn the port (stdout is flushed at once).
+                FileHandle.standardOutput.write(Data("listening on \(settings.host):\(port)\n".utf8))
+            }
+        } catch {
+            fail(error)
+        }
+    }
+}

@@ -1,0 +1,112 @@
+import Foundation
+import Testing
+
+/// The `dpq` executable, driven as a user would: `dpq serve` in a child process, the client
+/// subcommands against it, JSON output parsed, errors on stderr with a non-zero exit code.
+@Suite(.serialized) struct CLITests {
+    static let binary: String = {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        return root.appendingPathComponent(".build/debug/dpq").path
+    }()
+
+    struct Result { var status: Int32; var out: String; var err: String }
+
+    @discardableResult
+    func dpq(_ args: [String], stdin: String? = nil) throws -> Result {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: Self.binary)
+        p.arguments = args
+        let out = Pipe(), err = Pipe(), input = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        p.standardInput = input
+        try p.run()
+        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+        try input.fileHandleForWriting.close()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return Result(status: p.terminationStatus, out: String(decoding: o, as: UTF8.self), err: String(decoding: e, as: UTF8.self))
+    }
+
+    /// Starts `dpq serve --port 0` and returns the process and its address.
+    func serve(dataDir: String) throws -> (Process, String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: Self.binary)
+        p.arguments = ["serve", "--port", "0", "--data-dir", dataDir]
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        var line = ""
+        while !line.contains("\n") {
+            let d = out.fileHandleForReading.availableData
+            if d.isEmpty { break }
+            line += String(decoding: d, as: UTF8.self)
+        }
+        guard let r = line.range(of: "listening on ") else { p.terminate(); throw CocoaError(.fileReadUnknown) }
+        return (p, String(line[r.upperBound...]).trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    @Test func cliDrivesEveryCommand() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: Self.binary), "build the dpq product first (swift build)")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("dpq-cli-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let (server, address) = try serve(dataDir: dir)
+        defer { server.interrupt(); server.waitUntilExit() }
+        let a = ["--address", address]
+
+        var r = try dpq(["health"] + a)
+        #expect(r.status == 0 && r.out.contains("serving"), "\(r.err)")
+        r = try dpq(["collections", "create", "cli", "--dimension", "16", "--classes", "4", "--blocks", "3",
+                     "--codebook-size", "16", "--feature-dimension", "8", "--hidden", "32"] + a)
+        #expect(r.status == 0, "\(r.err)")
+
+        // Training rows and items as JSON lines on stdin.
+        let train = Clusters.make(240, seed: 2)
+        let trainLines = zip(train.vectors, train.labels).map { v, l in "{\"vector\": \(v), \"labels\": [\(l)]}" }.joined(separator: "\n")
+        r = try dpq(["train", "cli", "--epochs", "3", "--pretrain-epochs", "2", "--batch-size", "64", "--json"] + a, stdin: trainLines)
+        #expect(r.status == 0, "\(r.err)")
+        let db = Clusters.make(80, seed: 3)
+        let dbLines = zip(db.vectors, db.labels).enumerated().map { i, x in "{\"id\": \"item-\(i)\", \"vector\": \(x.0), \"labels\": [\(x.1)]}" }.joined(separator: "\n")
+        r = try dpq(["upsert", "cli", "--json"] + a, stdin: dbLines)
+        #expect(r.status == 0 && r.out.contains("\"inserted\":80"), "\(r.out) \(r.err)")
+
+        let q = db.vectors[0].map { String($0) }.joined(separator: ",")
+        r = try dpq(["search", "cli", "--vector", q, "--k", "3", "--bits", "8", "--json"] + a)
+        #expect(r.status == 0, "\(r.err)")
+        let hits = try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [[[String: Any]]]
+        #expect(hits?.first?.count == 3)
+        #expect(hits?.first?.first?["id"] as? String == "item-0")
+
+        r = try dpq(["encode", "cli", "--vector", q, "--bits", "8"] + a)
+        #expect(r.status == 0 && r.out.trimmingCharacters(in: .whitespacesAndNewlines).count == 4, "\(r.out)")
+        let code = r.out.trimmingCharacters(in: .whitespacesAndNewlines)
+        r = try dpq(["decode", "cli", code, "--bits", "8", "--json"] + a)
+        #expect(r.status == 0 && r.out.hasPrefix("[["), "\(r.err)")
+
+        let evalLines = zip(db.vectors, db.labels).prefix(10).map { v, l in "{\"vector\": \(v), \"labels\": [\(l)]}" }.joined(separator: "\n")
+        r = try dpq(["eval", "cli"] + a, stdin: evalLines)
+        #expect(r.status == 0 && r.out.contains("| 12 |"), "\(r.out) \(r.err)")
+
+        let modelPath = dir + "-model.safetensors"
+        defer { try? FileManager.default.removeItem(atPath: modelPath) }
+        r = try dpq(["export", "cli", modelPath] + a)
+        #expect(r.status == 0 && FileManager.default.fileExists(atPath: modelPath), "\(r.err)")
+        r = try dpq(["import", "cli-copy", modelPath, "--create"] + a)
+        #expect(r.status == 0 && r.out.contains("created"), "\(r.err)")
+
+        r = try dpq(["collections", "list", "--json"] + a)
+        #expect(r.status == 0 && r.out.contains("\"cli-copy\""))
+        r = try dpq(["collections", "info", "cli"] + a)
+        #expect(r.status == 0 && r.out.contains("ready, 80 items"), "\(r.out)")
+
+        // Errors: stderr, non-zero exit, the status and the field named.
+        r = try dpq(["search", "cli", "--vector", "1,2,3", "--k", "3"] + a)
+        #expect(r.status != 0 && r.err.contains("invalidArgument") && r.err.contains("queries.dimension"), "\(r.err)")
+        r = try dpq(["collections", "info", "missing"] + a)
+        #expect(r.status != 0 && r.err.contains("notFound"), "\(r.err)")
+        r = try dpq(["collections", "delete", "cli-copy"] + a)
+        #expect(r.status == 0)
+    }
+}

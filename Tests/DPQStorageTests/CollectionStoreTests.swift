@@ -1,0 +1,202 @@
+import Foundation
+import Testing
+import DPQEngine
+@testable import DPQStorage
+
+@Suite struct CollectionStoreTests {
+    /// Per test: Swift Testing makes a new suite value for every test, alive until it ends.
+    let tmp = TemporaryDirectory()
+
+    /// A new collection in its own data directory under `tmp`.
+    func store(_ config: CollectionConfig = Fixtures.config()) throws -> CollectionStore {
+        try DataDirectory(root: tmp.path + "/" + UUID().uuidString).createCollection(config)
+    }
+
+    @Test func databaseIsDurablyConfigured() throws {
+        let s = try store()
+        // WAL, and an fsync at every commit; checked on the writer and on a reader.
+        let writer = try s.pool.write { db in
+            (try String.fetchOne(db, sql: "PRAGMA journal_mode"), try Int.fetchOne(db, sql: "PRAGMA synchronous"))
+        }
+        #expect(writer.0 == "wal")
+        #expect(writer.1 == 2)
+        let reader = try s.pool.read { try Int.fetchOne($0, sql: "PRAGMA synchronous") }
+        #expect(reader == 2)
+    }
+
+    @Test func upsertGetRoundTrip() throws {
+        let s = try store()
+        let items = (0..<20).map { Fixtures.item(UInt64($0)) }
+        try s.upsert(items)
+        #expect(try s.count() == 20)
+        // Request order, missing ids skipped, repeats repeated.
+        let ids: [ItemID] = [items[5].id, .number(999), items[3].id, .string("nope"), items[5].id]
+        #expect(try s.get(ids) == [items[5], items[3], items[5]])
+        // Extremes of the id space.
+        let edge = [StoredItem(id: .number(.max), labels: [], code: [], vector: [0, 0, 0, 0]),
+                    StoredItem(id: .string(String(repeating: "é", count: 128)), labels: [9], code: [15, 15, 15, 15], vector: [1, 2, 3, 4])]
+        try s.upsert(edge)
+        #expect(try s.get(edge.map(\.id)) == edge)
+        // A number and a string that look alike are different ids.
+        try s.upsert([StoredItem(id: .string("1"), labels: [], code: [], vector: [0, 0, 0, 0])])
+        #expect(try s.get([.number(1)]) == [items[1]])
+    }
+
+    @Test func upsertIsIdempotentAndOverwrites() throws {
+        let s = try store()
+        let items = (0..<10).map { Fixtures.item(UInt64($0)) }
+        try s.upsert(items)
+        try s.upsert(items)
+        #expect(try s.count() == 10)
+        var changed = items[4]
+        changed.labels = [7]
+        changed.code = [0, 0, 0, 0]
+        try s.upsert([changed])
+        #expect(try s.count() == 10)
+        #expect(try s.get([changed.id]) == [changed])
+        // Overwriting keeps the item's place in the listing.
+        #expect(try s.list(pageSize: 100, after: nil).items.map(\.id) == items.map(\.id))
+    }
+
+    @Test func duplicateIdsInOneBatchLastWins() throws {
+        let s = try store()
+        var a = Fixtures.item(1), b = Fixtures.item(1)
+        a.labels = [1]
+        b.labels = [2]
+        try s.upsert([a, Fixtures.item(2), b])
+        #expect(try s.count() == 2)
+        #expect(try s.get([.number(1)]) == [b])
+    }
+
+    @Test func invalidItemsRejectWholeBatch() throws {
+        let s = try store()
+        var bad: [StoredItem] = []
+        var i = Fixtures.item(1); i.labels = [10]; bad.append(i)                      // label >= classCount
+        i = Fixtures.item(1); i.code = [1, 2, 3]; bad.append(i)                        // wrong code length
+        i = Fixtures.item(1); i.code = [1, 2, 3, 16]; bad.append(i)                    // code >= K
+        i = Fixtures.item(1); i.vector = nil; bad.append(i)                            // keepVectors needs one
+        i = Fixtures.item(1); i.vector = [1, 2, 3]; bad.append(i)                      // dimension
+        i = Fixtures.item(1); i.vector = [1, .nan, 3, 4]; bad.append(i)                // finite
+        i = Fixtures.item(1); i.id = .string(""); bad.append(i)                        // id
+        for item in bad {
+            let e = Fixtures.storageError { try s.upsert([Fixtures.item(2), item]) }
+            #expect(e?.kind == "invalidArgument", "\(item)")
+        }
+        #expect(try s.count() == 0)
+    }
+
+    @Test func vectorsAreDroppedWithoutKeepVectors() throws {
+        let s = try store(Fixtures.config(keepVectors: false))
+        try s.upsert([Fixtures.item(1)])
+        var expected = Fixtures.item(1)
+        expected.vector = nil
+        #expect(try s.get([.number(1)]) == [expected])
+        #expect(try s.loadAll().vectors == nil)
+    }
+
+    @Test func twoByteCodes() throws {
+        let s = try store(Fixtures.config(codebookSize: 1024, blocks: 2))
+        let item = StoredItem(id: .number(1), labels: [], code: [0xff, 0x03, 0x00, 0x02], vector: [0, 0, 0, 0])
+        try s.upsert([item])
+        #expect(try s.get([.number(1)]) == [item])
+        #expect(try s.loadAll().codes.code(item: 0, block: 0) == 1023)
+        let tooBig = StoredItem(id: .number(2), labels: [], code: [0x00, 0x04, 0x00, 0x00], vector: [0, 0, 0, 0])
+        #expect(Fixtures.storageError { try s.upsert([tooBig]) }?.kind == "invalidArgument")
+    }
+
+    @Test func deleteCountsExistingOnly() throws {
+        let s = try store()
+        let items = (0..<10).map { Fixtures.item(UInt64($0)) }
+        try s.upsert(items)
+        #expect(try s.delete([items[0].id, items[3].id, .number(12345), items[3].id]) == 2)
+        #expect(try s.count() == 8)
+        #expect(try s.get([items[0].id, items[3].id, items[4].id]) == [items[4]])
+        #expect(try s.delete([]) == 0)
+    }
+
+    @Test func paginationCoversEveryItemOnce() throws {
+        let s = try store()
+        try s.upsert((0..<103).map { Fixtures.item(UInt64($0)) })
+        #expect(try s.delete([Fixtures.item(50).id, Fixtures.item(51).id]) == 2)
+        for pageSize in [1, 7, 10, 101, 200] {
+            var seen: [ItemID] = []
+            var cursor: Int64? = nil
+            var pages = 0
+            repeat {
+                let page = try s.list(pageSize: pageSize, after: cursor)
+                #expect(page.items.count <= pageSize)
+                seen += page.items.map(\.id)
+                cursor = page.next
+                pages += 1
+            } while cursor != nil
+            #expect(seen.count == 101)
+            #expect(Set(seen).count == 101)
+            let kept: [UInt64] = (0..<103).filter { $0 != 50 && $0 != 51 }
+            let wanted: [ItemID] = kept.map { Fixtures.item($0).id }
+            #expect(seen == wanted)
+            #expect(pages == (101 + pageSize - 1) / pageSize)
+        }
+        #expect(Fixtures.storageError { _ = try s.list(pageSize: 0, after: nil) }?.kind == "invalidArgument")
+        // Items added after a delete of the last row never reuse its rowid, so they come later.
+        let first = try s.list(pageSize: 101, after: nil)
+        #expect(first.next == nil)
+        _ = try s.delete([Fixtures.item(102).id])
+        try s.upsert([Fixtures.item(500)])
+        let lastRowid = try s.pool.read { try Int64.fetchOne($0, sql: "SELECT MAX(rowid) FROM items") }
+        #expect(lastRowid == 104)
+    }
+
+    @Test func loadAllMatchesGet() throws {
+        let s = try store()
+        var items = (0..<30).map { Fixtures.item(UInt64($0)) }
+        items[7].code = []                  // added before a model: uncoded
+        try s.upsert(items)
+        let loaded = try s.loadAll()
+        #expect(loaded.ids == items.map(\.id))
+        #expect(loaded.labels == items.map(\.labels))
+        #expect(loaded.uncoded == [7])
+        #expect(loaded.codes.count == 30 && loaded.codes.blocks == 4 && loaded.codes.bytesPerCode == 1)
+        for (r, item) in items.enumerated() where r != 7 {
+            #expect(Array(loaded.codes.bytes[(r * 4)..<(r * 4 + 4)]) == item.code)
+        }
+        #expect(loaded.vectors == Matrix(items.map { $0.vector! }))
+        // Empty collection.
+        let e = try store()
+        let none = try e.loadAll()
+        #expect(none.ids.isEmpty && none.codes.count == 0 && none.vectors?.rows == 0)
+    }
+
+    @Test func trainingDataRoundTrip() throws {
+        let s = try store()
+        #expect(try s.trainingDataCount() == 0)
+        let a = Matrix(rows: 3, cols: 4, values: (0..<12).map { Float($0) * 0.5 })
+        let b = Matrix(rows: 2, cols: 4, values: (0..<8).map { -Float($0) })
+        try s.appendTrainingData(vectors: a, labels: [[1], [], [2, 3, 9]])
+        try s.appendTrainingData(vectors: b, labels: [])
+        #expect(try s.trainingDataCount() == 5)
+        let (m, l) = try s.trainingData()
+        #expect(m == Matrix(rows: 5, cols: 4, values: a.values + b.values))
+        #expect(l == [[1], [], [2, 3, 9], [], []])
+        #expect(Fixtures.storageError { try s.appendTrainingData(vectors: Matrix(rows: 1, cols: 3), labels: []) }?.kind == "invalidArgument")
+        #expect(Fixtures.storageError { try s.appendTrainingData(vectors: a, labels: [[1]]) }?.kind == "invalidArgument")
+        #expect(Fixtures.storageError { try s.appendTrainingData(vectors: a, labels: [[1], [10], [0]]) }?.kind == "invalidArgument")
+        try s.clearTrainingData()
+        #expect(try s.trainingDataCount() == 0)
+        #expect(try s.trainingData().0.rows == 0)
+    }
+
+    @Test func stateAndProgress() throws {
+        let s = try store()
+        #expect(try s.state() == .untrained)
+        #expect(try s.lastError() == nil)
+        #expect(try s.progress() == nil)
+        try s.setState(.training, error: nil)
+        try s.saveProgress(Data(#"{"epoch":1}"#.utf8))
+        try s.saveProgress(Data(#"{"epoch":2}"#.utf8))
+        #expect(try s.progress() == Data(#"{"epoch":2}"#.utf8))
+        try s.setState(.failed, error: "loss became NaN")
+        #expect(try s.state() == .failed)
+        #expect(try s.lastError() == "loss became NaN")
+        #expect(Fixtures.storageError { try s.setState(.ready, error: nil) }?.kind == "failedPrecondition")
+    }
+}
