@@ -13,7 +13,7 @@ struct Reconstruction: ParsableCommand {
     @Option(help: "A folder in the layout of ../shared/data.") var data: String?
     @Option(help: "Blocks M.") var blocks = 4
     @Option(help: "Codebook size K.") var codebookSize = 256
-    @Option(help: "Refinement rounds after residual k-means.") var rounds = 20
+    @Option(help: "k-means iterations (half of them per dimension step).") var kmeansIterations = 20
     @Option(help: "The faiss script.") var faissScript = "bench/faiss_rq.py"
     @Flag(help: "Print JSON.") var json = false
 
@@ -21,7 +21,7 @@ struct Reconstruction: ParsableCommand {
         let splits = try data.map { try LabelledSplits.load(folder: $0) } ?? LabelledSplits.synthetic()
         var config = ModelConfig(inputDimension: splits.train.cols, blocks: blocks, codebookSize: codebookSize)
         config.labelMode = .none
-        let training = TrainingConfig(epochs: rounds, seed: 1, kmeansIterations: 25,
+        let training = TrainingConfig(seed: 1, kmeansIterations: kmeansIterations,
                                       threads: ProcessInfo.processInfo.activeProcessorCount)
         let start = Date()
         let model = try Trainer.train(data: splits.train, labels: nil, model: config, training: training)
@@ -61,7 +61,7 @@ struct Reconstruction: ParsableCommand {
         print("Reconstruction error (sum of squares per item, standardised inputs), \(splits.name), M = \(blocks), K = \(codebookSize)")
         print("| method | train | database | train seconds |")
         print("|---|---|---|---|")
-        print(String(format: "| DPQ without labels (residual k-means + least squares) | %.3f | %.3f | %.1f |", dpqTrain.last!, dpqBase.last!, seconds))
+        print(String(format: "| DPQ without labels (progressive-dimension residual k-means) | %.3f | %.3f | %.1f |", dpqTrain.last!, dpqBase.last!, seconds))
         if let f = faiss, let t = f["mse_train"] as? Double, let b = f["mse_database"] as? Double, let s = f["train_seconds"] as? Double {
             print(String(format: "| faiss ResidualQuantizer, beam 1 | %.3f | %.3f | %.1f |", t, b, s))
         } else {

@@ -7,6 +7,7 @@ import Darwin
 
 @inline(__always) func Foundation_log(_ x: Double) -> Double { log(x) }
 @inline(__always) func Foundation_cos(_ x: Double) -> Double { cos(x) }
+@inline(__always) func Foundation_pow(_ x: Double, _ y: Double) -> Double { pow(x, y) }
 @inline(__always) func expf_(_ x: Float) -> Float { expf(x) }
 @inline(__always) func logf_(_ x: Float) -> Float { logf(x) }
 @inline(__always) func tanhf_(_ x: Float) -> Float { tanhf(x) }

@@ -8,19 +8,39 @@ public enum KMeans {
     public static func fit(_ data: Matrix, k: Int, iterations: Int, random: inout SeededRandom) -> Matrix {
         let n = data.rows, d = data.cols
         precondition(n > 0, "KMeans: no data")
-        // Initial centroids: distinct random rows; with fewer rows than K, repeat rows with a small jitter.
-        let perm = random.permutation(n)
         var centroids = Matrix(rows: k, cols: d)
-        for j in 0..<k {
-            let src = perm[j % n] * d
-            for t in 0..<d {
-                let jitter: Float = j < n ? 0 : 1e-4 * random.normal()
-                centroids.values[j * d + t] = data.values[src + t] + jitter
+        if n <= k {
+            // Fewer rows than K: every row, then repeats with a small jitter.
+            let perm = random.permutation(n)
+            for j in 0..<k {
+                let src = perm[j % n] * d
+                for t in 0..<d {
+                    let jitter: Float = j < n ? 0 : 1e-4 * random.normal()
+                    centroids.values[j * d + t] = data.values[src + t] + jitter
+                }
             }
+            return centroids
         }
-        if n <= k || iterations == 0 { return centroids }
+        let perm = random.permutation(n)
+        for j in 0..<k { for t in 0..<d { centroids.values[j * d + t] = data.values[perm[j] * d + t] } }
+        return lloyd(data, centroids: centroids, iterations: iterations, random: &random)
+    }
+
+    /// Lloyd iterations from the given centroids.
+    static func lloyd(_ data: Matrix, centroids start: Matrix, iterations: Int, random: inout SeededRandom,
+                      assignOn view: Matrix? = nil) -> Matrix {
+        let n = data.rows, d = data.cols, k = start.rows
+        var centroids = start
+        if iterations == 0 { return centroids }
         for _ in 0..<iterations {
-            let assignment = ProgressiveQuantizer.nearestChunked(data, codebook: centroids, assignment: .euclidean)
+            // Assign on `view` (leading dimensions of the data) when given, update in full.
+            let assignment: [Int32]
+            if let view {
+                let c = Matrix(rows: k, cols: view.cols, values: (0..<k).flatMap { j in centroids.values[(j * d)..<(j * d + view.cols)] })
+                assignment = ProgressiveQuantizer.nearestChunked(view, codebook: c, assignment: .euclidean)
+            } else {
+                assignment = ProgressiveQuantizer.nearestChunked(data, codebook: centroids, assignment: .euclidean)
+            }
             var sums = [Double](repeating: 0, count: k * d)
             var counts = [Int](repeating: 0, count: k)
             for i in 0..<n {
@@ -48,12 +68,73 @@ public enum KMeans {
         return centroids
     }
 
+    /// k-means in the data's principal axes with the dimension growing in steps
+    /// (d_i = d^((i+1)/10), as faiss's ProgressiveDimClustering): the first steps place the
+    /// centroids along the directions of largest variance, where they matter most, and each
+    /// step starts from the last one's centroids. The result is mapped back to the input space.
+    public static func fitProgressive(_ data: Matrix, k: Int, iterations: Int, random: inout SeededRandom, steps: Int = 10) -> Matrix {
+        let pca = PCA(fitting: data)
+        let z = pca.project(data)
+        let n = z.rows, d = z.cols
+        var centroids = Matrix(rows: k, cols: d)
+        let perm = random.permutation(n)
+        for j in 0..<k { for t in 0..<d { centroids.values[j * d + t] = z.values[perm[j] * d + t] } }
+        var previous = 0
+        for step in 0..<steps {
+            let di = step == steps - 1 ? d : min(d, max(1, Int(Foundation_pow(Double(d), Double(step + 1) / Double(steps)))))
+            if di == previous { continue }
+            previous = di
+            let view = di == d ? nil : Matrix(rows: n, cols: di, values: (0..<n).flatMap { i in z.values[(i * d)..<(i * d + di)] })
+            centroids = lloyd(z, centroids: centroids, iterations: max(iterations / 2, 1), random: &random, assignOn: view)
+        }
+        return pca.unproject(centroids)
+    }
+
+    /// k-means++ seeding: each next centroid is a row drawn with probability proportional to its
+    /// squared distance to the nearest centroid so far. It starts Lloyd from a spread-out set,
+    /// which matters in high dimension where random rows leave clusters unserved.
+    static func plusPlus(_ data: Matrix, k: Int, random: inout SeededRandom) -> Matrix {
+        let n = data.rows, d = data.cols
+        var centroids = Matrix(rows: k, cols: d)
+        var nearest = [Float](repeating: .infinity, count: n)
+        var pick = Int(random.next() % UInt64(n))
+        data.values.withUnsafeBufferPointer { x in
+            for j in 0..<k {
+                for t in 0..<d { centroids.values[j * d + t] = x[pick * d + t] }
+                var total: Double = 0
+                let c = pick * d
+                for i in 0..<n {
+                    var dist: Float = 0
+                    let base = i * d
+                    for t in 0..<d { let e = x[base + t] - x[c + t]; dist += e * e }
+                    if dist < nearest[i] { nearest[i] = dist }
+                    total += Double(nearest[i])
+                }
+                guard total > 0 else {
+                    pick = Int(random.next() % UInt64(n))
+                    continue
+                }
+                var target = Double(random.uniform()) * total
+                pick = n - 1
+                for i in 0..<n {
+                    target -= Double(nearest[i])
+                    if target <= 0 { pick = i; break }
+                }
+            }
+        }
+        return centroids
+    }
+
     /// M codebooks by residual k-means on `data` (one block at a time on what is left).
-    public static func residual(_ data: Matrix, blocks: Int, k: Int, iterations: Int, random: inout SeededRandom) -> Codebooks {
+    /// `progressiveDimensions` uses `fitProgressive` for each block (better in high dimension).
+    public static func residual(_ data: Matrix, blocks: Int, k: Int, iterations: Int, random: inout SeededRandom,
+                                progressiveDimensions: Bool = false) -> Codebooks {
         var books = Codebooks(blocks: blocks, size: k, dimension: data.cols)
         var r = data
         for m in 0..<blocks {
-            let c = fit(r, k: k, iterations: iterations, random: &random)
+            let c = progressiveDimensions && r.rows > k
+                ? fitProgressive(r, k: k, iterations: iterations, random: &random)
+                : fit(r, k: k, iterations: iterations, random: &random)
             books.setBlock(m, c)
             let idx = ProgressiveQuantizer.nearestChunked(r, codebook: c, assignment: .euclidean)
             ProgressiveQuantizer.subtract(codebook: c, indices: idx, from: &r)

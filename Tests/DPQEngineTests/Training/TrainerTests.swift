@@ -100,7 +100,7 @@ import DPQEngine
         #expect(throws: EngineError.self) { try Trainer.train(data: x, labels: labels, model: Self.smallConfig(), training: zeroBatch) }
     }
 
-    /// Without labels: residual k-means plus least-squares refinement, never worse than k-means alone.
+    /// Without labels: residual k-means in growing principal subspaces, at least as good as plain residual k-means.
     @Test func unsupervisedRefinesResidualKMeans() throws {
         let x = TestData.matrix(rows: 400, cols: 10, seed: 70)
         var config = Self.smallConfig(); config.labelMode = .none; config.inputDimension = 10
