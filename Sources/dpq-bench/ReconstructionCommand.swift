@@ -14,6 +14,7 @@ struct Reconstruction: ParsableCommand {
     @Option(help: "Blocks M.") var blocks = 4
     @Option(help: "Codebook size K.") var codebookSize = 256
     @Option(help: "k-means iterations (half of them per dimension step).") var kmeansIterations = 20
+    @Option(help: "Seed.") var seed: UInt64 = 1
     @Option(help: "The faiss script.") var faissScript = "bench/faiss_rq.py"
     @Flag(help: "Print JSON.") var json = false
 
@@ -21,7 +22,7 @@ struct Reconstruction: ParsableCommand {
         let splits = try data.map { try LabelledSplits.load(folder: $0) } ?? LabelledSplits.synthetic()
         var config = ModelConfig(inputDimension: splits.train.cols, blocks: blocks, codebookSize: codebookSize)
         config.labelMode = .none
-        let training = TrainingConfig(seed: 1, kmeansIterations: kmeansIterations,
+        let training = TrainingConfig(seed: seed, kmeansIterations: kmeansIterations,
                                       threads: ProcessInfo.processInfo.activeProcessorCount)
         let start = Date()
         let model = try Trainer.train(data: splits.train, labels: nil, model: config, training: training)
