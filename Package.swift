@@ -79,6 +79,13 @@ let package = Package(
         ]),
         .testTarget(name: "DPQEngineTests", dependencies: ["DPQEngine"]),
         .testTarget(name: "DPQStorageTests", dependencies: ["DPQStorage", "DPQEngine", "storage-crash-writer"]),
+        .testTarget(name: "DPQServerSupportTests", dependencies: ["DPQServerSupport", "DPQProto",
+            .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ] + grpc),
         .testTarget(name: "DPQServerTests", dependencies: ["DPQServer", "DPQClient", "DPQServerSupport", "DPQEngine", "DPQProto"] + grpc),
     ]
 )

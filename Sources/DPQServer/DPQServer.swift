@@ -50,7 +50,8 @@ public enum DPQServer {
                 address: address, transportSecurity: .plaintext,
                 config: .defaults { $0.rpc.maxRequestPayloadSize = settings.maxMessageBytes }),
             services: services,
-            interceptors: [ConcurrencyLimiter(limit: settings.limits.maxConcurrentRPCs), RPCMetricsInterceptor()])
+            // Metrics first, so that calls the limiter rejects are counted too.
+            interceptors: [RPCMetricsInterceptor(), ConcurrencyLimiter(limit: settings.limits.maxConcurrentRPCs)])
         return Parts(registry: registry, health: health, server: server)
     }
 

@@ -110,16 +110,21 @@ public final class HealthService: Grpc_Health_V1_Health.SimpleServiceProtocol {
             state.watchers[id] = Watcher(service: service, continuation: continuation)
             return id
         }
-        // The client going away cancels this task; AsyncStream iteration then ends, and the
-        // termination handler would race with shutDown(), so deregistration is done here instead.
         defer {
             if let id { _ = self.state.withLock { $0.watchers.removeValue(forKey: id) } }
         }
-        var last: Status?
-        for await status in stream {
-            guard status != last else { continue }
-            last = status
-            try await response.write(.with { $0.status = status })
+        // In grpc-swift 2 a client going away does not cancel this task: it is signalled through
+        // the RPC cancellation handle, so that is what ends the stream (task cancellation, e.g.
+        // the server being torn down, ends AsyncStream iteration by itself).
+        try await withRPCCancellationHandler {
+            var last: Status?
+            for await status in stream {
+                guard status != last else { continue }
+                last = status
+                try await response.write(.with { $0.status = status })
+            }
+        } onCancelRPC: {
+            continuation.finish()
         }
     }
 }

@@ -4,7 +4,8 @@
 //
 // Metrics:
 //   dpq_rpc_requests_total{method, code}   counter, one per finished RPC; code is the snake_case
-//                                          gRPC status name ("ok", "invalid_argument", ...)
+//                                          gRPC status name ("ok", "invalid_argument", ...;
+//                                          "cancelled" when the client went away first)
 //   dpq_rpc_duration_seconds{method}       timer (a histogram in Prometheus), from the call
 //                                          reaching the interceptor until the last response byte
 //                                          or the error
@@ -32,6 +33,9 @@ public struct RPCMetricsInterceptor: ServerInterceptor {
         let start = ContinuousClock.now
         let completion = RPCCompletion { code in
             let elapsed = ContinuousClock.now - start
+            // A handler that returns normally after the client went away (e.g. a Watch stream
+            // ending on RPC cancellation) did not deliver an OK to anyone.
+            let code = code == .ok && context.cancellation.isCancelled ? .cancelled : code
             Counter(label: Self.requestsTotal, dimensions: [("method", method), ("code", code.metricName)]).increment()
             Timer(label: Self.durationSeconds, dimensions: [("method", method)])
                 .recordNanoseconds(elapsed.nanoseconds)

@@ -27,6 +27,7 @@ enum Overrides {
             case "codebook_init": guard let s = CodebookInit(rawValue: v) else { throw EngineError.invalidArgument("--set codebook_init: \(v)") }; training.codebookInit = s
             case "stop_gradient": training.stopGradientAtFeature = v == "true"
             case "dropout": model.dropout = try float()
+            case "input_dropout": model.inputDropout = try float()
             case "feature_dimension": model.featureDimension = try int()
             case "hidden_sizes": model.hiddenSizes = try v.split(separator: ",").map { guard let i = Int($0) else { throw EngineError.invalidArgument("--set hidden_sizes: \(v)") }; return i }
             case "classifier_input": guard let c = ClassifierInput(rawValue: v) else { throw EngineError.invalidArgument("--set classifier_input: \(v)") }; model.classifierInput = c

@@ -29,6 +29,8 @@ public struct ModelConfig: Sendable, Codable, Equatable {
     public var hiddenSizes: [Int]
     public var featureDimension: Int
     public var dropout: Float
+    /// Dropout on the standardised input during training (a generic augmentation).
+    public var inputDropout: Float
     public var classifierInput: ClassifierInput
     public var labelMode: LabelMode
     public var classCount: Int
@@ -40,13 +42,14 @@ public struct ModelConfig: Sendable, Codable, Equatable {
     public var deviationFloor: Float
 
     public init(inputDimension: Int, hiddenSizes: [Int] = [1024, 512], featureDimension: Int = 128,
-                dropout: Float = 0.2, classifierInput: ClassifierInput = .feature, labelMode: LabelMode = .single,
+                dropout: Float = 0.2, inputDropout: Float = 0, classifierInput: ClassifierInput = .feature, labelMode: LabelMode = .single,
                 classCount: Int = 10, blocks: Int = 4, codebookSize: Int = 256, assignment: Assignment = .euclidean,
                 metric: SearchMetric = .squaredL2, deviationFloor: Float = 0.1) {
         self.inputDimension = inputDimension
         self.hiddenSizes = hiddenSizes
         self.featureDimension = featureDimension
         self.dropout = dropout
+        self.inputDropout = inputDropout
         self.classifierInput = classifierInput
         self.labelMode = labelMode
         self.classCount = classCount
@@ -55,6 +58,29 @@ public struct ModelConfig: Sendable, Codable, Equatable {
         self.assignment = assignment
         self.metric = metric
         self.deviationFloor = deviationFloor
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case inputDimension, hiddenSizes, featureDimension, dropout, inputDropout, classifierInput, labelMode, classCount
+        case blocks, codebookSize, assignment, metric, deviationFloor
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(inputDimension: try c.decode(Int.self, forKey: .inputDimension))
+        hiddenSizes = try c.decode([Int].self, forKey: .hiddenSizes)
+        featureDimension = try c.decode(Int.self, forKey: .featureDimension)
+        dropout = try c.decode(Float.self, forKey: .dropout)
+        // Absent in files written before input dropout existed.
+        inputDropout = try c.decodeIfPresent(Float.self, forKey: .inputDropout) ?? 0
+        classifierInput = try c.decode(ClassifierInput.self, forKey: .classifierInput)
+        labelMode = try c.decode(LabelMode.self, forKey: .labelMode)
+        classCount = try c.decode(Int.self, forKey: .classCount)
+        blocks = try c.decode(Int.self, forKey: .blocks)
+        codebookSize = try c.decode(Int.self, forKey: .codebookSize)
+        assignment = try c.decode(Assignment.self, forKey: .assignment)
+        metric = try c.decode(SearchMetric.self, forKey: .metric)
+        deviationFloor = try c.decode(Float.self, forKey: .deviationFloor)
     }
 
     /// Whether there is a network at all (not in unsupervised mode).
@@ -79,6 +105,7 @@ public struct ModelConfig: Sendable, Codable, Equatable {
             if classifierInput == .trunk && hiddenSizes.isEmpty { out.append("classifier_input trunk needs at least one hidden layer") }
         }
         if !(dropout >= 0 && dropout < 1) { out.append("dropout must be in [0, 1), got \(dropout)") }
+        if !(inputDropout >= 0 && inputDropout < 1) { out.append("input_dropout must be in [0, 1), got \(inputDropout)") }
         if blocks < 1 || blocks > 32 { out.append("blocks (M) must be in 1...32, got \(blocks)") }
         if codebookSize < 16 || codebookSize > 4096 || codebookSize & (codebookSize - 1) != 0 {
             out.append("codebook_size (K) must be a power of two in 16...4096, got \(codebookSize)")

@@ -78,7 +78,8 @@ extension DPQModel {
             let feature = try layer("feature", width, config.featureDimension)
             let head = try layer("classifier", config.classifierInput == .trunk ? width : config.featureDimension, config.classCount)
             network = FeatureNetwork(trunk: trunk, feature: feature, classifier: head,
-                                     classifierInput: config.classifierInput, dropout: config.dropout)
+                                     classifierInput: config.classifierInput, dropout: config.dropout,
+                                     inputDropout: config.inputDropout)
         }
         let d = config.quantizedDimension
         let books = Codebooks(blocks: config.blocks, size: config.codebookSize, dimension: d,

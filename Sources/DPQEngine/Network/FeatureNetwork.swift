@@ -10,14 +10,16 @@ public struct FeatureNetwork: Sendable, Equatable {
     public var classifier: DenseLayer
     public var classifierInput: ClassifierInput
     public var dropout: Float
+    public var inputDropout: Float
 
     public init(trunk: [DenseLayer], feature: DenseLayer, classifier: DenseLayer,
-                classifierInput: ClassifierInput, dropout: Float) {
+                classifierInput: ClassifierInput, dropout: Float, inputDropout: Float = 0) {
         self.trunk = trunk
         self.feature = feature
         self.classifier = classifier
         self.classifierInput = classifierInput
         self.dropout = dropout
+        self.inputDropout = inputDropout
     }
 
     public init(config: ModelConfig, random: inout SeededRandom) {
@@ -31,7 +33,7 @@ public struct FeatureNetwork: Sendable, Equatable {
         let headInputs = config.classifierInput == .trunk ? width : config.featureDimension
         let classifier = DenseLayer(inputs: headInputs, outputs: config.classCount, gain: 1, random: &random)
         self.init(trunk: layers, feature: feature, classifier: classifier,
-                  classifierInput: config.classifierInput, dropout: config.dropout)
+                  classifierInput: config.classifierInput, dropout: config.dropout, inputDropout: config.inputDropout)
     }
 
     /// What backward needs from a forward pass.
@@ -48,12 +50,15 @@ public struct FeatureNetwork: Sendable, Equatable {
     /// Forward pass for inference: no dropout.
     public func forward(_ x: Matrix) -> Activations { run(x) { _ in nil } }
 
-    /// Forward pass for training: dropout masks drawn from `random`.
+    /// Forward pass for training: dropout masks (input and hidden) drawn from `random`.
+    /// The input mask needs no backward: the input has no parameters.
     public func forward(_ x: Matrix, training random: inout SeededRandom) -> Activations {
         var r = random
         defer { random = r }
+        var input = x
+        if inputDropout > 0 { _ = Activation.dropout(&input, rate: inputDropout, random: &r) }
         let rate = dropout
-        return run(x) { a in rate > 0 ? Activation.dropout(&a, rate: rate, random: &r) : nil }
+        return run(input) { a in rate > 0 ? Activation.dropout(&a, rate: rate, random: &r) : nil }
     }
 
     private func run(_ x: Matrix, dropout drop: (inout Matrix) -> [Float]?) -> Activations {

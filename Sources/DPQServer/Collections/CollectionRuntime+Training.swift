@@ -134,8 +134,9 @@ extension CollectionRuntime {
                 fail(job, "could not commit the trained model: \(error)")
             }
         case .failure(EngineError.cancelled):
-            job.update { $0.state = .cancelled; $0.finishedAtUnixMs = Self.nowMs() }
+            // The collection's state first: a watcher that sees the job end must see it too.
             try? store.setState(current.model != nil ? .ready : .untrained, error: nil)
+            job.update { $0.state = .cancelled; $0.finishedAtUnixMs = Self.nowMs() }
             try? saveStatus()
         case .failure(let error):
             fail(job, "\(error)")
@@ -143,8 +144,8 @@ extension CollectionRuntime {
     }
 
     private func fail(_ job: TrainingJob, _ message: String) {
-        job.update { $0.state = .failed; $0.error = message; $0.finishedAtUnixMs = Int64(Date().timeIntervalSince1970 * 1000) }
         try? store.setState(current.model != nil ? .ready : .failed, error: message)
+        job.update { $0.state = .failed; $0.error = message; $0.finishedAtUnixMs = Int64(Date().timeIntervalSince1970 * 1000) }
         try? saveStatus()
     }
 

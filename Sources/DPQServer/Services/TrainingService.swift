@@ -4,6 +4,7 @@ import DPQProto
 import DPQServerSupport
 import Foundation
 import GRPCCore
+import Synchronization
 
 struct TrainingService: Dpq_V1_TrainingService.SimpleServiceProtocol {
     let registry: CollectionRegistry
@@ -109,15 +110,22 @@ struct TrainingService: Dpq_V1_TrainingService.SimpleServiceProtocol {
         try await RPCErrors.mapping {
             let j = try job(request.target)
             let interval = max(Int(request.minIntervalMs), 50)
-            var last = j.snapshot()
-            try await response.write(.with { $0.progress = last })
-            while !isTerminal(last.state) {
-                try await Task.sleep(for: .milliseconds(interval))
-                let now = j.snapshot()
-                if now != last {
-                    last = now
-                    try await response.write(.with { $0.progress = now })
+            // A client that goes away does not cancel this task in grpc-swift 2; it trips the
+            // RPC's cancellation handle, which ends the loop.
+            let gone = Atomic<Bool>(false)
+            try await withRPCCancellationHandler {
+                var last = j.snapshot()
+                try await response.write(.with { $0.progress = last })
+                while !isTerminal(last.state) && !gone.load(ordering: .relaxed) {
+                    try await Task.sleep(for: .milliseconds(interval))
+                    let now = j.snapshot()
+                    if now != last {
+                        last = now
+                        try await response.write(.with { $0.progress = now })
+                    }
                 }
+            } onCancelRPC: {
+                gone.store(true, ordering: .relaxed)
             }
         }
     }
