@@ -109,4 +109,41 @@ import Testing
         r = try dpq(["collections", "delete", "cli-copy"] + a)
         #expect(r.status == 0)
     }
+
+    /// SIGTERM during a training: the server stops cleanly (the job cancelled, exit 0), and a
+    /// restart finds every acknowledged item and the collection in its last good state.
+    @Test func gracefulShutdownDuringTraining() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: Self.binary), "build the dpq product first (swift build)")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("dpq-sig-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var (server, address) = try serve(dataDir: dir)
+        var a = ["--address", address]
+        var r = try dpq(["collections", "create", "sig", "--dimension", "16", "--classes", "4", "--blocks", "3",
+                         "--codebook-size", "16", "--feature-dimension", "8", "--hidden", "32"] + a)
+        #expect(r.status == 0, "\(r.err)")
+        let db = Clusters.make(300, seed: 3)
+        let lines = zip(db.vectors, db.labels).enumerated().map { i, x in "{\"id\": \(i), \"vector\": \(x.0), \"labels\": [\(x.1)]}" }.joined(separator: "\n")
+        r = try dpq(["upsert", "sig"] + a, stdin: lines)
+        #expect(r.status == 0, "\(r.err)")
+        // A training long enough to be running when the signal comes, from the stored items.
+        r = try dpq(["train", "sig", "--from-items", "--epochs", "1000", "--batch-size", "4", "--detach"] + a)
+        #expect(r.status == 0, "\(r.err)")
+        Thread.sleep(forTimeInterval: 1)
+        let start = Date()
+        server.terminate()   // SIGTERM
+        server.waitUntilExit()
+        #expect(server.terminationStatus == 0)
+        #expect(Date().timeIntervalSince(start) < 20)
+
+        (server, address) = try serve(dataDir: dir)
+        defer { server.terminate(); server.waitUntilExit() }
+        a = ["--address", address]
+        r = try dpq(["collections", "info", "sig", "--json"] + a)
+        #expect(r.status == 0, "\(r.err)")
+        let info = try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any]
+        #expect(info?["item_count"] as? String == "300" || info?["item_count"] as? Int == 300, "\(r.out)")
+        #expect(info?["state"] as? String == "COLLECTION_STATE_UNTRAINED", "\(r.out)")
+        let training = info?["training"] as? [String: Any]
+        #expect(training?["state"] as? String == "TRAINING_JOB_STATE_CANCELLED", "\(r.out)")
+    }
 }

@@ -59,6 +59,7 @@ final class CollectionRegistry: Sendable {
             runtime.close()
             try directory.deleteCollection(name)
             open[name] = nil
+            DPQMetrics.forgetCollection(name)
         }
         return true
     }

@@ -4,6 +4,7 @@
 
 import DPQEngine
 import DPQStorage
+import DPQServerSupport
 import Foundation
 
 struct UpsertResult: Sendable {
@@ -45,6 +46,7 @@ extension CollectionRuntime {
                 try served.withLock { s in try s.index?.upsert(items) }
             }
             result.itemCount = try store.count()
+            DPQMetrics.setCollectionItems(result.itemCount, collection: name)
             return result
         }
     }
@@ -56,7 +58,9 @@ extension CollectionRuntime {
             let wasPending = before.filter { $0.code.isEmpty }.count
             pending.withLock { $0 -= wasPending }
             served.withLock { s in s.index?.remove(ids) }
-            return (n, try store.count())
+            let count = try store.count()
+            DPQMetrics.setCollectionItems(count, collection: name)
+            return (n, count)
         }
     }
 

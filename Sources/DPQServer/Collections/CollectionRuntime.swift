@@ -46,6 +46,7 @@ final class CollectionRuntime: Sendable {
         served = Mutex(Served(model: model, index: index, info: status.modelInfo))
         pending = Mutex(loaded.uncoded.count)
         if let last = status.lastProgress { job.withLock { $0 = TrainingJob(restored: last) } }
+        DPQMetrics.setCollectionItems(loaded.ids.count, collection: store.config.name)
     }
 
     var current: Served { served.withLock { $0 } }

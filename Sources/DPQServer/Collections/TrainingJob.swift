@@ -3,6 +3,7 @@
 
 import DPQEngine
 import DPQProto
+import DPQServerSupport
 import Foundation
 import Synchronization
 
@@ -81,6 +82,8 @@ final class TrainingJob: Sendable {
             $0.gamma = training.gammaStart + (training.gammaEnd - training.gammaStart) * Float(p.fraction)
             $0.learningRate = training.learningRate
         }
+        DPQMetrics.setTrainingProgress(p.fraction, collection: collection)
+        DPQMetrics.setTrainingSamplesPerSecond(p.samplesPerSecond, collection: collection)
         return !cancelRequested
     }
 }
