@@ -103,7 +103,8 @@ public nonisolated struct Dpq_V1_CollectionConfig: Sendable {
   /// Clears the value of `model`. Subsequent reads from it will return its default value.
   public mutating func clearModel() {self._model = nil}
 
-  /// Default metric for Search and Evaluate. UNSPECIFIED = SQUARED_L2.
+  /// Default metric for Search and Evaluate. UNSPECIFIED = INNER_PRODUCT (chosen by measurement, see
+  /// docs/benchmarks.md).
   public var metric: Dpq_V1_Metric = .unspecified
 
   /// Keep each item's original vector after encoding. Needed for Search re-scoring, for training from

@@ -73,7 +73,7 @@ import Testing
         #expect(r.status == 0 && r.out.contains("\"inserted\":80"), "\(r.out) \(r.err)")
 
         let q = db.vectors[0].map { String($0) }.joined(separator: ",")
-        r = try dpq(["search", "cli", "--vector", q, "--k", "3", "--bits", "8", "--json"] + a)
+        r = try dpq(["search", "cli", "--vector", q, "--k", "3", "--bits", "8", "--metric", "l2", "--json"] + a)
         #expect(r.status == 0, "\(r.err)")
         let hits = try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [[[String: Any]]]
         #expect(hits?.first?.count == 3)

@@ -24,12 +24,20 @@ import Testing
 
         // Search at two code lengths: same-cluster items come first.
         let q = Clusters.make(8, seed: 4)
+        #expect(c.config.metric == .innerProduct, "the default metric")
         for bits in [4, 12] {
-            let hits = try await dpq.search("clusters", queries: q.vectors, k: 5, bits: bits)
-            #expect(hits.count == 8 && hits.allSatisfy { $0.count == 5 })
-            for (i, list) in hits.enumerated() {
-                #expect(zip(list, list.dropFirst()).allSatisfy { $0.score <= $1.score }, "L2 scores ascend")
-                #expect(list.filter { $0.labels == [q.labels[i]] }.count >= 4, "bits \(bits) query \(i): \(list)")
+            for metric in [Metric.innerProduct, .squaredL2] {
+                let hits = try await dpq.search("clusters", queries: q.vectors, k: 5, bits: bits, metric: metric)
+                #expect(hits.count == 8 && hits.allSatisfy { $0.count == 5 })
+                for (i, list) in hits.enumerated() {
+                    let ordered = zip(list, list.dropFirst()).allSatisfy { metric == .squaredL2 ? $0.score <= $1.score : $0.score >= $1.score }
+                    #expect(ordered, "\(metric): L2 distances ascend, inner products descend")
+                    // Nearest by distance means same cluster; inner products also favour long
+                    // reconstructions, so on this small, briefly trained model only L2 is checked for it.
+                    if metric == .squaredL2 {
+                        #expect(list.filter { $0.labels == [q.labels[i]] }.count >= 4, "bits \(bits) query \(i): \(list)")
+                    }
+                }
             }
         }
         // A label filter keeps only matching items.
@@ -37,7 +45,7 @@ import Testing
         #expect(filtered.allSatisfy { $0.allSatisfy { $0.labels == [2] } })
         // Re-scoring with stored originals returns exact feature distances, still sorted.
         let rescored = try await dpq.search("clusters", queries: q.vectors, k: 5, rescoreOversampling: 4)
-        #expect(rescored.allSatisfy { l in zip(l, l.dropFirst()).allSatisfy { $0.score <= $1.score } })
+        #expect(rescored.allSatisfy { l in zip(l, l.dropFirst()).allSatisfy { $0.score >= $1.score } })
 
         // Encode / decode: a 4-bit code is the prefix of the 12-bit one.
         let full = try await dpq.encode("clusters", vectors: q.vectors, bits: 12)

@@ -42,9 +42,9 @@ public struct ModelConfig: Sendable, Codable, Equatable {
     public var deviationFloor: Float
 
     public init(inputDimension: Int, hiddenSizes: [Int] = [1024, 512], featureDimension: Int = 128,
-                dropout: Float = 0.2, inputDropout: Float = 0, classifierInput: ClassifierInput = .feature, labelMode: LabelMode = .single,
+                dropout: Float = 0, inputDropout: Float = 0.2, classifierInput: ClassifierInput = .feature, labelMode: LabelMode = .single,
                 classCount: Int = 10, blocks: Int = 4, codebookSize: Int = 256, assignment: Assignment = .euclidean,
-                metric: SearchMetric = .squaredL2, deviationFloor: Float = 0.1) {
+                metric: SearchMetric = .innerProduct, deviationFloor: Float = 0.1) {
         self.inputDimension = inputDimension
         self.hiddenSizes = hiddenSizes
         self.featureDimension = featureDimension

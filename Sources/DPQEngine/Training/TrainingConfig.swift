@@ -62,11 +62,11 @@ public struct TrainingConfig: Sendable, Codable, Equatable {
     /// Threads for BLAS and the engine's own loops; nil uses every core.
     public var threads: Int?
 
-    public init(mode: TrainingMode = .endToEnd, pretrainEpochs: Int = 5, epochs: Int = 30, batchSize: Int = 256,
+    public init(mode: TrainingMode = .endToEnd, pretrainEpochs: Int = 20, epochs: Int = 30, batchSize: Int = 256,
                 optimizer: OptimizerKind = .adam, learningRate: Float = 1e-3, codebookLearningRateScale: Float = 1,
                 momentum: Float = 0.9, weightDecay: Float = 0, schedule: LearningRateSchedule = .cosine,
-                seed: UInt64 = 1, gammaStart: Float = 10, gammaEnd: Float = 30, lambda: Float = 1,
-                lambdaQuantized: Float = 0, tau: Float = 0.0003, mu: Float = 1, nu: Float = 0.1,
+                seed: UInt64 = 1, gammaStart: Float = 1, gammaEnd: Float = 10, lambda: Float = 1,
+                lambdaQuantized: Float = 0, tau: Float = 0.005, mu: Float = 1, nu: Float = 0.1,
                 codebookInit: CodebookInit = .residualKMeans, kmeansIterations: Int = 20,
                 stopGradientAtFeature: Bool = false, threads: Int? = nil) {
         self.mode = mode

@@ -46,7 +46,7 @@ enum ConfigConversions {
         case .UNRECOGNIZED(let v): throw invalid("config.model.classifier_input: unknown value \(v)")
         }
         if p.dropoutOpt != nil { m.dropout = p.dropout }
-        m.metric = try SearchMetric(proto: c.metric, default: .squaredL2)
+        m.metric = try SearchMetric(proto: c.metric, default: .innerProduct)
         if m.labelMode != .none && p.numClasses == 0 {
             throw invalid("config.model.num_classes is required for label_mode \(m.labelMode == .single ? "SINGLE" : "MULTI")")
         }
