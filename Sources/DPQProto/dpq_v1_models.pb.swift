@@ -223,7 +223,7 @@ public nonisolated struct Dpq_V1_ModelConfig: Sendable {
 
   public var classifierInput: Dpq_V1_ClassifierInput = .unspecified
 
-  /// Dropout rate in the trunk, in [0, 1). Unset = 0.2.
+  /// Dropout rate in the trunk, in [0, 1). Unset = 0.
   public var dropoutOpt: Dpq_V1_ModelConfig.OneOf_DropoutOpt? = nil
 
   public var dropout: Float {
@@ -234,11 +234,28 @@ public nonisolated struct Dpq_V1_ModelConfig: Sendable {
     set {dropoutOpt = .dropout(newValue)}
   }
 
+  /// Dropout rate on the standardised input during training, in [0, 1). Unset = 0.2.
+  public var inputDropoutOpt: Dpq_V1_ModelConfig.OneOf_InputDropoutOpt? = nil
+
+  public var inputDropout: Float {
+    get {
+      if case .inputDropout(let v)? = inputDropoutOpt {return v}
+      return 0
+    }
+    set {inputDropoutOpt = .inputDropout(newValue)}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
-  /// Dropout rate in the trunk, in [0, 1). Unset = 0.2.
+  /// Dropout rate in the trunk, in [0, 1). Unset = 0.
   public nonisolated enum OneOf_DropoutOpt: Equatable, Sendable {
     case dropout(Float)
+
+  }
+
+  /// Dropout rate on the standardised input during training, in [0, 1). Unset = 0.2.
+  public nonisolated enum OneOf_InputDropoutOpt: Equatable, Sendable {
+    case inputDropout(Float)
 
   }
 
@@ -656,7 +673,7 @@ nonisolated extension Dpq_V1_HiddenSizes: SwiftProtobuf.Message, SwiftProtobuf._
 
 nonisolated extension Dpq_V1_ModelConfig: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ModelConfig"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}hidden_sizes\0\u{3}feature_dimension\0\u{1}blocks\0\u{3}codebook_size\0\u{1}assignment\0\u{3}label_mode\0\u{3}num_classes\0\u{3}classifier_input\0\u{1}dropout\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}hidden_sizes\0\u{3}feature_dimension\0\u{1}blocks\0\u{3}codebook_size\0\u{1}assignment\0\u{3}label_mode\0\u{3}num_classes\0\u{3}classifier_input\0\u{1}dropout\0\u{3}input_dropout\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -678,6 +695,14 @@ nonisolated extension Dpq_V1_ModelConfig: SwiftProtobuf.Message, SwiftProtobuf._
         if let v = v {
           if self.dropoutOpt != nil {try decoder.handleConflictingOneOf()}
           self.dropoutOpt = .dropout(v)
+        }
+      }()
+      case 10: try {
+        var v: Float?
+        try decoder.decodeSingularFloatField(value: &v)
+        if let v = v {
+          if self.inputDropoutOpt != nil {try decoder.handleConflictingOneOf()}
+          self.inputDropoutOpt = .inputDropout(v)
         }
       }()
       default: break
@@ -717,6 +742,9 @@ nonisolated extension Dpq_V1_ModelConfig: SwiftProtobuf.Message, SwiftProtobuf._
     try { if case .dropout(let v)? = self.dropoutOpt {
       try visitor.visitSingularFloatField(value: v, fieldNumber: 9)
     } }()
+    try { if case .inputDropout(let v)? = self.inputDropoutOpt {
+      try visitor.visitSingularFloatField(value: v, fieldNumber: 10)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -730,6 +758,7 @@ nonisolated extension Dpq_V1_ModelConfig: SwiftProtobuf.Message, SwiftProtobuf._
     if lhs.numClasses != rhs.numClasses {return false}
     if lhs.classifierInput != rhs.classifierInput {return false}
     if lhs.dropoutOpt != rhs.dropoutOpt {return false}
+    if lhs.inputDropoutOpt != rhs.inputDropoutOpt {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

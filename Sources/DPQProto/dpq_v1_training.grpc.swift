@@ -290,8 +290,9 @@ extension Dpq_V1_TrainingService {
         /// > Source IDL Documentation:
         /// >
         /// > Asks a running job to stop. Cooperative: the job stops at the next step boundary, its state
-        /// > becomes CANCELLED, and the collection keeps its previous model (or stays UNTRAINED). Returns the
-        /// > job's snapshot at the time of the request (state usually still RUNNING).
+        /// > becomes CANCELLED, and the collection keeps its previous model (or stays UNTRAINED). Waits up to
+        /// > 5 seconds for the job to stop and returns its snapshot then (state CANCELLED, or still RUNNING
+        /// > if it did not stop in time).
         /// > Errors:
         /// >   INVALID_ARGUMENT: neither job_id nor collection set.
         /// >   NOT_FOUND: unknown job or collection, or no job ever ran on the collection.
@@ -460,8 +461,9 @@ extension Dpq_V1_TrainingService {
         /// > Source IDL Documentation:
         /// >
         /// > Asks a running job to stop. Cooperative: the job stops at the next step boundary, its state
-        /// > becomes CANCELLED, and the collection keeps its previous model (or stays UNTRAINED). Returns the
-        /// > job's snapshot at the time of the request (state usually still RUNNING).
+        /// > becomes CANCELLED, and the collection keeps its previous model (or stays UNTRAINED). Waits up to
+        /// > 5 seconds for the job to stop and returns its snapshot then (state CANCELLED, or still RUNNING
+        /// > if it did not stop in time).
         /// > Errors:
         /// >   INVALID_ARGUMENT: neither job_id nor collection set.
         /// >   NOT_FOUND: unknown job or collection, or no job ever ran on the collection.
@@ -629,8 +631,9 @@ extension Dpq_V1_TrainingService {
         /// > Source IDL Documentation:
         /// >
         /// > Asks a running job to stop. Cooperative: the job stops at the next step boundary, its state
-        /// > becomes CANCELLED, and the collection keeps its previous model (or stays UNTRAINED). Returns the
-        /// > job's snapshot at the time of the request (state usually still RUNNING).
+        /// > becomes CANCELLED, and the collection keeps its previous model (or stays UNTRAINED). Waits up to
+        /// > 5 seconds for the job to stop and returns its snapshot then (state CANCELLED, or still RUNNING
+        /// > if it did not stop in time).
         /// > Errors:
         /// >   INVALID_ARGUMENT: neither job_id nor collection set.
         /// >   NOT_FOUND: unknown job or collection, or no job ever ran on the collection.
@@ -1055,8 +1058,9 @@ extension Dpq_V1_TrainingService {
         /// > Source IDL Documentation:
         /// >
         /// > Asks a running job to stop. Cooperative: the job stops at the next step boundary, its state
-        /// > becomes CANCELLED, and the collection keeps its previous model (or stays UNTRAINED). Returns the
-        /// > job's snapshot at the time of the request (state usually still RUNNING).
+        /// > becomes CANCELLED, and the collection keeps its previous model (or stays UNTRAINED). Waits up to
+        /// > 5 seconds for the job to stop and returns its snapshot then (state CANCELLED, or still RUNNING
+        /// > if it did not stop in time).
         /// > Errors:
         /// >   INVALID_ARGUMENT: neither job_id nor collection set.
         /// >   NOT_FOUND: unknown job or collection, or no job ever ran on the collection.
@@ -1316,8 +1320,9 @@ extension Dpq_V1_TrainingService {
         /// > Source IDL Documentation:
         /// >
         /// > Asks a running job to stop. Cooperative: the job stops at the next step boundary, its state
-        /// > becomes CANCELLED, and the collection keeps its previous model (or stays UNTRAINED). Returns the
-        /// > job's snapshot at the time of the request (state usually still RUNNING).
+        /// > becomes CANCELLED, and the collection keeps its previous model (or stays UNTRAINED). Waits up to
+        /// > 5 seconds for the job to stop and returns its snapshot then (state CANCELLED, or still RUNNING
+        /// > if it did not stop in time).
         /// > Errors:
         /// >   INVALID_ARGUMENT: neither job_id nor collection set.
         /// >   NOT_FOUND: unknown job or collection, or no job ever ran on the collection.
@@ -1547,8 +1552,9 @@ extension Dpq_V1_TrainingService.ClientProtocol {
     /// > Source IDL Documentation:
     /// >
     /// > Asks a running job to stop. Cooperative: the job stops at the next step boundary, its state
-    /// > becomes CANCELLED, and the collection keeps its previous model (or stays UNTRAINED). Returns the
-    /// > job's snapshot at the time of the request (state usually still RUNNING).
+    /// > becomes CANCELLED, and the collection keeps its previous model (or stays UNTRAINED). Waits up to
+    /// > 5 seconds for the job to stop and returns its snapshot then (state CANCELLED, or still RUNNING
+    /// > if it did not stop in time).
     /// > Errors:
     /// >   INVALID_ARGUMENT: neither job_id nor collection set.
     /// >   NOT_FOUND: unknown job or collection, or no job ever ran on the collection.
@@ -1793,8 +1799,9 @@ extension Dpq_V1_TrainingService.ClientProtocol {
     /// > Source IDL Documentation:
     /// >
     /// > Asks a running job to stop. Cooperative: the job stops at the next step boundary, its state
-    /// > becomes CANCELLED, and the collection keeps its previous model (or stays UNTRAINED). Returns the
-    /// > job's snapshot at the time of the request (state usually still RUNNING).
+    /// > becomes CANCELLED, and the collection keeps its previous model (or stays UNTRAINED). Waits up to
+    /// > 5 seconds for the job to stop and returns its snapshot then (state CANCELLED, or still RUNNING
+    /// > if it did not stop in time).
     /// > Errors:
     /// >   INVALID_ARGUMENT: neither job_id nor collection set.
     /// >   NOT_FOUND: unknown job or collection, or no job ever ran on the collection.

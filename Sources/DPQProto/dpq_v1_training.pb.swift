@@ -419,7 +419,7 @@ public nonisolated struct Dpq_V1_LossWeights: Sendable {
   }
 
   /// lambda_quantized: weight of the classification loss on the soft and hard prefix reconstructions,
-  /// so the codes themselves carry the class. Server default 1.
+  /// so the codes themselves carry the class. Server default 0 (it lowered mAP in docs/benchmarks.md).
   public var lambdaQuantizedOpt: Dpq_V1_LossWeights.OneOf_LambdaQuantizedOpt? = nil
 
   public var lambdaQuantized: Float {
@@ -430,7 +430,7 @@ public nonisolated struct Dpq_V1_LossWeights: Sendable {
     set {lambdaQuantizedOpt = .lambdaQuantized(newValue)}
   }
 
-  /// tau: weight of the whole quantization loss. Server default 1.
+  /// tau: weight of the whole quantization loss. Server default 0.005 (docs/benchmarks.md).
   public var tauOpt: Dpq_V1_LossWeights.OneOf_TauOpt? = nil
 
   public var tau: Float {
@@ -473,13 +473,13 @@ public nonisolated struct Dpq_V1_LossWeights: Sendable {
   }
 
   /// lambda_quantized: weight of the classification loss on the soft and hard prefix reconstructions,
-  /// so the codes themselves carry the class. Server default 1.
+  /// so the codes themselves carry the class. Server default 0 (it lowered mAP in docs/benchmarks.md).
   public nonisolated enum OneOf_LambdaQuantizedOpt: Equatable, Sendable {
     case lambdaQuantized(Float)
 
   }
 
-  /// tau: weight of the whole quantization loss. Server default 1.
+  /// tau: weight of the whole quantization loss. Server default 0.005 (docs/benchmarks.md).
   public nonisolated enum OneOf_TauOpt: Equatable, Sendable {
     case tau(Float)
 
@@ -515,7 +515,7 @@ public nonisolated struct Dpq_V1_TrainingOptions: @unchecked Sendable {
     set {_uniqueStorage()._mode = newValue}
   }
 
-  /// Epochs of classification alone before the codebooks are initialised. 0..10000. Default 5.
+  /// Epochs of classification alone before the codebooks are initialised. 0..10000. Default 20.
   /// Ignored with label_mode NONE.
   public var pretrainEpochsOpt: OneOf_PretrainEpochsOpt? {
     get {return _storage._pretrainEpochsOpt}
@@ -640,7 +640,7 @@ public nonisolated struct Dpq_V1_TrainingOptions: @unchecked Sendable {
   }
 
   /// Soft-assignment temperature gamma, annealed linearly from gamma_start to gamma_end over the joint
-  /// epochs. >= 0. Defaults 10 and 30.
+  /// epochs. >= 0. Defaults 1 and 10.
   public var gammaStartOpt: OneOf_GammaStartOpt? {
     get {return _storage._gammaStartOpt}
     set {_uniqueStorage()._gammaStartOpt = newValue}
@@ -727,7 +727,7 @@ public nonisolated struct Dpq_V1_TrainingOptions: @unchecked Sendable {
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
-  /// Epochs of classification alone before the codebooks are initialised. 0..10000. Default 5.
+  /// Epochs of classification alone before the codebooks are initialised. 0..10000. Default 20.
   /// Ignored with label_mode NONE.
   public nonisolated enum OneOf_PretrainEpochsOpt: Equatable, Sendable {
     case pretrainEpochs(UInt32)
@@ -778,7 +778,7 @@ public nonisolated struct Dpq_V1_TrainingOptions: @unchecked Sendable {
   }
 
   /// Soft-assignment temperature gamma, annealed linearly from gamma_start to gamma_end over the joint
-  /// epochs. >= 0. Defaults 10 and 30.
+  /// epochs. >= 0. Defaults 1 and 10.
   public nonisolated enum OneOf_GammaStartOpt: Equatable, Sendable {
     case gammaStart(Float)
 

@@ -121,7 +121,7 @@ import Testing
         // A second training while one runs.
         let train = Clusters.make(200, seed: 2)
         try await dpq.uploadTrainingData("c", vectors: train.vectors, labels: train.labels.map { [$0] })
-        _ = try await dpq.startTraining("c", options: .with { $0.epochs = 500; $0.batchSize = 4 })
+        _ = try await dpq.startTraining("c", options: .with { $0.epochs = 10_000; $0.batchSize = 1 })
         await expectCode(.failedPrecondition, "already training") { _ = try await dpq.startTraining("c") }
         let p = try await dpq.cancelTraining("c")
         #expect(p.state == .cancelled)

@@ -126,7 +126,7 @@ import Testing
         r = try dpq(["upsert", "sig"] + a, stdin: lines)
         #expect(r.status == 0, "\(r.err)")
         // A training long enough to be running when the signal comes, from the stored items.
-        r = try dpq(["train", "sig", "--from-items", "--epochs", "1000", "--batch-size", "4", "--detach"] + a)
+        r = try dpq(["train", "sig", "--from-items", "--epochs", "10000", "--batch-size", "1", "--detach"] + a)
         #expect(r.status == 0, "\(r.err)")
         Thread.sleep(forTimeInterval: 1)
         let start = Date()

@@ -16,6 +16,8 @@ import Testing
 
         try await trainedCollection(dpq, name: "clusters", items: 200, keepVectors: true)
         let c = try await dpq.collection("clusters")
+        // Epochs count the whole job: 2 classification + 3 joint in quickTraining().
+        #expect(c.training.epoch == 5 && c.training.epochs == 5, "\(c.training.epoch)/\(c.training.epochs)")
         #expect(c.state == .ready && c.hasModel && c.itemCount == 200 && c.pendingItems == 0)
         #expect(c.model.supportedBits == [4, 8, 12])
         #expect(try await dpq.listCollections().map(\.name) == ["clusters"])

@@ -13,15 +13,17 @@ import Testing
         try await dpq.createCollection("slow", inputDimension: 16, model: smallModel())
         let train = Clusters.make(400, seed: 2)
         try await dpq.uploadTrainingData("slow", vectors: train.vectors, labels: train.labels.map { [$0] })
-        _ = try await dpq.startTraining("slow", options: .with { $0.epochs = 500; $0.batchSize = 4 })
+        _ = try await dpq.startTraining("slow", options: .with { $0.epochs = 10_000; $0.batchSize = 1 })
         var sawRunning = false
         for try await p in dpq.watchTraining("slow", minInterval: .milliseconds(50)) {
-            if p.state == .running && p.step > 0 {
+            if p.state == .running && p.step > 0 && !sawRunning {
                 sawRunning = true
                 _ = try await dpq.cancelTraining("slow")
             }
         }
         #expect(sawRunning)
+        // A job that has ended cannot be cancelled again.
+        await expectCode(.failedPrecondition, "already ended") { try await dpq.cancelTraining("slow") }
         let c = try await dpq.collection("slow")
         #expect(c.state == .untrained && !c.hasModel && c.training.state == .cancelled, "\(c.state) \(c.training.state)")
         await f.stop()

@@ -31,7 +31,7 @@ final class CollectionRegistry: Sendable {
     }
 
     func get(_ name: String, field: String = "collection") throws -> CollectionRuntime {
-        guard !name.isEmpty else { throw invalid("\(field) is required") }
+        try Validate.collectionName(name, field: field)
         guard let c = open.withLock({ $0[name] }) else { throw notFound("collection '\(name)' does not exist") }
         return c
     }

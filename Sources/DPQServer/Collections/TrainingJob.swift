@@ -70,8 +70,10 @@ final class TrainingJob: Sendable {
             case .joint: .joint
             case .codebooks: .codebooks
             }
-            $0.epoch = UInt32(p.epoch)
-            $0.epochs = UInt32(p.epochs)
+            // The engine counts epochs within a phase; the API counts the whole job.
+            let before = p.phase == .joint ? training.pretrainEpochs : 0
+            $0.epoch = UInt32(before + p.epoch)
+            $0.epochs = UInt32(training.pretrainEpochs + training.epochs)
             $0.step = UInt64(p.step)
             $0.totalSteps = UInt64(p.totalSteps)
             $0.losses = ConfigConversions.protoLosses(p.losses)

@@ -46,6 +46,7 @@ enum ConfigConversions {
         case .UNRECOGNIZED(let v): throw invalid("config.model.classifier_input: unknown value \(v)")
         }
         if p.dropoutOpt != nil { m.dropout = p.dropout }
+        if p.inputDropoutOpt != nil { m.inputDropout = p.inputDropout }
         m.metric = try SearchMetric(proto: c.metric, default: .innerProduct)
         if m.labelMode != .none && p.numClasses == 0 {
             throw invalid("config.model.num_classes is required for label_mode \(m.labelMode == .single ? "SINGLE" : "MULTI")")
@@ -66,6 +67,7 @@ enum ConfigConversions {
         p.numClasses = m.labelMode == .none ? 0 : UInt32(m.classCount)
         p.classifierInput = m.classifierInput == .trunk ? .trunk : .feature
         p.dropout = m.dropout
+        p.inputDropout = m.inputDropout
         return p
     }
 

@@ -140,11 +140,12 @@ struct TrainingService: Dpq_V1_TrainingService.SimpleServiceProtocol {
             case nil: nil
             }
             let j = try job(target)
-            if !j.isFinished {
-                j.cancel()
-                // Wait briefly so the reply usually reports the final state.
-                for _ in 0..<250 where !j.isFinished { try await Task.sleep(for: .milliseconds(20)) }
+            guard !j.isFinished else {
+                throw precondition_("training job \(j.id) has already ended (\(j.snapshot().state)); there is nothing to cancel")
             }
+            j.cancel()
+            // Wait briefly so the reply usually reports the final state.
+            for _ in 0..<250 where !j.isFinished { try await Task.sleep(for: .milliseconds(20)) }
             return .with { $0.progress = j.snapshot() }
         }
     }

@@ -1,0 +1,1 @@
+"""Generated protobuf/gRPC stubs of dpq.v1 (see generate.sh)."""

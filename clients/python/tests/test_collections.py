@@ -1,0 +1,38 @@
+import grpc
+import pytest
+
+from dpq_client import Client, DPQError
+
+from conftest import SMALL_MODEL
+
+
+def test_create_get_list_delete(client: Client) -> None:
+    info = client.create_collection("coll-a", dim=16, num_classes=4, metric="inner_product", **SMALL_MODEL)
+    assert info.name == "coll-a" and info.state == "UNTRAINED" and not info.has_model
+    assert (info.input_dimension, info.blocks, info.codebook_size, info.feature_dimension) == (16, 3, 16, 8)
+    assert info.hidden_sizes == [32] and info.label_mode == "SINGLE" and info.num_classes == 4
+    assert info.metric == "INNER_PRODUCT" and info.model is None
+
+    got = client.get_collection("coll-a")
+    assert got.name == "coll-a" and got.item_count == 0
+    assert "coll-a" in [c.name for c in client.list_collections()]
+
+    with pytest.raises(DPQError) as e:
+        client.create_collection("coll-a", dim=16)
+    assert e.value.code == grpc.StatusCode.ALREADY_EXISTS
+
+    assert client.delete_collection("coll-a") is True
+    assert "coll-a" not in [c.name for c in client.list_collections()]
+    with pytest.raises(DPQError) as e:
+        client.delete_collection("coll-a")
+    assert e.value.code == grpc.StatusCode.NOT_FOUND
+    assert client.delete_collection("coll-a", allow_missing=True) is False
+
+
+def test_unsupervised_defaults(client: Client) -> None:
+    info = client.create_collection("coll-none", dim=8, blocks=2, codebook_size=16)
+    try:
+        assert info.label_mode == "NONE" and info.num_classes == 0 and info.input_dimension == 8
+        assert info.metric in ("SQUARED_L2", "INNER_PRODUCT")
+    finally:
+        client.delete_collection("coll-none")

@@ -1,0 +1,48 @@
+import numpy as np
+
+from dpq_client import Client
+
+from conftest import QUICK_TRAINING, SMALL_MODEL, clusters
+
+
+def test_upsert_get_list_count_delete(client: Client) -> None:
+    name = "items"
+    client.create_collection(name, dim=16, num_classes=4, keep_vectors=True, **SMALL_MODEL)
+    try:
+        x, y = clusters(240, seed=2)
+        client.train(name, x, y, **QUICK_TRAINING)
+        db, dy = clusters(100, seed=3)
+        r = client.upsert(name, ids=list(range(100)), vectors=db, labels=dy)
+        assert (r.inserted, r.replaced, r.encoded, r.item_count) == (100, 0, 100, 100)
+        # Same ids again: replaced; a string id is a different item from a numeric one.
+        r = client.upsert(name, ids=[5], vectors=db[:1], labels=[dy[0]])
+        assert (r.inserted, r.replaced, r.item_count) == (0, 1, 100)
+        r = client.upsert(name, ids=["doc-a", "5"], vectors=db[1:3], labels=[[1], []])
+        assert (r.inserted, r.item_count) == (2, 102)
+        s = client.upsert_stream(name, ids=range(100, 150), vectors=db[:50], labels=dy[:50], batch_size=16)
+        assert (s.inserted, s.encoded, s.item_count) == (50, 50, 152)
+
+        got = client.get_items(name, [3, 5, "doc-a", 999], with_vectors=True, with_codes=True)
+        assert [i.id for i in got.items] == [3, 5, "doc-a"] and got.missing_ids == [999]
+        item3 = got.items[0]
+        assert item3.labels == [int(dy[3])]
+        np.testing.assert_allclose(item3.vector, db[3], rtol=0, atol=0)
+        assert item3.code is not None and item3.code.dtype == np.uint8 and item3.code.shape == (3,)
+        assert np.array_equal(item3.code, client.encode(name, db[3:4])[0])
+        assert np.allclose(got.items[1].vector, db[0])
+        plain = client.get_items(name, [3])
+        assert plain.items[0].vector is None and plain.items[0].code is None
+
+        pages = list(client.list_items(name, page_size=64))
+        assert [len(p) for p in pages] == [64, 64, 24]
+        ids = [i.id for p in pages for i in p]
+        assert len(ids) == len(set(ids)) == 152 and ids[:3] == [0, 1, 2]
+
+        assert client.count(name) == 152
+        assert client.count(name, any_of=[2]) == sum(1 for p in pages for i in p if 2 in i.labels)
+        assert all(2 in i.labels for p in client.list_items(name, any_of=[2]) for i in p)
+
+        assert client.delete_items(name, [0, 1, "doc-a", 12345]) == 3
+        assert client.count(name) == 149
+    finally:
+        client.delete_collection(name)
