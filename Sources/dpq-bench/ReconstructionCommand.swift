@@ -13,7 +13,7 @@ struct Reconstruction: ParsableCommand {
     @Option(help: "A folder in the layout of ../shared/data.") var data: String?
     @Option(help: "Blocks M.") var blocks = 4
     @Option(help: "Codebook size K.") var codebookSize = 256
-    @Option(help: "k-means iterations (half of them per dimension step).") var kmeansIterations = 20
+    @Option(help: "k-means iterations (half of them per dimension step; faiss runs 10 per step).") var kmeansIterations = 50
     @Option(help: "Seed.") var seed: UInt64 = 1
     @Option(help: "The faiss script.") var faissScript = "bench/faiss_rq.py"
     @Flag(help: "Print JSON.") var json = false
