@@ -51,4 +51,17 @@ public struct Standardizer: Sendable, Equatable {
         }
         return out
     }
+
+    /// x = x' * deviation + mean: back from the standardised space.
+    public func invert(_ z: Matrix) -> Matrix {
+        precondition(z.cols == dimension, "Standardizer: input has \(z.cols) columns, expected \(dimension)")
+        var out = z
+        out.values.withUnsafeMutableBufferPointer { p in
+            for r in 0..<z.rows {
+                let base = r * dimension
+                for c in 0..<dimension { p[base + c] = p[base + c] * deviation[c] + mean[c] }
+            }
+        }
+        return out
+    }
 }

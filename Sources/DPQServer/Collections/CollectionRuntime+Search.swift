@@ -21,20 +21,11 @@ extension CollectionRuntime {
         let candidates = try index.search(queries: features, k: k * over, blocks: blocks, metric: metric, labelFilter: labelFilter)
         var out: [[CodeIndex.Hit]] = []
         for (q, list) in candidates.enumerated() {
-            let rows = list.compactMap { index.rows[$0.id] }
-            let exact = try model.features(vectors.rows(rows))
-            var scored: [CodeIndex.Hit] = []
-            for (j, hit) in list.enumerated() {
-                var dot: Float = 0, dist: Float = 0
-                for t in 0..<exact.cols {
-                    let a = features[q, t], b = exact[j, t]
-                    dot += a * b
-                    dist += (a - b) * (a - b)
-                }
-                scored.append((hit.id, metric == .innerProduct ? dot : dist, hit.labels))
-            }
-            scored.sort { metric.higherIsBetter ? $0.score > $1.score : $0.score < $1.score }
-            out.append(Array(scored.prefix(k)))
+            // Exact scores against the candidates' unquantized features, by the engine's brute force.
+            let exact = try model.features(vectors.rows(list.compactMap { index.rows[$0.id] }))
+            let best = CodeScanner.exactSearch(queries: features.rowRange(q..<(q + 1)), database: exact, k: k,
+                                               metric: metric, threads: 1)[0]
+            out.append(best.map { (list[$0.index].id, $0.score, list[$0.index].labels) })
         }
         return (out, searchedCount(index, labelFilter))
     }
@@ -69,13 +60,7 @@ extension CollectionRuntime {
     /// standardisation undone, so they compare with the original vectors).
     func decode(_ codes: CodeMatrix, blocks: Int) throws -> Matrix {
         let (model, _) = try requireModel()
-        var out = try model.decode(codes, blocks: blocks)
-        if model.network == nil {
-            let s = model.standardizer
-            for r in 0..<out.rows { for c in 0..<out.cols {
-                out.values[r * out.cols + c] = out.values[r * out.cols + c] * s.deviation[c] + s.mean[c]
-            } }
-        }
-        return out
+        let out = try model.decode(codes, blocks: blocks)
+        return model.network == nil ? model.standardizer.invert(out) : out
     }
 }

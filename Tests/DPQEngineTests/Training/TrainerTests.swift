@@ -122,5 +122,7 @@ import DPQEngine
         #expect(s.deviation[1] > 0 && s.deviation[2] > 0)
         let y = s.apply(Matrix([[3, 5, 1]]))
         #expect(y[0, 0] == 0 && y[0, 1] == 0 && y[0, 2].isFinite)
+        let back = s.invert(y)
+        for (a, b) in zip(back.values, [Float(3), 5, 1]) { #expect(abs(a - b) < 1e-5) }
     }
 }
