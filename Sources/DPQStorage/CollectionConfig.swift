@@ -50,13 +50,13 @@ public struct CollectionConfig: Codable, Sendable, Equatable {
     }()
 }
 
-/// Collection names are also folder names, so they are restricted to a set of characters
-/// that can never form '.', '..' or a path separator, and cannot start like an option or
-/// like the storage layer's own hidden folders.
+/// Collection names are also folder names. The API's rule, ^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$,
+/// can never form '.', '..' or a path separator (the first character is a letter or digit),
+/// nor start like an option or like the storage layer's own hidden folders.
 public enum CollectionName {
     public static let maxLength = 64
 
-    /// Throws invalidArgument unless `name` is 1...64 characters of [A-Za-z0-9_-] starting
+    /// Throws invalidArgument unless `name` is 1...64 characters of [A-Za-z0-9_.-] starting
     /// with a letter or digit.
     public static func validate(_ name: String) throws {
         let bytes = Array(name.utf8)
@@ -68,8 +68,8 @@ public enum CollectionName {
         guard alnum(bytes[0]) else {
             throw StorageError.invalidArgument("collection name '\(name)' must start with a letter or a digit")
         }
-        guard bytes.allSatisfy({ alnum($0) || $0 == 45 || $0 == 95 }) else {
-            throw StorageError.invalidArgument("collection name '\(name)' may only contain letters, digits, '_' and '-'")
+        guard bytes.allSatisfy({ alnum($0) || $0 == 45 || $0 == 95 || $0 == 46 }) else {
+            throw StorageError.invalidArgument("collection name '\(name)' may only contain letters, digits, '_', '.' and '-'")
         }
     }
 }

@@ -4,7 +4,7 @@ import DPQEngine
 @testable import DPQStorage
 
 @Suite struct ValidationTests {
-    @Test(arguments: ["../x", "", "a/b", String(repeating: "a", count: 65), ".", "..", "-a", "_a", "a b", "é", "a.b"])
+    @Test(arguments: ["../x", "", "a/b", String(repeating: "a", count: 65), ".", "..", "-a", "_a", "a b", "é", ".a", "a/.."])
     func invalidCollectionNamesAreRejected(_ name: String) {
         let e = Fixtures.storageError { try CollectionName.validate(name) }
         #expect(e?.kind == "invalidArgument")

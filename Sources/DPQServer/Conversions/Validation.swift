@@ -4,6 +4,7 @@
 import DPQEngine
 import DPQProto
 import DPQServerSupport
+import DPQStorage
 import GRPCCore
 
 func invalid(_ message: String) -> RPCError { RPCError(code: .invalidArgument, message: message) }
@@ -75,11 +76,11 @@ enum Validate {
         }
     }
 
+    /// The storage layer's rule (names are folder names), reported against `field`.
     static func collectionName(_ name: String, field: String = "name") throws {
         guard !name.isEmpty else { throw invalid("\(field) is required") }
-        func alnum(_ c: Unicode.Scalar) -> Bool { ("A"..."Z").contains(c) || ("a"..."z").contains(c) || ("0"..."9").contains(c) }
-        guard name.utf8.count <= 64, let first = name.unicodeScalars.first, alnum(first),
-              name.unicodeScalars.allSatisfy({ alnum($0) || "_.-".unicodeScalars.contains($0) })
-        else { throw invalid("\(field) '\(name)' must match ^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$") }
+        do { try CollectionName.validate(name) } catch {
+            throw invalid("\(field): \(error); names must match ^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+        }
     }
 }
