@@ -1,3 +1,4 @@
+import DPQClient
 import Foundation
 import Testing
 
@@ -145,5 +146,52 @@ import Testing
         #expect(info?["state"] as? String == "COLLECTION_STATE_UNTRAINED", "\(r.out)")
         let training = info?["training"] as? [String: Any]
         #expect(training?["state"] as? String == "TRAINING_JOB_STATE_CANCELLED", "\(r.out)")
+    }
+
+    /// kill -9 while a client upserts: after a restart every acknowledged item is there with its
+    /// labels, in every round.
+    @Test func killNineKeepsAcknowledgedUpserts() async throws {
+        try #require(FileManager.default.isExecutableFile(atPath: Self.binary), "build the dpq product first (swift build)")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("dpq-kill-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var acknowledged: [UInt64] = []
+        for round in 0..<3 {
+            let (server, address) = try serve(dataDir: dir)
+            let client = try DPQClient(address: address, timeout: .seconds(30))
+            if round == 0 { try await client.createCollection("k", inputDimension: 8, numClasses: 4) }
+            let killer = Task.detached {
+                try? await Task.sleep(for: .milliseconds(300 + 200 * round))
+                kill(server.processIdentifier, SIGKILL)
+            }
+            var next = UInt64(round) * 1_000_000
+            do {
+                while true {
+                    let batch = (0..<50).map { i in NewItem(id: .number(next + UInt64(i)), vector: [Float](repeating: Float(i), count: 8), labels: [UInt32(i % 4)]) }
+                    try await client.upsert("k", items: batch)
+                    acknowledged += batch.map { if case .number(let n) = $0.id { return n } else { return 0 } }
+                    next += 50
+                }
+            } catch {
+                // The server died under the client: expected.
+            }
+            _ = await killer.value
+            server.waitUntilExit()
+            client.close()
+
+            let (again, address2) = try serve(dataDir: dir)
+            let check = try DPQClient(address: address2, timeout: .seconds(30))
+            let count = try await check.count("k")
+            #expect(count >= UInt64(acknowledged.count), "round \(round): \(count) items, \(acknowledged.count) acknowledged")
+            for chunk in stride(from: 0, to: acknowledged.count, by: 1000) {
+                let ids = acknowledged[chunk..<min(chunk + 1000, acknowledged.count)].map { ItemKey.number($0) }
+                let got = try await check.getItems("k", ids: ids)
+                #expect(got.missingIds.isEmpty, "round \(round): \(got.missingIds.count) acknowledged items lost")
+                #expect(got.items.allSatisfy { $0.labels == [UInt32($0.id.num % 1_000_000 % 50 % 4)] })
+            }
+            check.close()
+            again.terminate()
+            again.waitUntilExit()
+            #expect(acknowledged.count > 0)
+        }
     }
 }
