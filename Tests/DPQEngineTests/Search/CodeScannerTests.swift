@@ -44,6 +44,24 @@ import Testing
         }
     }
 
+    /// The one-byte m = 8 fast path (a 64-bit load per item), with codes longer than 8 blocks
+    /// so the item stride differs from the bytes read, and every shorter prefix around it.
+    @Test(arguments: [8, 10])
+    func eightByteCodes(blocks: Int) {
+        let codebooks = SearchFixtures.codebooks(blocks: blocks, size: 256, dimension: 6, seed: 31)
+        let codes = SearchFixtures.codes(count: 500, blocks: blocks, size: 256, seed: 32)
+        let scanner = CodeScanner(codes: codes, norms: PrefixNorms(codes: codes, codebooks: codebooks), codebooks: codebooks)
+        let queries = SearchFixtures.integerMatrix(rows: 4, cols: 6, seed: 33)
+        for m in 1...blocks {
+            let decoded = SearchFixtures.decode(codes, codebooks, blocks: m)
+            for metric in SearchMetric.allCases {
+                #expect(scanner.search(queries: queries, k: 15, blocks: m, metric: metric, threads: 2)
+                        == SearchFixtures.bruteForce(queries: queries, database: decoded, k: 15, metric: metric),
+                        "M=\(blocks) m=\(m) \(metric)")
+            }
+        }
+    }
+
     /// One query over a database big enough to be split into chunks, and many queries split
     /// between workers: any thread count gives the same hits as one thread and brute force.
     @Test func threadCountDoesNotChangeResults() {
