@@ -46,6 +46,6 @@ echo "mAP over the whole database for 1,000 labelled queries, one model at every
 "$BIN/dpq" eval fashion --file "$S/query.fvecs" --labels "$S/query_labels.ivecs" --precision-at 100
 echo
 for BITS in 8 32; do
-  echo "example searches at $BITS bits (top 5: id, squared L2, label):"
+  echo "example searches at $BITS bits (top 5: id, inner product, labels):"
   "$BIN/dpq" search fashion --file "$S/query.fvecs" --limit 3 --k 5 --bits "$BITS"
 done
