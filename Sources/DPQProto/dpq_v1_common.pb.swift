@@ -32,10 +32,9 @@
 //   1 byte when K <= 256, 2 bytes little-endian when K > 256 (see ModelSummary.bytes_per_code).
 //   Truncating a full code to its first m * bytes_per_code bytes gives the m-block code.
 // * Limits (batch rows, k, page size, message bytes, ...) are reported by
-//   ServerInfoService.GetServerInfo. Exceeding a numeric limit is RESOURCE_EXHAUSTED. A message larger
-//   than Limits.max_message_bytes is refused by the transport itself before the service sees it
-//   (clients may then see RESOURCE_EXHAUSTED or, with some transports, CANCELLED after a stream reset):
-//   split large uploads into stream chunks instead.
+//   ServerInfoService.GetServerInfo. Exceeding a numeric limit is RESOURCE_EXHAUSTED. So is a message
+//   larger than Limits.max_message_bytes (up to twice that size; beyond it the transport resets the
+//   stream and clients see CANCELLED or UNAVAILABLE): split large uploads into stream chunks instead.
 // * Errors. Every RPC documents its status codes. Common to all of them: NOT_FOUND when the named
 //   collection does not exist; CANCELLED / DEADLINE_EXCEEDED when the client cancels or the deadline
 //   passes (the operation is then abandoned; what a client-streaming RPC had already applied is

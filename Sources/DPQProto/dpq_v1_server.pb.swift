@@ -24,8 +24,8 @@ fileprivate nonisolated struct _GeneratedWithProtocGenSwiftVersion: SwiftProtobu
   typealias Version = _2
 }
 
-/// The limits this server enforces. A request beyond a count limit is RESOURCE_EXHAUSTED; a message
-/// beyond max_message_bytes is refused by the transport.
+/// The limits this server enforces. A request beyond a count limit is RESOURCE_EXHAUSTED, and so is a
+/// message beyond max_message_bytes (the transport resets messages over twice that size).
 public nonisolated struct Dpq_V1_Limits: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for

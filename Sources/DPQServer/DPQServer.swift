@@ -48,10 +48,11 @@ public enum DPQServer {
         let server = GRPCServer(
             transport: .http2NIOPosix(
                 address: address, transportSecurity: .plaintext,
-                config: .defaults { $0.rpc.maxRequestPayloadSize = settings.maxMessageBytes }),
+                config: .defaults { $0.rpc.maxRequestPayloadSize = MessageSizeLimit.transportLimit(for: settings.maxMessageBytes) }),
             services: services,
-            // Metrics first, so that calls the limiter rejects are counted too.
-            interceptors: [RPCMetricsInterceptor(), ConcurrencyLimiter(limit: settings.limits.maxConcurrentRPCs)])
+            // Metrics first, so that calls the limiters reject are counted too.
+            interceptors: [RPCMetricsInterceptor(), ConcurrencyLimiter(limit: settings.limits.maxConcurrentRPCs),
+                           MessageSizeLimit(limit: settings.maxMessageBytes)])
         return Parts(registry: registry, health: health, server: server)
     }
 

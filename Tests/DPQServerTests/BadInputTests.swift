@@ -130,4 +130,19 @@ import Testing
         #expect(try await dpq.healthCheck() == .serving)
         await f.stop()
     }
+
+    /// A message over max_message_bytes is RESOURCE_EXHAUSTED naming the limit; the server goes on.
+    @Test func oversizedMessageIsResourceExhausted() async throws {
+        let f = try await ServerFixture.start(maxMessageBytes: 1 << 20)
+        defer { f.removeData() }
+        let dpq = f.client
+        try await dpq.createCollection("big", inputDimension: 1000)
+        let items = (0..<400).map { NewItem(id: .number(UInt64($0)), vector: [Float](repeating: 0.5, count: 1000)) }
+        await expectCode(.resourceExhausted, "max_message_bytes") { try await dpq.upsert("big", items: items) }
+        // Split into messages under the limit, the same items go in.
+        let r = try await dpq.upsertStream("big", items: items, batchSize: 100)
+        #expect(r.inserted == 400)
+        #expect(try await dpq.healthCheck() == .serving)
+        await f.stop()
+    }
 }

@@ -26,8 +26,8 @@ typedef struct Dpq__V1__GetServerInfoResponse Dpq__V1__GetServerInfoResponse;
 /* --- messages --- */
 
 /*
- * The limits this server enforces. A request beyond a count limit is RESOURCE_EXHAUSTED; a message
- * beyond max_message_bytes is refused by the transport.
+ * The limits this server enforces. A request beyond a count limit is RESOURCE_EXHAUSTED, and so is a
+ * message beyond max_message_bytes (the transport resets messages over twice that size).
  */
 struct  Dpq__V1__Limits
 {
