@@ -79,13 +79,14 @@ public final class DPQClient: Sendable {
     public let timeout: Duration
     let maxMessageBytes: Int
 
+    /// `apiKey` is sent as `authorization: Bearer <key>` on every call.
     public init(host: String = "127.0.0.1", port: Int = 50051, timeout: Duration = .seconds(60),
-                maxMessageBytes: Int = 64 << 20) throws {
+                maxMessageBytes: Int = 64 << 20, apiKey: String? = nil) throws {
         let target: ResolvableTargets.IPv4 = .ipv4(address: host, port: port)
         let transport = try HTTP2ClientTransport.Posix(
             target: target, transportSecurity: .plaintext,
             config: .defaults { $0.http2.maxFrameSize = 1 << 20 })
-        let c = GRPCClient(transport: transport)
+        let c = GRPCClient(transport: transport, interceptors: apiKey.map { [BearerToken(key: $0)] } ?? [])
         client = c
         runner = Task { try? await c.runConnections() }
         self.timeout = timeout
@@ -93,12 +94,12 @@ public final class DPQClient: Sendable {
     }
 
     /// "host:port", as DPQ_ADDRESS holds it.
-    public convenience init(address: String, timeout: Duration = .seconds(60)) throws {
+    public convenience init(address: String, timeout: Duration = .seconds(60), apiKey: String? = nil) throws {
         let parts = address.split(separator: ":")
         guard parts.count == 2, let port = Int(parts[1]) else {
             throw DPQError(code: .invalidArgument, message: "address '\(address)' is not host:port")
         }
-        try self.init(host: String(parts[0]), port: port, timeout: timeout)
+        try self.init(host: String(parts[0]), port: port, timeout: timeout, apiKey: apiKey)
     }
 
     public func close() { client.beginGracefulShutdown() }
@@ -123,6 +124,20 @@ public final class DPQClient: Sendable {
     var trainingService: Dpq_V1_TrainingService.Client<HTTP2ClientTransport.Posix> { .init(wrapping: client) }
     var info: Dpq_V1_ServerInfoService.Client<HTTP2ClientTransport.Posix> { .init(wrapping: client) }
     var health: Grpc_Health_V1_Health.Client<HTTP2ClientTransport.Posix> { .init(wrapping: client) }
+}
+
+/// Adds `authorization: Bearer <key>` to every call.
+struct BearerToken: ClientInterceptor {
+    let key: String
+
+    func intercept<Input: Sendable, Output: Sendable>(
+        request: StreamingClientRequest<Input>, context: ClientContext,
+        next: (StreamingClientRequest<Input>, ClientContext) async throws -> StreamingClientResponse<Output>
+    ) async throws -> StreamingClientResponse<Output> {
+        var request = request
+        request.metadata.replaceOrAddString("Bearer \(key)", forKey: "authorization")
+        return try await next(request, context)
+    }
 }
 
 /// Rows of equal length as one DenseVectors batch.

@@ -28,7 +28,7 @@ public enum DPQServer {
         }
     }
 
-    static func build(_ settings: ServerSettings, logger: Logger) throws -> Parts {
+    static func build(_ settings: ServerSettings, apiKeys: APIKeys?, logger: Logger) throws -> Parts {
         let registry = try CollectionRegistry(dataDir: settings.dataDir, limits: settings.limits, logger: logger)
         let health = HealthService()
         let services: [any RegistrableRPCService] = [
@@ -51,8 +51,8 @@ public enum DPQServer {
                 config: .defaults { $0.rpc.maxRequestPayloadSize = MessageSizeLimit.transportLimit(for: settings.maxMessageBytes) }),
             services: services,
             // Metrics first, so that calls the limiters reject are counted too.
-            interceptors: [RPCMetricsInterceptor(), ConcurrencyLimiter(limit: settings.limits.maxConcurrentRPCs),
-                           MessageSizeLimit(limit: settings.maxMessageBytes)])
+            interceptors: [RPCMetricsInterceptor()] + (apiKeys.map { [APIKeyAuth(keys: $0)] } ?? [])
+                + [ConcurrencyLimiter(limit: settings.limits.maxConcurrentRPCs), MessageSizeLimit(limit: settings.maxMessageBytes)])
         return Parts(registry: registry, health: health, server: server)
     }
 
@@ -64,10 +64,11 @@ public enum DPQServer {
         return port
     }
 
-    /// Serves until SIGINT or SIGTERM. `onListening` gets the bound port.
-    public static func run(settings: ServerSettings, logger: Logger,
+    /// Serves until SIGINT or SIGTERM. `onListening` gets the bound port. With `apiKeys`, every RPC
+    /// but health checks needs `authorization: Bearer <key>`.
+    public static func run(settings: ServerSettings, apiKeys: APIKeys? = nil, logger: Logger,
                            onListening: @escaping @Sendable (Int) -> Void = { _ in }) async throws {
-        let parts = try build(settings, logger: logger)
+        let parts = try build(settings, apiKeys: apiKeys, logger: logger)
         var lifecycle: [any Service] = [GRPCServerService(server: parts.server, onShutdown: { await parts.shutdown() })]
         if let metricsPort = settings.metricsPort {
             let endpoint = try await MetricsEndpoint.bind(host: settings.host, port: metricsPort, registry: MetricsEndpoint.bootstrap())
@@ -85,8 +86,9 @@ public enum DPQServer {
     }
 
     /// Starts serving in the background; for tests and embedding.
-    public static func start(settings: ServerSettings, logger: Logger = Logger(label: "dpq.server")) async throws -> RunningServer {
-        let parts = try build(settings, logger: logger)
+    public static func start(settings: ServerSettings, apiKeys: APIKeys? = nil,
+                             logger: Logger = Logger(label: "dpq.server")) async throws -> RunningServer {
+        let parts = try build(settings, apiKeys: apiKeys, logger: logger)
         let task = Task { try await parts.server.serve() }
         let port = try await port(of: parts.server)
         return RunningServer(port: port, parts: parts, task: task)

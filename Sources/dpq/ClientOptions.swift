@@ -13,10 +13,14 @@ struct ClientOptions: ParsableArguments {
     @Flag(help: "Machine-readable JSON output.")
     var json = false
 
+    @Option(name: .customLong("api-key"), help: "API key, when the server requires one (default: $DPQ_API_KEY).")
+    var apiKey: String?
+
     var resolvedAddress: String { address ?? ProcessInfo.processInfo.environment["DPQ_ADDRESS"] ?? "127.0.0.1:50051" }
 
     func connect() throws -> DPQClient {
-        try DPQClient(address: resolvedAddress, timeout: .milliseconds(Int64(timeout * 1000)))
+        try DPQClient(address: resolvedAddress, timeout: .milliseconds(Int64(timeout * 1000)),
+                      apiKey: apiKey ?? ProcessInfo.processInfo.environment["DPQ_API_KEY"])
     }
 }
 

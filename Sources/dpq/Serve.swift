@@ -17,6 +17,8 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("log-format"), help: "text or json.") var logFormat: String?
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error, critical.") var logLevel: String?
     @Option(help: "Threads for search and training (default: all cores).") var threads: Int?
+    @Option(name: .customLong("api-keys-file"), help: "Require API keys listed in this file: '<key> [read|write]' per line (or $DPQ_API_KEYS_FILE).")
+    var apiKeysFile: String?
 
     func run() async throws {
         let settings: ServerSettings
@@ -36,10 +38,18 @@ struct Serve: AsyncParsableCommand {
         } catch {
             fail(error)
         }
+        var apiKeys: APIKeys?
+        if let path = apiKeysFile ?? ProcessInfo.processInfo.environment["DPQ_API_KEYS_FILE"] {
+            do {
+                apiKeys = try APIKeys(parsing: String(contentsOfFile: path, encoding: .utf8))
+            } catch {
+                fail(error)
+            }
+        }
         bootstrapLogging(format: settings.logFormat, level: settings.logLevel)
         let logger = Logger(label: "dpq.server")
         do {
-            try await DPQServer.run(settings: settings, logger: logger) { port in
+            try await DPQServer.run(settings: settings, apiKeys: apiKeys, logger: logger) { port in
                 // Scripts and tests read this line to learn the port (stdout is flushed at once).
                 FileHandle.standardOutput.write(Data("listening on \(settings.host):\(port)\n".utf8))
             }

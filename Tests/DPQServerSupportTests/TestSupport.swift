@@ -69,7 +69,8 @@ func httpGet(port: Int, path: String, method: String = "GET") throws -> (status:
     #endif
     guard fd >= 0 else { throw TestFailure("socket() failed") }
     defer { close(fd) }
-    var timeout = timeval(tv_sec: 5, tv_usec: 0)
+    // Generous: other suites train models on the same two cores while this runs.
+    var timeout = timeval(tv_sec: 30, tv_usec: 0)
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
@@ -89,6 +90,7 @@ func httpGet(port: Int, path: String, method: String = "GET") throws -> (status:
     var buffer = [UInt8](repeating: 0, count: 8192)
     while true {
         let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+        if n < 0 && errno == EINTR { continue }
         if n <= 0 { break }
         response += buffer[0..<n]
     }
