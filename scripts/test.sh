@@ -4,7 +4,7 @@
 # the Python and C clients against the freshly built server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh libprotobuf-c-dev protobuf-c-compiler libnghttp2-dev
+scripts/install-deps.sh libprotobuf-c-dev protobuf-c-compiler libnghttp2-dev openssl
 swift build --build-tests
 swift test --skip-build
 export DPQ_SERVER_BIN="$(swift build --show-bin-path)/dpq"

@@ -72,6 +72,28 @@ public typealias TrainingOptions = Dpq_V1_TrainingOptions
 public typealias ModelConfig = Dpq_V1_ModelConfig
 public typealias Metric = Dpq_V1_Metric
 
+/// TLS for the client from PEM files: the CA that signed the server's certificate, and for mutual
+/// TLS the client's own certificate and key.
+public struct ClientTLS: Sendable, Equatable {
+    public var trustedCA: String
+    public var certificate: String?
+    public var privateKey: String?
+    public init(trustedCA: String, certificate: String? = nil, privateKey: String? = nil) {
+        self.trustedCA = trustedCA
+        self.certificate = certificate
+        self.privateKey = privateKey
+    }
+
+    var transportSecurity: HTTP2ClientTransport.Posix.TransportSecurity {
+        let roots: TLSConfig.TrustRootsSource = .certificates([.file(path: trustedCA, format: .pem)])
+        if let certificate, let privateKey {
+            return .mTLS(certificateChain: [.file(path: certificate, format: .pem)],
+                         privateKey: .file(path: privateKey, format: .pem)) { $0.trustRoots = roots }
+        }
+        return .tls { $0.trustRoots = roots }
+    }
+}
+
 public final class DPQClient: Sendable {
     let client: GRPCClient<HTTP2ClientTransport.Posix>
     let runner: Task<Void, Never>
@@ -81,10 +103,10 @@ public final class DPQClient: Sendable {
 
     /// `apiKey` is sent as `authorization: Bearer <key>` on every call.
     public init(host: String = "127.0.0.1", port: Int = 50051, timeout: Duration = .seconds(60),
-                maxMessageBytes: Int = 64 << 20, apiKey: String? = nil) throws {
+                maxMessageBytes: Int = 64 << 20, apiKey: String? = nil, tls: ClientTLS? = nil) throws {
         let target: ResolvableTargets.IPv4 = .ipv4(address: host, port: port)
         let transport = try HTTP2ClientTransport.Posix(
-            target: target, transportSecurity: .plaintext,
+            target: target, transportSecurity: tls?.transportSecurity ?? .plaintext,
             config: .defaults { $0.http2.maxFrameSize = 1 << 20 })
         let c = GRPCClient(transport: transport, interceptors: apiKey.map { [BearerToken(key: $0)] } ?? [])
         client = c
@@ -94,12 +116,13 @@ public final class DPQClient: Sendable {
     }
 
     /// "host:port", as DPQ_ADDRESS holds it.
-    public convenience init(address: String, timeout: Duration = .seconds(60), apiKey: String? = nil) throws {
+    public convenience init(address: String, timeout: Duration = .seconds(60), apiKey: String? = nil,
+                            tls: ClientTLS? = nil) throws {
         let parts = address.split(separator: ":")
         guard parts.count == 2, let port = Int(parts[1]) else {
             throw DPQError(code: .invalidArgument, message: "address '\(address)' is not host:port")
         }
-        try self.init(host: String(parts[0]), port: port, timeout: timeout, apiKey: apiKey)
+        try self.init(host: String(parts[0]), port: port, timeout: timeout, apiKey: apiKey, tls: tls)
     }
 
     public func close() { client.beginGracefulShutdown() }

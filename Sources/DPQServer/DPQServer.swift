@@ -28,7 +28,7 @@ public enum DPQServer {
         }
     }
 
-    static func build(_ settings: ServerSettings, apiKeys: APIKeys?, logger: Logger) throws -> Parts {
+    static func build(_ settings: ServerSettings, apiKeys: APIKeys?, tls: TLSFiles?, logger: Logger) throws -> Parts {
         let registry = try CollectionRegistry(dataDir: settings.dataDir, limits: settings.limits, logger: logger)
         let health = HealthService()
         let services: [any RegistrableRPCService] = [
@@ -47,7 +47,7 @@ public enum DPQServer {
             ? .ipv6(host: settings.host, port: settings.port) : .ipv4(host: settings.host, port: settings.port)
         let server = GRPCServer(
             transport: .http2NIOPosix(
-                address: address, transportSecurity: .plaintext,
+                address: address, transportSecurity: tls?.transportSecurity ?? .plaintext,
                 config: .defaults { $0.rpc.maxRequestPayloadSize = MessageSizeLimit.transportLimit(for: settings.maxMessageBytes) }),
             services: services,
             // Metrics first, so that calls the limiters reject are counted too.
@@ -66,9 +66,9 @@ public enum DPQServer {
 
     /// Serves until SIGINT or SIGTERM. `onListening` gets the bound port. With `apiKeys`, every RPC
     /// but health checks needs `authorization: Bearer <key>`.
-    public static func run(settings: ServerSettings, apiKeys: APIKeys? = nil, logger: Logger,
+    public static func run(settings: ServerSettings, apiKeys: APIKeys? = nil, tls: TLSFiles? = nil, logger: Logger,
                            onListening: @escaping @Sendable (Int) -> Void = { _ in }) async throws {
-        let parts = try build(settings, apiKeys: apiKeys, logger: logger)
+        let parts = try build(settings, apiKeys: apiKeys, tls: tls, logger: logger)
         var lifecycle: [any Service] = [GRPCServerService(server: parts.server, onShutdown: { await parts.shutdown() })]
         if let metricsPort = settings.metricsPort {
             let endpoint = try await MetricsEndpoint.bind(host: settings.host, port: metricsPort, registry: MetricsEndpoint.bootstrap())
@@ -86,9 +86,9 @@ public enum DPQServer {
     }
 
     /// Starts serving in the background; for tests and embedding.
-    public static func start(settings: ServerSettings, apiKeys: APIKeys? = nil,
+    public static func start(settings: ServerSettings, apiKeys: APIKeys? = nil, tls: TLSFiles? = nil,
                              logger: Logger = Logger(label: "dpq.server")) async throws -> RunningServer {
-        let parts = try build(settings, apiKeys: apiKeys, logger: logger)
+        let parts = try build(settings, apiKeys: apiKeys, tls: tls, logger: logger)
         let task = Task { try await parts.server.serve() }
         let port = try await port(of: parts.server)
         return RunningServer(port: port, parts: parts, task: task)

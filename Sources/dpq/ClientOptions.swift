@@ -16,11 +16,16 @@ struct ClientOptions: ParsableArguments {
     @Option(name: .customLong("api-key"), help: "API key, when the server requires one (default: $DPQ_API_KEY).")
     var apiKey: String?
 
+    @Option(name: .customLong("tls-ca"), help: "Connect with TLS, trusting this PEM CA.") var tlsCA: String?
+    @Option(name: .customLong("tls-cert"), help: "Client certificate (PEM) for mutual TLS.") var tlsCert: String?
+    @Option(name: .customLong("tls-key"), help: "Private key (PEM) of --tls-cert.") var tlsKey: String?
+
     var resolvedAddress: String { address ?? ProcessInfo.processInfo.environment["DPQ_ADDRESS"] ?? "127.0.0.1:50051" }
 
     func connect() throws -> DPQClient {
         try DPQClient(address: resolvedAddress, timeout: .milliseconds(Int64(timeout * 1000)),
-                      apiKey: apiKey ?? ProcessInfo.processInfo.environment["DPQ_API_KEY"])
+                      apiKey: apiKey ?? ProcessInfo.processInfo.environment["DPQ_API_KEY"],
+                      tls: tlsCA.map { ClientTLS(trustedCA: $0, certificate: tlsCert, privateKey: tlsKey) })
     }
 }
 

@@ -19,6 +19,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Threads for search and training (default: all cores).") var threads: Int?
     @Option(name: .customLong("api-keys-file"), help: "Require API keys listed in this file: '<key> [read|write]' per line (or $DPQ_API_KEYS_FILE).")
     var apiKeysFile: String?
+    @Option(name: .customLong("tls-cert"), help: "Serve TLS with this PEM certificate chain (with --tls-key).") var tlsCert: String?
+    @Option(name: .customLong("tls-key"), help: "PEM private key of --tls-cert.") var tlsKey: String?
+    @Option(name: .customLong("tls-client-ca"), help: "Require client certificates signed by this PEM CA (mutual TLS).") var tlsClientCA: String?
 
     func run() async throws {
         let settings: ServerSettings
@@ -46,10 +49,16 @@ struct Serve: AsyncParsableCommand {
                 fail(error)
             }
         }
+        var tls: TLSFiles?
+        switch (tlsCert, tlsKey) {
+        case (let cert?, let key?): tls = TLSFiles(certificateChain: cert, privateKey: key, clientCA: tlsClientCA)
+        case (nil, nil): if tlsClientCA != nil { fail(ValidationError("--tls-client-ca needs --tls-cert and --tls-key")) }
+        default: fail(ValidationError("--tls-cert and --tls-key go together"))
+        }
         bootstrapLogging(format: settings.logFormat, level: settings.logLevel)
         let logger = Logger(label: "dpq.server")
         do {
-            try await DPQServer.run(settings: settings, apiKeys: apiKeys, logger: logger) { port in
+            try await DPQServer.run(settings: settings, apiKeys: apiKeys, tls: tls, logger: logger) { port in
                 // Scripts and tests read this line to learn the port (stdout is flushed at once).
                 FileHandle.standardOutput.write(Data("listening on \(settings.host):\(port)\n".utf8))
             }
