@@ -39,7 +39,9 @@ let package = Package(
     targets: [
         // 1. engine
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
-        .target(name: "DPQEngine", dependencies: ["CBLAS"], swiftSettings: optimised),
+        // Fast-scan kernels for 4-bit codes (AVX-512BW / AVX2 / portable C, chosen at run time).
+        .target(name: "CFastScan", cSettings: [.unsafeFlags(["-O3"])]),
+        .target(name: "DPQEngine", dependencies: ["CBLAS", "CFastScan"], swiftSettings: optimised),
         // 2. storage
         .target(name: "DPQStorage", dependencies: [
             "DPQEngine",

@@ -1,0 +1,69 @@
+// 4-bit codes (K = 16) in the block layout the fast-scan kernels read (CFastScan's
+// fastscan.h): items in blocks of 32, codebooks in groups of 4, two items per byte, so an
+// item costs M/2 bytes (rounded up to whole groups of 4 codebooks).
+
+import CFastScan
+
+public struct FastScanCodes: Sendable, Equatable {
+    /// Items n.
+    public let count: Int
+    /// Codebooks M (any prefix 1...M can be searched).
+    public let blocks: Int
+    /// The packed bytes (fastscan.h's layout).
+    public let packed: [UInt8]
+
+    /// Packs one-byte codes below 16.
+    ///
+    /// Preconditions (programmer errors): `codes.bytesPerCode == 1`, every code < 16, fewer
+    /// than 2^32 items.
+    public init(codes: CodeMatrix) {
+        precondition(codes.bytesPerCode == 1 && codes.blocks >= 1, "FastScanCodes: needs one-byte codes")
+        precondition(codes.count < RankKey.maxItems, "FastScanCodes: at most 2^32 - 1 items")
+        CodeValidation.requireCodes(codes, below: 16, caller: "FastScanCodes")
+        count = codes.count
+        blocks = codes.blocks
+        let size = dpq_fs_packed_bytes(codes.count, Int32(codes.blocks))
+        packed = [UInt8](unsafeUninitializedCapacity: size) { out, initialized in
+            codes.bytes.withUnsafeBufferPointer { c in
+                dpq_fs_pack(c.baseAddress, codes.count, Int32(codes.blocks), codes.blocks, out.baseAddress)
+            }
+            initialized = size
+        }
+    }
+
+    /// Groups of 4 codebooks stored per block.
+    var groups: Int { (blocks + 3) / 4 }
+    /// Blocks of 32 items.
+    var itemBlocks: Int { (count + 31) / 32 }
+
+    /// Item `item`'s code for codebook `block`.
+    public func code(item: Int, block: Int) -> Int {
+        precondition(item >= 0 && item < count && block >= 0 && block < blocks, "FastScanCodes.code: out of range")
+        return packed.withUnsafeBufferPointer { Int(dpq_fs_code($0.baseAddress, Int32(blocks), item, Int32(block))) }
+    }
+
+    /// The codes back as a CodeMatrix (one byte per code).
+    public func unpacked() -> CodeMatrix {
+        var m = CodeMatrix(count: count, blocks: blocks, codebookSize: 16)
+        for i in 0..<count { for b in 0..<blocks { m.setCode(item: i, block: b, code(item: i, block: b)) } }
+        return m
+    }
+
+    /// Bytes stored per item, padding included.
+    public var bytesPerItem: Double { count == 0 ? 0 : Double(packed.count) / Double(count) }
+}
+
+/// Which fast-scan kernel runs: AVX-512BW, AVX2 or portable C, chosen from the CPU.
+public enum FastScanKernel: Int, Sendable, CaseIterable {
+    case portable = 0, avx2 = 1, avx512 = 2
+
+    /// The kernel in use.
+    public static var current: FastScanKernel { FastScanKernel(rawValue: Int(dpq_fs_kernel())) ?? .portable }
+
+    /// Selects `kernel` or the best one below it that the CPU has; returns the one selected.
+    /// Process-wide: for tests and benchmarks comparing kernels.
+    @discardableResult
+    public static func select(_ kernel: FastScanKernel) -> FastScanKernel {
+        FastScanKernel(rawValue: Int(dpq_fs_set_kernel(Int32(kernel.rawValue)))) ?? .portable
+    }
+}
