@@ -2,8 +2,13 @@
 //   gemm: C = alpha * op(A) * op(B) + beta * C, with op(X) = X or X^T, all row-major.
 
 import CBLAS
+import Synchronization
 
 public enum BLAS {
+    /// Floating-point operations (2mnk) of every gemm so far: benchmarks read it to report
+    /// GFLOP/s. One relaxed atomic add per call, nothing per element.
+    public static let gemmOperations = Atomic<Int>(0)
+
     /// Threads OpenBLAS may use. The same count gives the same results run to run.
     public static func setThreads(_ n: Int) { openblas_set_num_threads(Int32(max(1, n))) }
     public static var threads: Int { Int(openblas_get_num_threads()) }
@@ -19,6 +24,7 @@ public enum BLAS {
         precondition(k == kb, "gemm: inner dimensions \(k) and \(kb) differ")
         precondition(c.rows == m && c.cols == n, "gemm: output is \(c.rows)x\(c.cols), expected \(m)x\(n)")
         if m == 0 || n == 0 { return }
+        gemmOperations.wrappingAdd(2 * m * n * k, ordering: .relaxed)
         if k == 0 {
             if beta == 0 { for i in c.values.indices { c.values[i] = 0 } } else if beta != 1 { for i in c.values.indices { c.values[i] *= beta } }
             return

@@ -36,15 +36,25 @@ public struct Optimizer: Sendable {
             let t = Float(steps[slot])
             let c1 = 1 / (1 - powf_(beta1, t)), c2 = 1 / (1 - powf_(beta2, t))
             let b1 = beta1, b2 = beta2, eps = epsilon
+            // Elementwise, so split between BLAS's threads for the large slots: the same
+            // arithmetic per element whatever the split. squareRoot() vectorises; sqrtf would not.
             first[slot].withUnsafeMutableBufferPointer { m in
                 second[slot].withUnsafeMutableBufferPointer { v in
                     p.withUnsafeMutableBufferPointer { pp in
                         g.withUnsafeBufferPointer { gg in
-                            for i in 0..<pp.count {
-                                let gi = gg[i] + wd * pp[i]
-                                m[i] = b1 * m[i] + (1 - b1) * gi
-                                v[i] = b2 * v[i] + (1 - b2) * gi * gi
-                                pp[i] -= lr * (m[i] * c1) / (sqrtf_(v[i] * c2) + eps)
+                            let (mb, vb, pb, gb) = (SharedMutablePointer(base: m.baseAddress!), SharedMutablePointer(base: v.baseAddress!),
+                                                    SharedMutablePointer(base: pp.baseAddress!), SharedMutablePointer(base: UnsafeMutablePointer(mutating: gg.baseAddress!)))
+                            let n = pp.count
+                            let chunk = 1 << 16
+                            let chunks = (n + chunk - 1) / chunk
+                            ParallelWork.forEach(count: chunks, threads: n >= 2 * chunk ? BLAS.threads : 1) { c in
+                                let m = mb.base, v = vb.base, pp = pb.base, gg = gb.base
+                                for i in (c * chunk)..<min(n, (c + 1) * chunk) {
+                                    let gi = gg[i] + wd * pp[i]
+                                    m[i] = b1 * m[i] + (1 - b1) * gi
+                                    v[i] = b2 * v[i] + (1 - b2) * gi * gi
+                                    pp[i] -= lr * (m[i] * c1) / ((v[i] * c2).squareRoot() + eps)
+                                }
                             }
                         }
                     }

@@ -4,6 +4,8 @@
 // with respect to the network's parameters and the codebooks. The reconstruction terms
 // need the classifier on the feature space, so they apply only when it is there.
 
+import Dispatch
+
 public struct LossTerms: Sendable, Codable, Equatable {
     public var classification: Float = 0
     public var quantizedClassification: Float = 0
@@ -40,13 +42,36 @@ public struct StepGradients: Sendable {
     public var codebooks: [Float]?
 }
 
+/// Seconds spent in each stage of training steps, summed (for benchmarks; see `run`).
+public struct StepTimings: Sendable {
+    public var forward = 0.0
+    public var classification = 0.0
+    public var assignment = 0.0
+    public var quantizerBackward = 0.0
+    public var networkBackward = 0.0
+
+    public init() {}
+
+    public var total: Double { forward + classification + assignment + quantizerBackward + networkBackward }
+
+    static func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
+}
+
 public enum TrainingStep {
     /// Loss terms and gradients of one batch. `x` is standardised; `rows` are the batch's
     /// indices into `labels`. Dropout is drawn from `random` when given.
     public static func run(network: FeatureNetwork?, codebooks: Codebooks, assignment: Assignment,
                            x: Matrix, rows: [Int], labels: Labels?, multiLabel: Bool,
                            config: TrainingConfig, gamma: Float, phase: TrainingPhase,
-                           random: inout SeededRandom?) -> (LossTerms, StepGradients) {
+                           random: inout SeededRandom?,
+                           timings: UnsafeMutablePointer<StepTimings>? = nil) -> (LossTerms, StepGradients) {
+        var clock = timings == nil ? 0 : StepTimings.now()
+        func lap(_ stage: WritableKeyPath<StepTimings, Double>) {
+            guard let timings else { return }
+            let t = StepTimings.now()
+            timings.pointee[keyPath: stage] += t - clock
+            clock = t
+        }
         var terms = LossTerms()
         var act: FeatureNetwork.Activations?
         if let network {
@@ -57,6 +82,7 @@ public enum TrainingStep {
                 act = network.forward(x)
             }
         }
+        lap(\.forward)
         let f = act?.feature ?? x
         var dF = Matrix(rows: f.rows, cols: f.cols)
         var dLogits: Matrix?
@@ -69,6 +95,7 @@ public enum TrainingStep {
             terms.total += config.lambda * loss
             dLogits = g
         }
+        lap(\.classification)
 
         var dCodebooks: [Float]?
         if phase != .classification {
@@ -78,6 +105,7 @@ public enum TrainingStep {
             terms.hardDistortion = dist.hard
             terms.match = dist.match
             terms.total += config.tau * (dist.soft + config.mu * dist.hard + config.nu * dist.match)
+            lap(\.assignment)
             var dS = dist.softPrefixGradient
             var dH = dist.hardPrefixGradient
             if phase == .joint, let network, let labels, network.classifierInput == .feature, config.lambdaQuantized > 0 {
@@ -110,6 +138,7 @@ public enum TrainingStep {
             if phase == .joint && !config.stopGradientAtFeature {
                 for i in dF.values.indices { dF.values[i] += dist.featureGradient.values[i] + back.feature.values[i] }
             }
+            lap(\.quantizerBackward)
         }
 
         var netGrad: FeatureNetwork.Gradient?
@@ -122,6 +151,7 @@ public enum TrainingStep {
             }
             netGrad = g
         }
+        lap(\.networkBackward)
         return (terms, StepGradients(network: netGrad, codebooks: dCodebooks))
     }
 }
