@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "DPQClient", targets: ["DPQClient"]),
         .executable(name: "dpq", targets: ["dpq"]),
         .executable(name: "dpq-bench", targets: ["dpq-bench"]),
+        .executable(name: "dpq-grpc-bench", targets: ["dpq-grpc-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -77,6 +78,10 @@ let package = Package(
         ]),
         .executableTarget(name: "dpq-bench", dependencies: [
             "DPQEngine",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        // Search latency and throughput over gRPC against the same search in process.
+        .executableTarget(name: "dpq-grpc-bench", dependencies: ["DPQClient", "DPQServer", "DPQServerSupport", "DPQEngine",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "DPQEngineTests", dependencies: ["DPQEngine"]),

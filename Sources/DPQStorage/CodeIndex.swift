@@ -16,6 +16,9 @@ public struct CodeIndex: Sendable {
     public private(set) var vectors: Matrix?
     /// Row of every item in the arrays above.
     public private(set) var rows: [ItemID: Int]
+    /// With K = 16: the codes again in the fast-scan layout (half a byte per code), kept in
+    /// step with `codes`, so that inner-product searches use the SIMD fast scan.
+    public private(set) var fastCodes: FastScanCodes?
     public let codebooks: Codebooks
 
     public var count: Int { ids.count }
@@ -50,6 +53,7 @@ public struct CodeIndex: Sendable {
         var rows = [ItemID: Int](minimumCapacity: loaded.ids.count)
         for (r, id) in loaded.ids.enumerated() { rows[id] = r }
         self.rows = rows
+        self.fastCodes = codebooks.size == 16 && loaded.codes.bytesPerCode == 1 ? FastScanCodes(codes: loaded.codes) : nil
     }
 
     /// An index over everything `store` holds, under `model`.
@@ -90,6 +94,7 @@ public struct CodeIndex: Sendable {
             for l in item.labels { itemBits[l / 64] |= 1 << UInt64(l % 64) }
             if let r = rows[item.id] {
                 codeBytes.replaceSubrange((r * width)..<((r + 1) * width), with: item.code)
+                fastCodes?.set(item: r, codes: item.code)
                 normValues.replaceSubrange((r * m)..<((r + 1) * m), with: batchNorms.values[(b * m)..<((b + 1) * m)])
                 bits.replaceSubrange((r * words)..<((r + 1) * words), with: itemBits)
                 if let v = item.vector, vectors != nil {
@@ -99,6 +104,7 @@ public struct CodeIndex: Sendable {
                 rows[item.id] = ids.count
                 ids.append(item.id)
                 codeBytes.append(contentsOf: item.code)
+                fastCodes?.append(codes: item.code)
                 normValues.append(contentsOf: batchNorms.values[(b * m)..<((b + 1) * m)])
                 bits.append(contentsOf: itemBits)
                 if let v = item.vector, vectors != nil {
@@ -125,6 +131,7 @@ public struct CodeIndex: Sendable {
                 ids[r] = moved
                 rows[moved] = r
                 for j in 0..<width { codeBytes[r * width + j] = codeBytes[last * width + j] }
+                fastCodes?.set(item: r, codes: codeBytes[(last * width)..<((last + 1) * width)])
                 for j in 0..<m { normValues[r * m + j] = normValues[last * m + j] }
                 for j in 0..<words { bits[r * words + j] = bits[last * words + j] }
                 if let d = vectors?.cols {
@@ -133,6 +140,7 @@ public struct CodeIndex: Sendable {
             }
             ids.removeLast()
             codeBytes.removeLast(width)
+            fastCodes?.removeLast()
             normValues.removeLast(m)
             bits.removeLast(words)
             if let d = vectors?.cols {
@@ -169,8 +177,9 @@ public struct CodeIndex: Sendable {
     /// - blocks: code prefix length m in 1...M.
     /// - labelFilter: when given, only items carrying at least one of these labels.
     ///
-    /// Note: CodeScanner's initialiser checks every code (O(N)) unless K fills the code width
-    /// (K = 256 with one-byte codes); this index already guarantees valid codes.
+    /// Inner-product searches without a filter over K = 16 codes run on the fast scan with
+    /// exact re-ranking (the same answer as CodeScanner); everything else on CodeScanner.
+    /// Codes were validated on insertion, so neither checks them again per search.
     public func search(queries: Matrix, k: Int, blocks m: Int, metric: SearchMetric,
                        labelFilter: Set<Int>? = nil,
                        threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws -> [[Hit]] {
@@ -195,8 +204,14 @@ public struct CodeIndex: Sendable {
                 return false
             }
         }
-        let scanner = CodeScanner(codes: codes, norms: norms, codebooks: codebooks)
-        let results = scanner.search(queries: queries, k: k, blocks: m, metric: metric, filter: filter, threads: threads)
+        let results: [[SearchHit]]
+        if let fastCodes, metric == .innerProduct, filter == nil {
+            results = FastScanner(codes: fastCodes, codebooks: codebooks)
+                .search(queries: queries, k: k, blocks: m, rerank: .exact, threads: threads)
+        } else {
+            results = CodeScanner(validCodes: codes, norms: norms, codebooks: codebooks)
+                .search(queries: queries, k: k, blocks: m, metric: metric, filter: filter, threads: threads)
+        }
         return results.map { hits in hits.map { (ids[$0.index], $0.score, labels.labels(of: $0.index)) } }
     }
 

@@ -35,6 +35,8 @@ import DPQEngine
 
     func check(_ index: CodeIndex, _ truth: [ItemID: StoredItem], model: DPQModel, seed: UInt64) throws {
         #expect(index.count == truth.count)
+        // K = 16 here: the fast-scan copy of the codes follows every mutation.
+        #expect(index.fastCodes?.unpacked() == index.codes)
         for (id, row) in index.rows {
             #expect(index.ids[row] == id)
             #expect(Array(index.codes.bytes[(row * 4)..<(row * 4 + 4)]) == truth[id]?.code)

@@ -72,6 +72,19 @@ public struct CodeScanner: Sendable {
         self.codebooks = codebooks
     }
 
+    /// The same without checking every code (O(N)): for callers that already guarantee
+    /// each code is below `codebooks.size`, such as an index that validated them on insertion.
+    public init(validCodes codes: CodeMatrix, norms: PrefixNorms?, codebooks: Codebooks) {
+        precondition(codes.blocks >= 1 && codes.blocks <= codebooks.blocks,
+                     "CodeScanner: codes have \(codes.blocks) blocks, codebooks \(codebooks.blocks)")
+        precondition(codes.count < RankKey.maxItems, "CodeScanner: at most 2^32 - 1 items")
+        precondition(norms.map { $0.count == codes.count && $0.blocks == codes.blocks } ?? true,
+                     "CodeScanner: norms do not match the codes")
+        self.codes = codes
+        self.norms = norms
+        self.codebooks = codebooks
+    }
+
     /// Number of database items.
     public var count: Int { codes.count }
     /// Code length M in blocks; any prefix 1...M can be searched.

@@ -6,11 +6,11 @@ import CFastScan
 
 public struct FastScanCodes: Sendable, Equatable {
     /// Items n.
-    public let count: Int
+    public private(set) var count: Int
     /// Codebooks M (any prefix 1...M can be searched).
     public let blocks: Int
     /// The packed bytes (fastscan.h's layout).
-    public let packed: [UInt8]
+    public private(set) var packed: [UInt8]
 
     /// Packs one-byte codes below 16.
     ///
@@ -40,6 +40,40 @@ public struct FastScanCodes: Sendable, Equatable {
     public func code(item: Int, block: Int) -> Int {
         precondition(item >= 0 && item < count && block >= 0 && block < blocks, "FastScanCodes.code: out of range")
         return packed.withUnsafeBufferPointer { Int(dpq_fs_code($0.baseAddress, Int32(blocks), item, Int32(block))) }
+    }
+
+    // MARK: - In-place changes (an index keeps its packed codes in step with its rows)
+
+    @inline(__always)
+    private func offset(_ item: Int, _ block: Int) -> (Int, UInt8) {
+        let j = item % 32
+        return ((item / 32) * groups * 64 + (block / 4) * 64 + (block % 4) * 16 + (j & 15), j < 16 ? 0 : 4)
+    }
+
+    /// Replaces item `item`'s codes (`blocks` values below 16).
+    public mutating func set(item: Int, codes: some Collection<UInt8>) {
+        precondition(item >= 0 && item < count && codes.count == blocks, "FastScanCodes.set: bad item or code count")
+        for (b, c) in codes.enumerated() {
+            precondition(c < 16, "FastScanCodes.set: code \(c) is not below 16")
+            let (o, shift) = offset(item, b)
+            packed[o] = packed[o] & ~(0x0F << shift) | c << shift
+        }
+    }
+
+    /// Adds an item at the end.
+    public mutating func append(codes: some Collection<UInt8>) {
+        precondition(count + 1 < RankKey.maxItems, "FastScanCodes: at most 2^32 - 1 items")
+        if count % 32 == 0 { packed.append(contentsOf: repeatElement(0, count: groups * 64)) }
+        count += 1
+        set(item: count - 1, codes: codes)
+    }
+
+    /// Drops the last item (its nibbles are cleared, and its block when it empties).
+    public mutating func removeLast() {
+        precondition(count > 0, "FastScanCodes.removeLast: no items")
+        set(item: count - 1, codes: repeatElement(0, count: blocks))
+        count -= 1
+        if count % 32 == 0 { packed.removeLast(groups * 64) }
     }
 
     /// The codes back as a CodeMatrix (one byte per code).

@@ -70,12 +70,14 @@ public struct FastScanner: Sendable {
         let workers = max(1, threads)
         var results = [[SearchHit]]()
         results.reserveCapacity(q)
-        var start = 0
-        while start < q {
-            let rows = start..<min(q, start + CodeScanner.queryBatch)
-            let tables = LookupTables(queries: queries, rows: rows, codebooks: codebooks, blocks: m)
-            let bytes = QuantizedLookupTables(tables)
-            if rows.count >= workers {
+        // Tables are built as CodeScanner builds them (256-row batches, or one query at a
+        // time when there are fewer queries than workers), so the float scores are identical.
+        if q >= workers {
+            var start = 0
+            while start < q {
+                let rows = start..<min(q, start + CodeScanner.queryBatch)
+                let tables = LookupTables(queries: queries, rows: rows, codebooks: codebooks, blocks: m)
+                let bytes = QuantizedLookupTables(tables)
                 let groups = (rows.count + Self.queryGroup - 1) / Self.queryGroup
                 let found = ParallelWork.map(count: groups, threads: workers) { g in
                     let members = (g * Self.queryGroup)..<min(rows.count, (g + 1) * Self.queryGroup)
@@ -84,19 +86,21 @@ public struct FastScanner: Sendable {
                                                         k: k, kq: kq, m: m, rerank: rerank) }
                 }
                 results.append(contentsOf: found.joined())
-            } else {
-                let itemBlocks = codes.itemBlocks
-                let chunkCount = max(1, min(workers * 4, n / Self.minimumChunk))
-                let per = (itemBlocks + chunkCount - 1) / chunkCount
-                for qi in 0..<rows.count {
-                    let parts = ParallelWork.map(count: chunkCount, threads: workers) { c in
-                        self.scan(bytes, queries: qi..<(qi + 1), blockRange: (c * per)..<min(itemBlocks, (c + 1) * per),
-                                  capacity: kq, margin: margin)[0]
-                    }
-                    results.append(finish(parts, tables: tables, bytes: bytes, query: qi, k: k, kq: kq, m: m, rerank: rerank))
-                }
+                start = rows.upperBound
             }
-            start = rows.upperBound
+        } else {
+            let itemBlocks = codes.itemBlocks
+            let chunkCount = max(1, min(workers * 4, n / Self.minimumChunk))
+            let per = (itemBlocks + chunkCount - 1) / chunkCount
+            for qi in 0..<q {
+                let tables = LookupTables(queries: queries, rows: qi..<(qi + 1), codebooks: codebooks, blocks: m)
+                let bytes = QuantizedLookupTables(tables)
+                let parts = ParallelWork.map(count: chunkCount, threads: workers) { c in
+                    self.scan(bytes, queries: 0..<1, blockRange: (c * per)..<min(itemBlocks, (c + 1) * per),
+                              capacity: kq, margin: margin)[0]
+                }
+                results.append(finish(parts, tables: tables, bytes: bytes, query: 0, k: k, kq: kq, m: m, rerank: rerank))
+            }
         }
         return results
     }

@@ -18,6 +18,36 @@ import Testing
         #expect(packed.packed.count == ((count + 31) / 32) * ((blocks + 3) / 4) * 64)
     }
 
+    /// Appends, overwrites and removals (as an index makes them) keep the packed codes equal
+    /// to packing the resulting code matrix from scratch.
+    @Test func inPlaceChangesMatchRepacking() {
+        let blocks = 6
+        var r = SearchTestRandom(seed: 71)
+        var rows: [[UInt8]] = (0..<40).map { _ in (0..<blocks).map { _ in UInt8(r.below(16)) } }
+        func matrix() -> CodeMatrix {
+            CodeMatrix(count: rows.count, blocks: blocks, bytesPerCode: 1, bytes: rows.flatMap { $0 })
+        }
+        var packed = FastScanCodes(codes: matrix())
+        for step in 0..<300 {
+            switch r.below(3) {
+            case 0:
+                let row = (0..<blocks).map { _ in UInt8(r.below(16)) }
+                rows.append(row)
+                packed.append(codes: row)
+            case 1 where !rows.isEmpty:
+                let i = r.below(rows.count)
+                rows[i] = (0..<blocks).map { _ in UInt8(r.below(16)) }
+                packed.set(item: i, codes: rows[i])
+            default:
+                if !rows.isEmpty {
+                    rows.removeLast()
+                    packed.removeLast()
+                }
+            }
+            #expect(packed == FastScanCodes(codes: matrix()), "step \(step)")
+        }
+    }
+
     /// Integer data: every score is exact, so `.exact` must give brute force's ids and scores,
     /// tie-break included, for every prefix and every kernel.
     @Test func exactMatchesBruteForceOnDecodedVectors() {

@@ -1,0 +1,186 @@
+// dpq-grpc-bench: search over gRPC on loopback against the same search in process.
+//
+// Starts a server in this process (or uses --address), creates a collection (input 32-d,
+// model 32 -> 64 -> D 32, M = 4 codebooks of K = 256, inner product), trains it on labelled
+// clusters, upserts N items through the API, then measures:
+//   - single-query Search latency (p50, p99) from one client, one query at a time;
+//   - the same work in process: the exported model's features for the query plus CodeScanner
+//     over the same N codes (the model encodes the same vectors), on the same threads;
+//     the difference of the medians is what gRPC, HTTP/2, protobuf and the service add;
+//   - throughput and latency with C concurrent clients (one HTTP/2 connection each).
+// Prints JSON (and a summary on stderr).
+
+import ArgumentParser
+import DPQClient
+import DPQEngine
+import DPQServer
+import DPQServerSupport
+import Foundation
+
+@main
+struct GRPCBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "dpq-grpc-bench",
+                                                    abstract: "Search latency and throughput over gRPC vs in process.")
+
+    @Option(help: "Items in the collection.") var items = 1_000_000
+    @Option(help: "Input dimension of the vectors.") var inputDimension = 32
+    @Option(help: "Codebooks M (K = 256).") var blocks = 4
+    @Option(help: "Results per query.") var k = 10
+    @Option(help: "Sequential single-query searches timed for the latency figures.") var latencyQueries = 2000
+    @Option(help: "Client counts for the throughput runs, comma-separated.") var concurrency = "1,4,16"
+    @Option(help: "Seconds per throughput run.") var seconds = 10.0
+    @Option(help: "Use a running server at host:port instead of starting one here.") var address: String?
+
+    func run() async throws {
+        let dataDir = FileManager.default.temporaryDirectory.appendingPathComponent("dpq-grpc-bench-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dataDir) }
+        var server: RunningServer?
+        var host = "127.0.0.1", port = 0
+        if let address {
+            let parts = address.split(separator: ":")
+            guard parts.count == 2, let p = Int(parts[1]) else { throw ValidationError("address must be host:port") }
+            host = String(parts[0]); port = p
+        } else {
+            var settings = ServerSettings()
+            settings.host = "127.0.0.1"
+            settings.port = 0
+            settings.dataDir = dataDir
+            let s = try await DPQServer.start(settings: settings)
+            server = s
+            port = s.port
+        }
+        let client = try DPQClient(host: host, port: port, timeout: .seconds(600))
+        defer { client.close() }
+        let name = "bench-\(UInt32.random(in: 0...UInt32.max))"
+        let classes = 10
+
+        // Labelled clusters: class c around centre c, unit noise.
+        var rng = SeededRandom(seed: 11)
+        let centres = (0..<classes).map { _ in (0..<inputDimension).map { _ in rng.normal() * 2 } }
+        func vectors(_ n: Int) -> ([[Float]], [UInt32]) {
+            var v: [[Float]] = [], l: [UInt32] = []
+            v.reserveCapacity(n); l.reserveCapacity(n)
+            for i in 0..<n {
+                v.append(centres[i % classes].map { $0 + rng.normal() })
+                l.append(UInt32(i % classes))
+            }
+            return (v, l)
+        }
+
+        log("creating and training \(name)")
+        _ = try await client.createCollection(name, inputDimension: inputDimension, model: .with {
+            $0.hiddenSizes = .with { $0.sizes = [64] }
+            $0.featureDimension = 32
+            $0.blocks = UInt32(blocks)
+            $0.codebookSize = 256
+            $0.labelMode = .single
+            $0.numClasses = UInt32(classes)
+        })
+        let train = vectors(20_000)
+        try await client.uploadTrainingData(name, vectors: train.0, labels: train.1.map { [$0] }, chunkRows: 5000)
+        _ = try await client.startTraining(name, options: .with { $0.epochs = 3; $0.pretrainEpochs = 2; $0.seed = 1 })
+        for try await p in client.watchTraining(name) where p.state != .running && p.state != .pending {
+            guard p.state == .succeeded else { throw ValidationError("training ended \(p.state): \(p.error)") }
+        }
+
+        log("upserting \(items) items")
+        let batch = 10_000
+        var all: [[Float]] = []
+        all.reserveCapacity(items)
+        let upsertStart = Date()
+        var next = 0
+        while next < items {
+            let n = min(batch, items - next)
+            let (v, l) = vectors(n)
+            let first = next
+            _ = try await client.upsert(name, items: (0..<n).map { NewItem(id: .number(UInt64(first + $0)), vector: v[$0], labels: [l[$0]]) })
+            all.append(contentsOf: v)
+            next += n
+        }
+        let upsertSeconds = Date().timeIntervalSince(upsertStart)
+
+        // The same search in process: exported model, same vectors encoded, CodeScanner.
+        let model = try DPQModel(serialized: try await client.exportModel(name))
+        let codes = try model.encode(Matrix(all))
+        let scanner = CodeScanner(codes: codes, norms: nil, codebooks: model.codebooks)
+        let queries = vectors(512).0
+
+        log("latency: \(latencyQueries) sequential searches")
+        for q in queries.prefix(100) { _ = try await client.search(name, queries: [q], k: k) }
+        var grpc: [Double] = []
+        for i in 0..<latencyQueries {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            _ = try await client.search(name, queries: [queries[i % queries.count]], k: k)
+            grpc.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+        }
+        // The floor any RPC pays on this transport: a health check, which does no work.
+        var trivial: [Double] = []
+        for _ in 0..<min(latencyQueries, 1000) {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            _ = try await client.healthCheck()
+            trivial.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+        }
+        var local: [Double] = []
+        for i in 0..<min(latencyQueries, 500) {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            let f = try model.features(Matrix([queries[i % queries.count]]))
+            _ = scanner.search(queries: f, k: k, blocks: blocks, metric: SearchMetric.innerProduct)
+            local.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+        }
+
+        var runs: [[String: Any]] = []
+        for c in try concurrency.split(separator: ",").map({ s -> Int in
+            guard let v = Int(s), v >= 1 else { throw ValidationError("bad concurrency \(s)") }
+            return v
+        }) {
+            log("throughput: \(c) clients for \(seconds) s")
+            let clients = try (0..<c).map { _ in try DPQClient(host: host, port: port, timeout: .seconds(60)) }
+            defer { clients.forEach { $0.close() } }
+            let deadline = Date().addingTimeInterval(seconds)
+            let latencies = try await withThrowingTaskGroup(of: [Double].self) { group in
+                for (j, cl) in clients.enumerated() {
+                    group.addTask {
+                        var out: [Double] = []
+                        var i = j
+                        while Date() < deadline {
+                            let t0 = DispatchTime.now().uptimeNanoseconds
+                            _ = try await cl.search(name, queries: [queries[i % queries.count]], k: k)
+                            out.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+                            i += c
+                        }
+                        return out
+                    }
+                }
+                var merged: [Double] = []
+                for try await l in group { merged.append(contentsOf: l) }
+                return merged
+            }
+            runs.append(["clients": c, "seconds": seconds, "searches": latencies.count,
+                         "searches_per_second": Double(latencies.count) / seconds,
+                         "p50_ms": percentile(latencies, 0.5) * 1e3, "p99_ms": percentile(latencies, 0.99) * 1e3])
+        }
+        _ = try await client.deleteCollection(name)
+        await server?.stop()
+
+        let result: [String: Any] = [
+            "items": items, "input_dimension": inputDimension, "M": blocks, "K": 256, "k": k,
+            "cores": ProcessInfo.processInfo.activeProcessorCount, "server": address == nil ? "in this process" : address!,
+            "upsert_items_per_second": Double(items) / upsertSeconds,
+            "grpc_p50_ms": percentile(grpc, 0.5) * 1e3, "grpc_p99_ms": percentile(grpc, 0.99) * 1e3,
+            "in_process_p50_ms": percentile(local, 0.5) * 1e3, "in_process_p99_ms": percentile(local, 0.99) * 1e3,
+            "health_check_p50_ms": percentile(trivial, 0.5) * 1e3, "health_check_p99_ms": percentile(trivial, 0.99) * 1e3,
+            "added_p50_ms": (percentile(grpc, 0.5) - percentile(local, 0.5)) * 1e3,
+            "throughput": runs,
+        ]
+        let data = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys, .prettyPrinted])
+        print(String(decoding: data, as: UTF8.self))
+    }
+
+    func log(_ s: String) { FileHandle.standardError.write(Data("dpq-grpc-bench: \(s)\n".utf8)) }
+}
+
+func percentile(_ values: [Double], _ p: Double) -> Double {
+    guard !values.isEmpty else { return .nan }
+    let s = values.sorted()
+    return s[min(s.count - 1, Int((Double(s.count - 1) * p).rounded()))]
+}
