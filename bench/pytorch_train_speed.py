@@ -31,7 +31,11 @@ def read_vecs(path, dtype):
     return raw.reshape(-1, rec)[:, 4:].copy().view(np.dtype(dtype).newbyteorder("<")).reshape(-1, d)
 
 
-x = read_vecs(os.path.join(a.data, "train.bvecs"), np.uint8).astype(np.float32) / 255.0
+# dpq-bench prepare writes scaled .fvecs; the shared splits are raw .bvecs (x / 255).
+if os.path.exists(os.path.join(a.data, "train.fvecs")):
+    x = read_vecs(os.path.join(a.data, "train.fvecs"), np.float32)
+else:
+    x = read_vecs(os.path.join(a.data, "train.bvecs"), np.uint8).astype(np.float32) / 255.0
 y = torch.from_numpy(read_vecs(os.path.join(a.data, "train_labels.ivecs"), np.int32).reshape(-1).astype(np.int64))
 mean, std = x.mean(0), x.std(0)
 std = np.maximum(std, 0.1 * std.mean())

@@ -24,6 +24,8 @@ struct FastScan: ParsableCommand {
     @Option(help: "Seed.") var seed: UInt64 = 1
     @Option(help: "Folder to write fs-codebooks-b<bits>.npy, fs-codes-b<bits>.npy, queries.npy and DPQ's top k for faiss.")
     var data: String?
+    @Option(help: "Methods timed, comma-separated (fast_none, fast_top, fast_exact, plain_k16, plain_k256).")
+    var methods = "fast_none,fast_top,fast_exact,plain_k16,plain_k256"
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {
@@ -59,13 +61,15 @@ struct FastScan: ParsableCommand {
                                     to: "\(data)/fs-codes-b\(b).npy")
             }
             typealias Method = (name: String, search: (Matrix, Int) -> [[SearchHit]])
-            let methods: [Method] = [
+            let wanted = Set(methods.split(separator: ",").map { $0 == "fast_top" ? "fast_top\(rerank)" : String($0) })
+            let all: [Method] = [
                 ("fast_none", { fast.search(queries: $0, k: k, blocks: m16, rerank: .none, threads: $1) }),
                 ("fast_top\(rerank)", { fast.search(queries: $0, k: k, blocks: m16, rerank: .top(rerank), threads: $1) }),
                 ("fast_exact", { fast.search(queries: $0, k: k, blocks: m16, rerank: .exact, threads: $1) }),
                 ("plain_k16", { plain16.search(queries: $0, k: k, blocks: m16, metric: .innerProduct, threads: $1) }),
                 ("plain_k256", { plain256.search(queries: $0, k: k, blocks: m256, metric: .innerProduct, threads: $1) }),
             ]
+            let methods = all.filter { wanted.contains($0.name) }
             var cells: [[String: Any]] = []
             for t in threadCounts {
                 for batch in batchSizes {
