@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "DPQClient", targets: ["DPQClient"]),
         .executable(name: "dpq", targets: ["dpq"]),
         .executable(name: "dpq-bench", targets: ["dpq-bench"]),
+        .executable(name: "dpq-load", targets: ["dpq-load"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -76,6 +77,11 @@ let package = Package(
         .executableTarget(name: "dpq-bench", dependencies: [
             "DPQEngine",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        // Load test on demand: concurrent searches, upserts and a training against `dpq serve`; JSON out.
+        .executableTarget(name: "dpq-load", dependencies: ["DPQClient", "DPQProto",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         ]),
         .testTarget(name: "DPQEngineTests", dependencies: ["DPQEngine"]),
         .testTarget(name: "DPQStorageTests", dependencies: ["DPQStorage", "DPQEngine", "storage-crash-writer"]),
