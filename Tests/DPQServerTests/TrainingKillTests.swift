@@ -8,8 +8,9 @@ import Testing
 /// restart and a full check: the server starts; the collection is trained with either the old or
 /// the new model and every item's stored code is the one the current model gives its vector
 /// (never a mix); every acknowledged item is there with its labels and vector; no training is
-/// shown as running. Odd rounds run short trainings and kill around their measured end, to hit
-/// the model switch; even rounds kill a long training at a random moment.
+/// shown as running. Odd rounds run short trainings and kill at a random moment after the job
+/// reaches its end (the re-encoding and commit of the model switch; the window adapts so that
+/// kills land before and after the commit); even rounds kill a long training at a random moment.
 ///
 /// DPQ_KILL_ROUNDS (default 10) and DPQ_KILL_SEED change the rounds and the random delays.
 @Suite(.serialized) struct TrainingKillTests {
@@ -82,7 +83,7 @@ import Testing
         }
 
         // Set-up: a trained collection that keeps vectors, 200 items; and the time a short
-        // re-training takes end to end (to aim kills at its model switch).
+        // re-training takes end to end (reported).
         var server = try ChildServer(dataDir: dir)
         var dpq = try DPQClient(address: server.address, timeout: .seconds(60))
         try await dpq.createCollection("k", inputDimension: 16, model: smallModel(), keepVectors: true)
@@ -103,31 +104,44 @@ import Testing
         dpq.close()
         server.stop()
 
-        var killedDuring = 0, newModelRounds = 0, totalLost = 0, totalInconsistent = 0
+        var switchWindow = 100.0   // ms
+        var killedDuring = 0, killedInSwitch = 0, newModelRounds = 0, totalLost = 0, totalInconsistent = 0
         let started = Date()
         for round in 0..<Self.rounds {
             server = try ChildServer(dataDir: dir)
             dpq = try DPQClient(address: server.address, timeout: .seconds(60))
             let short = round % 2 == 1
             let epochs: UInt32 = short ? shortEpochs : 10_000
-            // Short rounds: kill in [0.5, 1.4] x the measured duration, around the switch.
-            let delay = short ? shortSeconds * (0.5 + 0.9 * Double(r.uniform())) : 0.15 + 1.2 * Double(r.uniform())
             _ = try await dpq.startTraining("k", options: Self.options(epochs: epochs, seed: UInt64(100 + round)))
-            let killAt = Date().addingTimeInterval(delay)
             // Upserts while the training runs; only acknowledged batches are remembered.
             let writer = try DPQClient(address: server.address, timeout: .seconds(10))
             let batches = (0..<300).map { _ in newItems(10) }
             let upserts = Task { () -> [[NewItem]] in
                 var done: [[NewItem]] = []
-                for b in batches where Date() < killAt.addingTimeInterval(1) {
+                for b in batches where !Task.isCancelled {
                     do { try await writer.upsert("k", items: b); done.append(b) } catch { break }
                 }
                 return done
             }
-            try await Task.sleep(for: .milliseconds(Int(max(0, killAt.timeIntervalSinceNow) * 1000)))
-            let state = try? await dpq.collection("k", timeout: .seconds(2)).training.state
-            if state == .running || state == .pending { killedDuring += 1 }
+            if short {
+                // Aim at the model switch: wait until the job reaches its end (phase ENCODING: the
+                // re-encoding and the commit), then kill a random time into a window that adapts
+                // so that kills land on both sides of the commit.
+                let deadline = Date().addingTimeInterval(60)
+                while Date() < deadline {
+                    let p = try? await dpq.collection("k", timeout: .seconds(2)).training
+                    if p?.phase == .encoding || p?.state == .succeeded || (p?.percent ?? 0) >= 99 { break }
+                    try await Task.sleep(for: .milliseconds(2))
+                }
+                try await Task.sleep(for: .milliseconds(Int(switchWindow * Double(r.uniform()))))
+            } else {
+                try await Task.sleep(for: .milliseconds(Int(150 + 1200 * r.uniform())))
+            }
+            let seen = try? await dpq.collection("k", timeout: .seconds(2)).training
+            if seen?.state == .running || seen?.state == .pending { killedDuring += 1 }
+            if seen?.phase == .encoding && seen?.state == .running { killedInSwitch += 1 }
             server.kill9()
+            upserts.cancel()
             for b in await upserts.value { ack(b) }
             writer.close()
             dpq.close()
@@ -138,6 +152,7 @@ import Testing
             totalLost += lost
             totalInconsistent += inconsistent
             if sha != lastSHA { newModelRounds += 1 }
+            if short { switchWindow = sha != lastSHA ? max(20, switchWindow * 0.7) : min(5000, switchWindow * 1.6) }
             lastSHA = sha
             // The collection keeps working: another upsert is acknowledged and searchable.
             let more = newItems(5)
@@ -149,9 +164,9 @@ import Testing
             server.stop()
         }
         print("training kill: \(Self.rounds) rounds in \(String(format: "%.1f", Date().timeIntervalSince(started))) s, "
-              + "killed while training \(killedDuring), rounds ending with the new model \(newModelRounds), "
+              + "killed while training \(killedDuring) (of which in the model switch \(killedInSwitch)), rounds ending with the new model \(newModelRounds), "
               + "acknowledged items \(acked.count), lost \(totalLost), codes not of the current model \(totalInconsistent) "
-              + "(short training \(String(format: "%.2f", shortSeconds)) s)")
+              + "(short training \(String(format: "%.2f", shortSeconds)) s, final switch window \(Int(switchWindow)) ms)")
         #expect(killedDuring > 0, "no kill landed during a training")
     }
 }
