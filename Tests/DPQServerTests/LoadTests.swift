@@ -11,7 +11,7 @@ import Testing
         try #require(FileManager.default.isExecutableFile(atPath: bin), "build the dpq-load product first (swift build)")
         let p = Process()
         p.executableURL = URL(fileURLWithPath: bin)
-        p.arguments = ["--clients", "16", "--connections", "4", "--seconds", "3", "--rounds", "3", "--items", "3000", "--train-epochs", "20"]
+        p.arguments = ["--clients", "16", "--connections", "4", "--seconds", "3", "--rounds", "3", "--items", "3000", "--train-epochs", "10"]
         let out = Pipe(), err = Pipe()
         p.standardOutput = out
         p.standardError = err
