@@ -12,13 +12,17 @@ import Testing
         let p = Process()
         p.executableURL = URL(fileURLWithPath: bin)
         p.arguments = ["--clients", "16", "--connections", "4", "--seconds", "3", "--rounds", "3", "--items", "3000", "--train-epochs", "10"]
-        let out = Pipe(), err = Pipe()
+        // stderr (progress lines and the server's log) to a file, so no pipe can fill up.
+        let errPath = temporaryPath("dpq-load-stderr")
+        FileManager.default.createFile(atPath: errPath, contents: nil)
+        defer { try? FileManager.default.removeItem(atPath: errPath) }
+        let out = Pipe()
         p.standardOutput = out
-        p.standardError = err
+        p.standardError = FileHandle(forWritingAtPath: errPath)
         try p.run()
         let data = out.fileHandleForReading.readDataToEndOfFile()
-        let log = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         p.waitUntilExit()
+        let log = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
         try #require(p.terminationStatus == 0, "dpq-load exited \(p.terminationStatus): \(log)")
         let report = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any], "not JSON: \(String(decoding: data, as: UTF8.self))")
         let rounds = try #require(report["rounds"] as? [[String: Any]])
