@@ -21,6 +21,7 @@ let package = Package(
         .executable(name: "dpq", targets: ["dpq"]),
         .executable(name: "dpq-bench", targets: ["dpq-bench"]),
         .executable(name: "dpq-grpc-bench", targets: ["dpq-grpc-bench"]),
+        .executable(name: "dpq-load", targets: ["dpq-load"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -83,6 +84,11 @@ let package = Package(
         // Search latency and throughput over gRPC against the same search in process.
         .executableTarget(name: "dpq-grpc-bench", dependencies: ["DPQClient", "DPQServer", "DPQServerSupport", "DPQEngine",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        // Load test on demand: concurrent searches, upserts and a training against `dpq serve`; JSON out.
+        .executableTarget(name: "dpq-load", dependencies: ["DPQClient", "DPQProto",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         ]),
         .testTarget(name: "DPQEngineTests", dependencies: ["DPQEngine"]),
         .testTarget(name: "DPQStorageTests", dependencies: ["DPQStorage", "DPQEngine", "storage-crash-writer"]),

@@ -13,13 +13,15 @@ struct ServerFixture {
     let client: DPQClient
 
     static func start(dataDir: String? = nil, maxMessageBytes: Int? = nil, apiKeys: APIKeys? = nil,
-                      clientKey: String? = nil, tls: TLSFiles? = nil, clientTLS: ClientTLS? = nil) async throws -> ServerFixture {
+                      clientKey: String? = nil, tls: TLSFiles? = nil, clientTLS: ClientTLS? = nil,
+                      limits: ServerLimits? = nil) async throws -> ServerFixture {
         let dir = dataDir ?? FileManager.default.temporaryDirectory.appendingPathComponent("dpq-test-\(UUID().uuidString)").path
         var settings = ServerSettings()
         settings.host = "127.0.0.1"
         settings.port = 0
         settings.dataDir = dir
         if let maxMessageBytes { settings.maxMessageBytes = maxMessageBytes }
+        if let limits { settings.limits = limits }
         let server = try await DPQServer.start(settings: settings, apiKeys: apiKeys, tls: tls)
         let client = try DPQClient(host: "127.0.0.1", port: server.port, timeout: .seconds(120), apiKey: clientKey, tls: clientTLS)
         return ServerFixture(dataDir: dir, server: server, client: client)

@@ -24,7 +24,7 @@ extension CollectionRuntime {
             let batch = rows.count == ids.count ? vectors : vectors.rows(rows)
             let s = current
             var codes: CodeMatrix?
-            if let m = s.model { codes = m.quantizer.encode(try m.features(batch)) }
+            if let m = s.model { codes = m.quantizer.encode(try m.checkedFeatures(batch, field: "items", row: { "items[\(rows[$0])].vector" })) }
             let keep = config.keepVectors || codes == nil
             var items: [StoredItem] = []
             items.reserveCapacity(rows.count)

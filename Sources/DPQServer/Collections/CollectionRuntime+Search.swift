@@ -9,7 +9,7 @@ extension CollectionRuntime {
     func search(queries: Matrix, k: Int, blocks: Int, metric: SearchMetric, filter: Set<Int>?,
                 rescoreOversampling: Int?) throws -> (results: [[CodeIndex.Hit]], searched: Int) {
         let (model, index) = try requireModel()
-        let features = try model.features(queries)
+        let features = try model.checkedFeatures(queries, field: "queries")
         let labelFilter = (filter?.isEmpty ?? true) ? nil : filter
         guard let over = rescoreOversampling else {
             let hits = try index.search(queries: features, k: k, blocks: blocks, metric: metric, labelFilter: labelFilter)
@@ -44,7 +44,7 @@ extension CollectionRuntime {
         guard index.count > 0, (0..<index.count).contains(where: { !index.labels.labels(of: $0).isEmpty }) else {
             throw precondition_("collection '\(name)' has no encoded item with a label to evaluate against")
         }
-        let features = try model.features(queries)
+        let features = try model.checkedFeatures(queries, field: "queries")
         let queryLabels = Labels(multi: labels, classCount: index.labels.classCount)
         let reports = RetrievalEvaluator.evaluate(
             queries: features, queryLabels: queryLabels, codes: index.codes, norms: index.norms, codebooks: index.codebooks,
@@ -55,7 +55,7 @@ extension CollectionRuntime {
 
     func encode(_ vectors: Matrix, blocks: Int, includeFeatures: Bool) throws -> (codes: CodeMatrix, features: Matrix?) {
         let (model, _) = try requireModel()
-        let f = try model.features(vectors)
+        let f = try model.checkedFeatures(vectors, field: "vectors")
         return (model.quantizer.encode(f).prefix(blocks), includeFeatures ? f : nil)
     }
 
@@ -65,5 +65,18 @@ extension CollectionRuntime {
         let (model, _) = try requireModel()
         let out = try model.decode(codes, blocks: blocks)
         return model.network == nil ? model.standardizer.invert(out) : out
+    }
+}
+
+extension DPQModel {
+    /// The features of `x`, or INVALID_ARGUMENT naming the first row whose feature is not finite:
+    /// finite inputs so large that the network overflows on them (found by the hostile-input
+    /// suite: FLT_MAX values were reported as "value 3 is -nan", or encoded to a meaningless code).
+    func checkedFeatures(_ x: Matrix, field: String, row name: (Int) -> String = { "row \($0)" }) throws -> Matrix {
+        let f = try features(x)
+        if let bad = f.values.firstIndex(where: { !$0.isFinite }) {
+            throw invalid("\(field): \(name(bad / max(f.cols, 1))) is too large for the model (its feature overflows to \(f.values[bad])); scale the values down")
+        }
+        return f
     }
 }

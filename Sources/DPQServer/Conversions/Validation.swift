@@ -14,8 +14,9 @@ func notFound(_ message: String) -> RPCError { RPCError(code: .notFound, message
 
 enum Validate {
     /// A DenseVectors batch as a Matrix: non-empty, of the expected dimension, finite, within limits.
+    /// `limitName` is the setting `maxRows` comes from, named in the RESOURCE_EXHAUSTED message.
     static func vectors(_ v: Dpq_V1_DenseVectors, field: String, dimension expected: Int?, maxRows: Int,
-                        allowEmpty: Bool = false) throws -> Matrix {
+                        limitName: String = "max_batch_rows", allowEmpty: Bool = false) throws -> Matrix {
         guard v.dimension > 0 else { throw invalid("\(field).dimension must be > 0") }
         let d = Int(v.dimension)
         guard v.values.count % d == 0 else {
@@ -23,7 +24,7 @@ enum Validate {
         }
         let rows = v.values.count / d
         guard rows > 0 || allowEmpty else { throw invalid("\(field) is empty: at least one row is required") }
-        guard rows <= maxRows else { throw exhausted("\(field) has \(rows) rows, above the limit of \(maxRows) (max_batch_rows)") }
+        guard rows <= maxRows else { throw exhausted("\(field) has \(rows) rows, above the limit of \(maxRows) (\(limitName))") }
         if let expected, d != expected {
             throw invalid("\(field).dimension must be \(expected) (the collection's input_dimension), got \(d)")
         }

@@ -80,8 +80,17 @@ struct ModelService: Dpq_V1_ModelService.SimpleServiceProtocol {
         try await RPCErrors.mapping {
             var first: Dpq_V1_ImportModelRequest?
             var data = Data()
+            var chunks = 0
             for try await chunk in request {
-                if first == nil { first = chunk }
+                if let head = first {
+                    // Later chunks may repeat the collection; it must then be the same (documented).
+                    if !chunk.collection.isEmpty && chunk.collection != head.collection {
+                        throw invalid("chunk \(chunks) names collection '\(chunk.collection)', the stream is for '\(head.collection)'")
+                    }
+                } else {
+                    first = chunk
+                }
+                chunks += 1
                 data.append(chunk.data)
                 guard data.count <= limits.maxModelBytes else {
                     throw exhausted("the model is larger than \(limits.maxModelBytes) bytes (max_model_bytes)")

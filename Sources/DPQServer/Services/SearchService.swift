@@ -14,7 +14,7 @@ struct SearchService: Dpq_V1_SearchService.SimpleServiceProtocol {
             let c = try registry.get(request.collection)
             guard request.hasQueries else { throw invalid("queries is required") }
             let queries = try Validate.vectors(request.queries, field: "queries", dimension: c.model.inputDimension,
-                                               maxRows: limits.maxSearchQueries)
+                                               maxRows: limits.maxSearchQueries, limitName: "max_search_queries")
             guard request.k > 0 else { throw invalid("k must be > 0") }
             guard request.k <= limits.maxK else { throw exhausted("k \(request.k) is above the limit of \(limits.maxK) (max_k)") }
             let blocks = try Validate.blocks(bits: request.bits, config: c.model)
@@ -60,7 +60,7 @@ struct SearchService: Dpq_V1_SearchService.SimpleServiceProtocol {
             let c = try registry.get(request.collection)
             guard request.hasQueries else { throw invalid("queries is required") }
             let queries = try Validate.vectors(request.queries, field: "queries", dimension: c.model.inputDimension,
-                                               maxRows: limits.maxEvaluateQueries)
+                                               maxRows: limits.maxEvaluateQueries, limitName: "max_evaluate_queries")
             guard let labels = try Validate.rowLabels(request.hasQueryLabels ? request.queryLabels : nil, rows: queries.rows,
                                                       field: "query_labels", config: c.model, limits: limits, required: true) else {
                 throw invalid("query_labels is required")

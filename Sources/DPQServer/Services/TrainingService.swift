@@ -21,7 +21,19 @@ struct TrainingService: Dpq_V1_TrainingService.SimpleServiceProtocol {
                 if collection == nil {
                     collection = try registry.get(chunk.collection)
                     if !chunk.dataset.isEmpty { try Validate.collectionName(chunk.dataset, field: "dataset"); dataset = chunk.dataset }
-                    if chunk.mode != .unspecified { mode = chunk.mode }
+                    switch chunk.mode {
+                    case .unspecified: break
+                    case .replace, .append, .create: mode = chunk.mode
+                    case .UNRECOGNIZED(let v): throw invalid("mode: unknown value \(v)")
+                    }
+                } else {
+                    // Later chunks may repeat the names; they must then be the same (documented).
+                    if !chunk.collection.isEmpty && chunk.collection != collection!.name {
+                        throw invalid("chunk \(chunks.count) names collection '\(chunk.collection)', the stream is for '\(collection!.name)'")
+                    }
+                    if !chunk.dataset.isEmpty && chunk.dataset != dataset {
+                        throw invalid("chunk \(chunks.count) names dataset '\(chunk.dataset)', the stream is for '\(dataset)'")
+                    }
                 }
                 let c = collection!
                 guard chunk.hasVectors else { throw invalid("chunk \(chunks.count): vectors is required") }

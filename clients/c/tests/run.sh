@@ -10,6 +10,7 @@
 #   DPQ_SERVER_BIN      server binary (default: <repo>/.build/debug/dpq)
 #   DPQ_CLI_BIN         CLI binary (default: DPQ_SERVER_BIN; it is the same program)
 #   DPQ_C_TEST_BIN      the C test program (default: clients/c/build/test_client)
+#   DPQ_C_HOSTILE_BIN   the malformed-framing test (default: clients/c/build/test_hostile), run after the client test
 #   DPQ_C_TEST_WRAPPER  command prefix for the test program, e.g. "valgrind --leak-check=full --error-exitcode=1"
 #   DPQ_TEST_KEEP=1     keep the temporary directory (server log, data, expected files)
 set -euo pipefail
@@ -20,10 +21,11 @@ repo="$(cd "$cdir/../.." && pwd)"
 server_bin="${DPQ_SERVER_BIN:-$repo/.build/debug/dpq}"
 cli_bin="${DPQ_CLI_BIN:-$server_bin}"
 test_bin="${DPQ_C_TEST_BIN:-$cdir/build/test_client}"
+hostile_bin="${DPQ_C_HOSTILE_BIN:-$cdir/build/test_hostile}"
 wrapper="${DPQ_C_TEST_WRAPPER:-}"
 collection=demo
 
-for b in "$server_bin" "$cli_bin" "$test_bin"; do
+for b in "$server_bin" "$cli_bin" "$test_bin" "$hostile_bin"; do
   [ -x "$b" ] || { echo "run.sh: $b not found or not executable (build the server with swift build, the test with make)" >&2; exit 1; }
 done
 
@@ -95,4 +97,10 @@ $wrapper "$test_bin" run --host 127.0.0.1 --port "$port" --collection "$collecti
   --queries "$tmp/queries.txt" --k 5 "${expected_args[@]}"
 rc=$?
 set -e
-exit "$rc"
+[ "$rc" -eq 0 ] || exit "$rc"
+
+# 5. Malformed gRPC framing over raw HTTP/2; the server must keep answering (and stay alive).
+echo "running: ${wrapper:+$wrapper }$hostile_bin"
+$wrapper "$hostile_bin" --host 127.0.0.1 --port "$port"
+kill -0 "$server_pid" 2>/dev/null || { echo "run.sh: the server died during the hostile test" >&2; exit 1; }
+"$cli_bin" health --address "$addr" >/dev/null || { echo "run.sh: health check failed after the hostile test" >&2; exit 1; }
