@@ -16,8 +16,21 @@ import DPQEngine
 import DPQServer
 import DPQServerSupport
 import Foundation
+import NIOCore
+import NIOPosix
 
 @main
+enum GRPCBenchMain {
+    static func main() async {
+        // As `dpq serve` does (Sources/dpq/DPQCommand.swift); --dispatch-executor skips it.
+        if !CommandLine.arguments.contains("--dispatch-executor") {
+            let installed = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+            FileHandle.standardError.write(Data("dpq-grpc-bench: NIO event loops as the global executor: \(installed)\n".utf8))
+        }
+        await GRPCBench.main(nil)
+    }
+}
+
 struct GRPCBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "dpq-grpc-bench",
                                                     abstract: "Search latency and throughput over gRPC vs in process.")
@@ -30,6 +43,8 @@ struct GRPCBench: AsyncParsableCommand {
     @Option(help: "Client counts for the throughput runs, comma-separated.") var concurrency = "1,4,16"
     @Option(help: "Seconds per throughput run.") var seconds = 10.0
     @Option(help: "Use a running server at host:port instead of starting one here.") var address: String?
+    @Flag(help: "Keep Swift concurrency on its own pool instead of NIO's event loops (for comparison).")
+    var dispatchExecutor = false
 
     func run() async throws {
         let dataDir = FileManager.default.temporaryDirectory.appendingPathComponent("dpq-grpc-bench-\(UUID().uuidString)").path

@@ -17,9 +17,17 @@ struct Served: Sendable {
     var info: ModelInfo?
 }
 
-/// Runs closures one at a time, in arrival order.
-actor WriteQueue {
-    func run<T: Sendable>(_ body: @Sendable () throws -> T) throws -> T { try body() }
+/// Runs closures one at a time, in arrival order, on a serial dispatch queue of its own:
+/// writes wait on SQLite's fsync and encode batches, and must not hold a thread that serves
+/// RPC I/O (with `dpq serve`, Swift concurrency runs on NIO's event loops).
+final class WriteQueue: Sendable {
+    private let queue = DispatchQueue(label: "dpq.collection.writes")
+
+    func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            queue.async { continuation.resume(with: Result { try body() }) }
+        }
+    }
 }
 
 final class CollectionRuntime: Sendable {

@@ -90,7 +90,18 @@ final class TrainingJob: Sendable {
     }
 }
 
-/// Runs CPU-bound work on its own thread, so the cooperative pool keeps serving RPCs.
+/// Runs a short CPU-bound request (search, evaluate, encode) on Dispatch's worker pool, so
+/// the cooperative pool keeps serving RPCs without paying a thread start per call.
+func onWorkerPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        DispatchQueue.global(qos: .userInitiated).async {
+            do { continuation.resume(returning: try body()) } catch { continuation.resume(throwing: error) }
+        }
+    }
+}
+
+/// Runs long CPU-bound work (a training) on its own thread with a large stack, so the
+/// cooperative pool keeps serving RPCs.
 func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
     try await withCheckedThrowingContinuation { continuation in
         let thread = Thread {

@@ -17,7 +17,7 @@ struct ModelService: Dpq_V1_ModelService.SimpleServiceProtocol {
             let vectors = try Validate.vectors(request.vectors, field: "vectors", dimension: c.model.inputDimension, maxRows: limits.maxBatchRows)
             let blocks = try Validate.blocks(bits: request.bits, config: c.model)
             let include = request.includeFeatures
-            let (codes, features) = try await onThread { try c.encode(vectors, blocks: blocks, includeFeatures: include) }
+            let (codes, features) = try await onWorkerPool { try c.encode(vectors, blocks: blocks, includeFeatures: include) }
             return .with {
                 $0.bits = UInt32(blocks * c.model.bitsPerBlock)
                 $0.bytesPerCode = UInt32(codes.bytesPerCode)

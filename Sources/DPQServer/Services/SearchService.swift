@@ -36,7 +36,7 @@ struct SearchService: Dpq_V1_SearchService.SimpleServiceProtocol {
             }
             let k = Int(request.k)
             let labelFilter = filter, oversampling = over
-            let (results, searched) = try await onThread {
+            let (results, searched) = try await onWorkerPool {
                 try c.search(queries: queries, k: k, blocks: blocks, metric: metric, filter: labelFilter, rescoreOversampling: oversampling)
             }
             return .with {
@@ -78,7 +78,7 @@ struct SearchService: Dpq_V1_SearchService.SimpleServiceProtocol {
             let ks = request.precisionAtK.map(Int.init)
             let r = request.mapR == 0 ? nil : Int(request.mapR)
             let blocksToRun = blocks
-            let (reports, items, usedR) = try await onThread {
+            let (reports, items, usedR) = try await onWorkerPool {
                 try c.evaluate(queries: queries, labels: labels, blocks: blocksToRun, mapAt: r, precisionAt: ks, metric: metric)
             }
             return .with {
