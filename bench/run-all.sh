@@ -71,7 +71,9 @@ fi
 
 if ! skip grpc; then
   echo "== 5. gRPC" >&2
-  "$BIN/dpq-grpc-bench" --items 1000000 > "$raw/grpc.json"
+  scripts/install-deps.sh libprotobuf-c-dev libnghttp2-dev
+  make -C clients/c build/latency >&2
+  "$BIN/dpq-grpc-bench" --items 1000000 --c-client clients/c/build/latency > "$raw/grpc.json"
 fi
 
 python3 bench/aggregate.py --results "$out" --docs docs

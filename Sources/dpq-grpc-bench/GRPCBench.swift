@@ -43,6 +43,8 @@ struct GRPCBench: AsyncParsableCommand {
     @Option(help: "Client counts for the throughput runs, comma-separated.") var concurrency = "1,4,16"
     @Option(help: "Seconds per throughput run.") var seconds = 10.0
     @Option(help: "Use a running server at host:port instead of starting one here.") var address: String?
+    @Option(help: "clients/c/build/latency: also measure single-query latency from the C client (blocking nghttp2).")
+    var cClient: String?
     @Flag(help: "Keep Swift concurrency on its own pool instead of NIO's event loops (for comparison).")
     var dispatchExecutor = false
 
@@ -143,6 +145,34 @@ struct GRPCBench: AsyncParsableCommand {
             local.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
         }
 
+        // The same searches from the C client, in a child process.
+        var cResult: [String: Any]?
+        if let cClient {
+            log("latency from the C client")
+            let file = dataDir + "-queries.f32"
+            try Data(queries.flatMap { $0 }.withUnsafeBytes { Array($0) }).write(to: URL(fileURLWithPath: file))
+            defer { try? FileManager.default.removeItem(atPath: file) }
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: cClient)
+            p.arguments = [host, String(port), name, String(inputDimension), file, String(latencyQueries), String(k)]
+            let out = Pipe()
+            p.standardOutput = out
+            try p.run()
+            // Waited for on a Dispatch thread: this process also runs the server, on the event
+            // loops that an await here would block.
+            let data = await withCheckedContinuation { (c: CheckedContinuation<Data, Never>) in
+                DispatchQueue.global().async {
+                    let d = out.fileHandleForReading.readDataToEndOfFile()
+                    p.waitUntilExit()
+                    c.resume(returning: d)
+                }
+            }
+            guard p.terminationStatus == 0, let json = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+                throw ValidationError("the C client failed (exit \(p.terminationStatus))")
+            }
+            cResult = json
+        }
+
         var runs: [[String: Any]] = []
         for c in try concurrency.split(separator: ",").map({ s -> Int in
             guard let v = Int(s), v >= 1 else { throw ValidationError("bad concurrency \(s)") }
@@ -177,7 +207,7 @@ struct GRPCBench: AsyncParsableCommand {
         _ = try await client.deleteCollection(name)
         await server?.stop()
 
-        let result: [String: Any] = [
+        var result: [String: Any] = [
             "items": items, "input_dimension": inputDimension, "M": blocks, "K": 256, "k": k,
             "cores": ProcessInfo.processInfo.activeProcessorCount, "server": address == nil ? "in this process" : address!,
             "upsert_items_per_second": Double(items) / upsertSeconds,
@@ -187,6 +217,10 @@ struct GRPCBench: AsyncParsableCommand {
             "added_p50_ms": (percentile(grpc, 0.5) - percentile(local, 0.5)) * 1e3,
             "throughput": runs,
         ]
+        if let cResult, let p50 = cResult["search_p50_ms"] as? Double {
+            result["c_client"] = cResult
+            result["c_client_added_p50_ms"] = p50 - percentile(local, 0.5) * 1e3
+        }
         let data = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys, .prettyPrinted])
         print(String(decoding: data, as: UTF8.self))
     }
