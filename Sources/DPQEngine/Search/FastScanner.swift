@@ -78,9 +78,11 @@ public struct FastScanner: Sendable {
                 let rows = start..<min(q, start + CodeScanner.queryBatch)
                 let tables = LookupTables(queries: queries, rows: rows, codebooks: codebooks, blocks: m)
                 let bytes = QuantizedLookupTables(tables)
-                let groups = (rows.count + Self.queryGroup - 1) / Self.queryGroup
+                // Groups of up to queryGroup queries, but at least one group per worker.
+                let size = max(1, min(Self.queryGroup, (rows.count + workers - 1) / workers))
+                let groups = (rows.count + size - 1) / size
                 let found = ParallelWork.map(count: groups, threads: workers) { g in
-                    let members = (g * Self.queryGroup)..<min(rows.count, (g + 1) * Self.queryGroup)
+                    let members = (g * size)..<min(rows.count, (g + 1) * size)
                     return self.scan(bytes, queries: members, blockRange: 0..<codes.itemBlocks, capacity: kq, margin: margin)
                         .enumerated().map { self.finish([$1], tables: tables, bytes: bytes, query: members.lowerBound + $0,
                                                         k: k, kq: kq, m: m, rerank: rerank) }
