@@ -122,6 +122,16 @@ g = os.path.join(raw, "grpc.json")
 if os.path.exists(g):
     sections["grpc"] = load(g)
 
+sm = os.path.join(raw, "server-memory-10M-M8.json")
+if os.path.exists(sm):
+    r = load(sm)
+    mem = r.get("server_memory_bytes", {})
+    rss = mem.get("VmRSS", mem.get("VmRSS:"))
+    sections["server_memory"] = {"items": r["items"], "M": r["M"], "rss_bytes": rss,
+                                 "peak_bytes": mem.get("VmHWM", mem.get("VmHWM:")),
+                                 "rss_bytes_per_item": rss / r["items"] if rss else None,
+                                 "search_p50_ms": r["grpc_p50_ms"], "in_process_p50_ms": r["in_process_p50_ms"]}
+
 quality = None
 qpath = os.path.join(a.results, "quality-fashion-mnist.json")
 if os.path.exists(qpath):

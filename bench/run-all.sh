@@ -9,7 +9,8 @@
 #   2. fast scan, K = 16         (dpq-bench fast-scan vs faiss IndexAdditiveQuantizerFastScan)
 #   3. encoding                  (dpq-bench encode vs faiss ResidualQuantizer beam 1)
 #   4. training                  (dpq-bench train-speed vs bench/pytorch_train_speed.py)
-#   5. gRPC                      (dpq-grpc-bench: latency vs in process, 1/4/16 clients)
+#   5. gRPC                      (dpq-grpc-bench: latency vs in process, 1/4/16 clients; a dpq serve
+#                                 process's memory with 10M items of M = 8)
 #
 # Fashion-MNIST splits for item 4 come from $DPQ_BENCH_DATA (default ../shared/data/fashion-mnist
 # beside the checkout), else from Debian's dataset-fashion-mnist via `dpq-bench prepare`.
@@ -74,6 +75,14 @@ if ! skip grpc; then
   scripts/install-deps.sh libprotobuf-c-dev libnghttp2-dev
   make -C clients/c build/latency >&2
   "$BIN/dpq-grpc-bench" --items 1000000 --c-client clients/c/build/latency > "$raw/grpc.json"
+  echo "== 5b. memory of a server process holding 10M items of M = 8" >&2
+  "$BIN/dpq" serve --port 0 --data-dir "$tmp/mem" > "$tmp/serve.out" 2>/dev/null &
+  pid=$!
+  for _ in $(seq 100); do grep -q "listening on" "$tmp/serve.out" 2>/dev/null && break; sleep 0.2; done
+  address=$(sed -n 's/.*listening on //p' "$tmp/serve.out" | head -1)
+  "$BIN/dpq-grpc-bench" --address "$address" --server-pid "$pid" --items 10000000 --blocks 8 --latency-queries 500 \
+    --concurrency 1 --seconds 2 > "$raw/server-memory-10M-M8.json"
+  kill -TERM "$pid"; wait "$pid" || true
 fi
 
 python3 bench/aggregate.py --results "$out" --docs docs

@@ -43,6 +43,8 @@ struct GRPCBench: AsyncParsableCommand {
     @Option(help: "Client counts for the throughput runs, comma-separated.") var concurrency = "1,4,16"
     @Option(help: "Seconds per throughput run.") var seconds = 10.0
     @Option(help: "Use a running server at host:port instead of starting one here.") var address: String?
+    @Option(help: "With --address: the server's process id, to report its resident memory once the items are in.")
+    var serverPid: Int?
     @Option(help: "clients/c/build/latency: also measure single-query latency from the C client (blocking nghttp2).")
     var cClient: String?
     @Flag(help: "Keep Swift concurrency on its own pool instead of NIO's event loops (for comparison).")
@@ -115,6 +117,14 @@ struct GRPCBench: AsyncParsableCommand {
             next += n
         }
         let upsertSeconds = Date().timeIntervalSince(upsertStart)
+        var serverMemory: [String: Int] = [:]
+        if let serverPid, let status = try? String(contentsOfFile: "/proc/\(serverPid)/status", encoding: .utf8) {
+            for line in status.split(separator: "\n") where line.hasPrefix("VmRSS:") || line.hasPrefix("VmHWM:") {
+                let parts = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
+                let key = parts.first.map { $0.trimmingCharacters(in: CharacterSet(charactersIn: ": \t")) } ?? ""
+                if parts.count >= 2, let kb = Int(parts[1]) { serverMemory[key] = kb * 1024 }
+            }
+        }
 
         // The same search in process: exported model, same vectors encoded, CodeScanner.
         let model = try DPQModel(serialized: try await client.exportModel(name))
@@ -217,6 +227,10 @@ struct GRPCBench: AsyncParsableCommand {
             "added_p50_ms": (percentile(grpc, 0.5) - percentile(local, 0.5)) * 1e3,
             "throughput": runs,
         ]
+        if !serverMemory.isEmpty {
+            result["server_memory_bytes"] = serverMemory
+            if let rss = serverMemory["VmRSS"] { result["server_rss_bytes_per_item"] = Double(rss) / Double(items) }
+        }
         if let cResult, let p50 = cResult["search_p50_ms"] as? Double {
             result["c_client"] = cResult
             result["c_client_added_p50_ms"] = p50 - percentile(local, 0.5) * 1e3
