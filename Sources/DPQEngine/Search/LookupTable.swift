@@ -40,8 +40,20 @@ public struct LookupTables: Sendable, Equatable {
             codebooks.values.withUnsafeBufferPointer { c in
                 values.withUnsafeMutableBufferPointer { out in
                     guard let qb = q.baseAddress, let cb = c.baseAddress, let ob = out.baseAddress else { return }
-                    InnerProducts.compute(qb + rows.lowerBound * d, rows: rows.count,
-                                          cb, rows: width, dimension: d, into: ob)
+                    // OpenBLAS runs an sgemm of m*n*k <= 4 * 65536 on the calling thread; a larger one
+                    // wakes its workers, which keep spinning on a core after the call returns and
+                    // slow down the scan that follows (measured: the fast scan of 256 queries on 2
+                    // threads ran 1.5x slower). Tables are a small share of a search, so they are
+                    // computed in calls below that size (CodeScanner and FastScanner share this code,
+                    // so their tables stay identical).
+                    let perCall = max(1, (4 * 65_536) / max(1, width * d))
+                    var start = 0
+                    while start < rows.count {
+                        let count = min(perCall, rows.count - start)
+                        InnerProducts.compute(qb + (rows.lowerBound + start) * d, rows: count,
+                                              cb, rows: width, dimension: d, into: ob + start * width)
+                        start += count
+                    }
                 }
             }
         }
