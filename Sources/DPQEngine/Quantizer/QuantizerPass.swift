@@ -67,18 +67,28 @@ public struct QuantizerPass: Sendable {
     }
 
     /// In-place row softmax; also reports each row's argmax (the hard assignment).
+    /// Rows are independent, so large batches are split between BLAS's threads (the exps
+    /// dominate the assignment step); every row's arithmetic is the same whatever the split.
     static func softmaxRows(_ x: inout Matrix, argmax: inout [Int32]) {
-        let k = x.cols
-        x.values.withUnsafeMutableBufferPointer { p in
-            for i in 0..<x.rows {
-                let base = i * k
-                var mx = -Float.infinity, arg = 0
-                for j in 0..<k where p[base + j] > mx { mx = p[base + j]; arg = j }
-                argmax[i] = Int32(arg)
-                var sum: Float = 0
-                for j in 0..<k { let e = expf_(p[base + j] - mx); p[base + j] = e; sum += e }
-                let inv = 1 / sum
-                for j in 0..<k { p[base + j] *= inv }
+        let k = x.cols, rows = x.rows
+        x.values.withUnsafeMutableBufferPointer { values in
+            argmax.withUnsafeMutableBufferPointer { am in
+                let (pb, ab) = (SharedMutablePointer(base: values.baseAddress!), SharedMutablePointer(base: am.baseAddress!))
+                let chunk = 32
+                let chunks = (rows + chunk - 1) / chunk
+                ParallelWork.forEach(count: chunks, threads: rows * k >= 16_384 ? BLAS.threads : 1) { c in
+                    let p = pb.base
+                    for i in (c * chunk)..<min(rows, (c + 1) * chunk) {
+                        let base = i * k
+                        var mx = -Float.infinity, arg = 0
+                        for j in 0..<k where p[base + j] > mx { mx = p[base + j]; arg = j }
+                        ab.base[i] = Int32(arg)
+                        var sum: Float = 0
+                        for j in 0..<k { let e = expf_(p[base + j] - mx); p[base + j] = e; sum += e }
+                        let inv = 1 / sum
+                        for j in 0..<k { p[base + j] *= inv }
+                    }
+                }
             }
         }
     }

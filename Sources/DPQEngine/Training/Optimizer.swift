@@ -49,7 +49,27 @@ public struct Optimizer: Sendable {
                             let chunks = (n + chunk - 1) / chunk
                             ParallelWork.forEach(count: chunks, threads: n >= 2 * chunk ? BLAS.threads : 1) { c in
                                 let m = mb.base, v = vb.base, pp = pb.base, gg = gb.base
-                                for i in (c * chunk)..<min(n, (c + 1) * chunk) {
+                                let end = min(n, (c + 1) * chunk)
+                                var start = c * chunk
+                                // 16 lanes at a time, the same operations in the same order as the
+                                // scalar loop below (so the same bits); the compiler does not
+                                // vectorise the scalar loop because the pointers might alias.
+                                typealias V = SIMD16<Float>
+                                let (b1v, b2v, wdv, lrv) = (V(repeating: b1), V(repeating: b2), V(repeating: wd), V(repeating: lr))
+                                let (c1v, c2v, epsv) = (V(repeating: c1), V(repeating: c2), V(repeating: eps))
+                                let (ob1, ob2) = (V(repeating: 1 - b1), V(repeating: 1 - b2))
+                                while start + 16 <= end {
+                                    let pv = UnsafeRawPointer(pp + start).loadUnaligned(as: V.self)
+                                    let gi = UnsafeRawPointer(gg + start).loadUnaligned(as: V.self) + wdv * pv
+                                    let mi = b1v * UnsafeRawPointer(m + start).loadUnaligned(as: V.self) + ob1 * gi
+                                    let vi = b2v * UnsafeRawPointer(v + start).loadUnaligned(as: V.self) + ob2 * gi * gi
+                                    let step = lrv * (mi * c1v) / ((vi * c2v).squareRoot() + epsv)
+                                    UnsafeMutableRawPointer(m + start).storeBytes(of: mi, as: V.self)
+                                    UnsafeMutableRawPointer(v + start).storeBytes(of: vi, as: V.self)
+                                    UnsafeMutableRawPointer(pp + start).storeBytes(of: pv - step, as: V.self)
+                                    start += 16
+                                }
+                                for i in start..<end {
                                     let gi = gg[i] + wd * pp[i]
                                     m[i] = b1 * m[i] + (1 - b1) * gi
                                     v[i] = b2 * v[i] + (1 - b2) * gi * gi
