@@ -43,11 +43,6 @@ void dpq_fs_pack(const uint8_t *codes, size_t n, int m, size_t stride, uint8_t *
     }
 }
 
-int dpq_fs_code(const uint8_t *packed, int m, size_t item, int i) {
-    int shift = (item % 32) < 16 ? 0 : 4;
-    return (packed[code_offset(groups_of(m), item, i)] >> shift) & 15;
-}
-
 dpq_fs_state *dpq_fs_state_new(int capacity, int margin) {
     dpq_fs_state *s = calloc(1, sizeof *s);
     if (!s) return NULL;

@@ -49,8 +49,8 @@ struct FastScan: ParsableCommand {
                                  values: (0..<(m16 * 16 * dimension)).map { _ in rng.normal() })
             let cb256 = Codebooks(blocks: m256, size: 256, dimension: dimension,
                                   values: (0..<(m256 * 256 * dimension)).map { _ in rng.normal() })
-            let codes16 = Self.randomCodes(count: count, blocks: m16, size: 16, rng: &rng)
-            let codes256 = Self.randomCodes(count: count, blocks: m256, size: 256, rng: &rng)
+            let codes16 = Scan.randomCodes(count: count, blocks: m16, size: 16, rng: &rng)
+            let codes256 = Scan.randomCodes(count: count, blocks: m256, size: 256, rng: &rng)
             let fast = FastScanner(codes: FastScanCodes(codes: codes16), codebooks: cb16)
             let plain16 = CodeScanner(codes: codes16, norms: nil, codebooks: cb16)
             let plain256 = CodeScanner(codes: codes256, norms: nil, codebooks: cb256)
@@ -111,23 +111,5 @@ struct FastScan: ParsableCommand {
         let result: [String: Any] = ["engine": "dpq", "N": count, "D": dimension, "k": k, "cores": cores,
                                      "kernel": "\(FastScanKernel.current)", "rerank": rerank, "runs": runs]
         if json { try printJSON(result) }
-    }
-
-    static func randomCodes(count: Int, blocks: Int, size: Int, rng: inout SeededRandom) -> CodeMatrix {
-        let total = count * blocks
-        let mask = UInt64(size - 1)
-        let bytes = [UInt8](unsafeUninitializedCapacity: total) { buffer, initialized in
-            var i = 0
-            while i < total {
-                var word = rng.next()
-                for _ in 0..<min(8, total - i) {
-                    buffer[i] = UInt8(truncatingIfNeeded: word & mask)
-                    word >>= 8
-                    i += 1
-                }
-            }
-            initialized = total
-        }
-        return CodeMatrix(count: count, blocks: blocks, bytesPerCode: 1, bytes: bytes)
     }
 }

@@ -114,6 +114,25 @@ struct Scan: ParsableCommand {
         }
     }
 
+    /// N x M random codes below `size` (a power of two up to 256), eight per generator word.
+    static func randomCodes(count: Int, blocks: Int, size: Int, rng: inout SeededRandom) -> CodeMatrix {
+        let total = count * blocks
+        let mask = UInt64(size - 1)
+        let bytes = [UInt8](unsafeUninitializedCapacity: total) { buffer, initialized in
+            var i = 0
+            while i < total {
+                var word = rng.next()
+                for _ in 0..<min(8, total - i) {
+                    buffer[i] = UInt8(truncatingIfNeeded: word & mask)
+                    word >>= 8
+                    i += 1
+                }
+            }
+            initialized = total
+        }
+        return CodeMatrix(count: count, blocks: blocks, bytesPerCode: 1, bytes: bytes)
+    }
+
     static func list(_ text: String) throws -> [Int] {
         try text.split(separator: ",").map {
             guard let v = Int($0.trimmingCharacters(in: .whitespaces)) else { throw ValidationError("not a number: \($0)") }
@@ -143,20 +162,7 @@ struct Scan: ParsableCommand {
         var rng = SeededRandom(seed: seed)
         let codebooks = Codebooks(blocks: blocks, size: kSize, dimension: dimension,
                                   values: (0..<(blocks * kSize * dimension)).map { _ in rng.normal() })
-        let total = count * blocks
-        let bytes = [UInt8](unsafeUninitializedCapacity: total) { buffer, initialized in
-            var i = 0
-            while i < total {
-                var word = rng.next()
-                for _ in 0..<min(8, total - i) {
-                    buffer[i] = UInt8(truncatingIfNeeded: word)
-                    word >>= 8
-                    i += 1
-                }
-            }
-            initialized = total
-        }
-        let codes = CodeMatrix(count: count, blocks: blocks, bytesPerCode: 1, bytes: bytes)
+        let codes = Self.randomCodes(count: count, blocks: blocks, size: kSize, rng: &rng)
         let queries = Matrix(rows: 256, cols: dimension, values: (0..<(256 * dimension)).map { _ in rng.normal() })
         if let data {
             let dir = URL(fileURLWithPath: data)

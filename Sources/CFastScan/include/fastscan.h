@@ -38,9 +38,6 @@ size_t dpq_fs_packed_bytes(size_t n, int m);
 /// `out`, which must hold dpq_fs_packed_bytes(n, m) bytes.
 void dpq_fs_pack(const uint8_t *codes, size_t n, int m, size_t stride, uint8_t *out);
 
-/// Item `item`'s code for codebook `i` in a packed layout of `m` codebooks.
-int dpq_fs_code(const uint8_t *packed, int m, size_t item, int i);
-
 typedef struct dpq_fs_state dpq_fs_state;
 
 /// A scan state keeping the `capacity` best keys, reporting with `margin` (see above).

@@ -59,17 +59,8 @@ public struct CodeScanner: Sendable {
     /// `codes.blocks` codebooks are used), every code is below `codebooks.size`, fewer than
     /// 2^32 items, and `norms`, when given, has the same item count and blocks as `codes`.
     public init(codes: CodeMatrix, norms: PrefixNorms?, codebooks: Codebooks) {
-        precondition(codes.blocks >= 1 && codes.blocks <= codebooks.blocks,
-                     "CodeScanner: codes have \(codes.blocks) blocks, codebooks \(codebooks.blocks)")
-        precondition(codes.count < RankKey.maxItems, "CodeScanner: at most 2^32 - 1 items")
         CodeValidation.requireCodes(codes, below: codebooks.size, caller: "CodeScanner")
-        if let norms {
-            precondition(norms.count == codes.count && norms.blocks == codes.blocks,
-                         "CodeScanner: norms are \(norms.count)x\(norms.blocks), codes \(codes.count)x\(codes.blocks)")
-        }
-        self.codes = codes
-        self.norms = norms
-        self.codebooks = codebooks
+        self.init(validCodes: codes, norms: norms, codebooks: codebooks)
     }
 
     /// The same without checking every code (O(N)): for callers that already guarantee
@@ -78,8 +69,10 @@ public struct CodeScanner: Sendable {
         precondition(codes.blocks >= 1 && codes.blocks <= codebooks.blocks,
                      "CodeScanner: codes have \(codes.blocks) blocks, codebooks \(codebooks.blocks)")
         precondition(codes.count < RankKey.maxItems, "CodeScanner: at most 2^32 - 1 items")
-        precondition(norms.map { $0.count == codes.count && $0.blocks == codes.blocks } ?? true,
-                     "CodeScanner: norms do not match the codes")
+        if let norms {
+            precondition(norms.count == codes.count && norms.blocks == codes.blocks,
+                         "CodeScanner: norms are \(norms.count)x\(norms.blocks), codes \(codes.count)x\(codes.blocks)")
+        }
         self.codes = codes
         self.norms = norms
         self.codebooks = codebooks

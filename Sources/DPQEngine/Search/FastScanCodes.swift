@@ -39,15 +39,17 @@ public struct FastScanCodes: Sendable, Equatable {
     /// Item `item`'s code for codebook `block`.
     public func code(item: Int, block: Int) -> Int {
         precondition(item >= 0 && item < count && block >= 0 && block < blocks, "FastScanCodes.code: out of range")
-        return packed.withUnsafeBufferPointer { Int(dpq_fs_code($0.baseAddress, Int32(blocks), item, Int32(block))) }
+        let (o, shift) = offset(item, block)
+        return Int((packed[o] >> shift) & 0x0F)
     }
 
     // MARK: - In-place changes (an index keeps its packed codes in step with its rows)
 
+    /// Where item `item`'s code for codebook `block` lives: byte offset and nibble shift.
     @inline(__always)
-    private func offset(_ item: Int, _ block: Int) -> (Int, UInt8) {
-        let j = item % 32
-        return ((item / 32) * groups * 64 + (block / 4) * 64 + (block % 4) * 16 + (j & 15), j < 16 ? 0 : 4)
+    func offset(_ item: Int, _ block: Int) -> (Int, UInt8) {
+        let j = item & 31
+        return ((item >> 5) * groups * 64 + (block >> 2) * 64 + (block & 3) * 16 + (j & 15), j < 16 ? 0 : 4)
     }
 
     /// Replaces item `item`'s codes (`blocks` values below 16).

@@ -172,20 +172,15 @@ public struct FastScanner: Sendable {
             items = parts.flatMap(\.candidates).filter { $0 >> 32 <= limit }.map { Int($0 & 0xFFFF_FFFF) }
         }
         var heap = TopK(capacity: k)
-        let groupBytes = codes.groups * 64
         tables.values.withUnsafeBufferPointer { tv in
             let t = tv.baseAddress! + qi * m * 16
             codes.packed.withUnsafeBufferPointer { p in
-                let packed = p.baseAddress!
                 for item in items {
-                    // The item's nibbles, read in place (fastscan.h's layout), summed in block order.
-                    let j = item & 31
-                    let base = packed + (item >> 5) * groupBytes + (j & 15)
-                    let shift: UInt8 = j < 16 ? 0 : 4
+                    // Summed in block order, from the nibbles in place.
                     var s: Float = 0
                     for i in 0..<m {
-                        let c = Int((base[(i >> 2) * 64 + (i & 3) * 16] >> shift) & 15)
-                        s += t[i * 16 + c]
+                        let (o, shift) = codes.offset(item, i)
+                        s += t[i * 16 + Int((p[o] >> shift) & 0x0F)]
                     }
                     if !s.isNaN { heap.push(RankKey.make(-s, item)) }
                 }
