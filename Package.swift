@@ -75,8 +75,6 @@ let package = Package(
         // 5. CLI
         .executableTarget(name: "dpq", dependencies: ["DPQClient", "DPQServer", "DPQServerSupport", "DPQEngine",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            .product(name: "NIOCore", package: "swift-nio"),
-            .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "dpq-bench", dependencies: [
@@ -86,7 +84,6 @@ let package = Package(
         // Search latency and throughput over gRPC against the same search in process.
         .executableTarget(name: "dpq-grpc-bench", dependencies: ["DPQClient", "DPQServer", "DPQServerSupport", "DPQEngine",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         // Load test on demand: concurrent searches, upserts and a training against `dpq serve`; JSON out.
         .executableTarget(name: "dpq-load", dependencies: ["DPQClient", "DPQProto",

@@ -107,7 +107,12 @@ public final class DPQClient: Sendable {
         let target: ResolvableTargets.IPv4 = .ipv4(address: host, port: port)
         let transport = try HTTP2ClientTransport.Posix(
             target: target, transportSecurity: tls?.transportSecurity ?? .plaintext,
-            config: .defaults { $0.http2.maxFrameSize = 1 << 20 })
+            config: .defaults {
+                $0.http2.maxFrameSize = 1 << 20
+                // grpc-swift holds each flush up to 100 µs hoping to batch writes; a client that
+                // waits for every answer has nothing to batch, so that is pure latency.
+                $0.connection.flushCoalescing = nil
+            })
         let c = GRPCClient(transport: transport, interceptors: apiKey.map { [BearerToken(key: $0)] } ?? [])
         client = c
         runner = Task { try? await c.runConnections() }

@@ -48,7 +48,12 @@ public enum DPQServer {
         let server = GRPCServer(
             transport: .http2NIOPosix(
                 address: address, transportSecurity: tls?.transportSecurity ?? .plaintext,
-                config: .defaults { $0.rpc.maxRequestPayloadSize = MessageSizeLimit.transportLimit(for: settings.maxMessageBytes) }),
+                config: .defaults {
+                    $0.rpc.maxRequestPayloadSize = MessageSizeLimit.transportLimit(for: settings.maxMessageBytes)
+                    // Off: grpc-swift would hold every flush up to 100 µs to batch writes, latency a
+                    // caller waiting for its answer pays in full (docs/design.md).
+                    $0.connection.flushCoalescing = nil
+                }),
             services: services,
             // Metrics first, so that calls the limiters reject are counted too.
             interceptors: [RPCMetricsInterceptor()] + (apiKeys.map { [APIKeyAuth(keys: $0)] } ?? [])
@@ -79,7 +84,8 @@ public enum DPQServer {
         try await withThrowingDiscardingTaskGroup { tasks in
             tasks.addTask { try await group.run() }
             let port = try await port(of: parts.server)
-            logger.info("dpq server listening", metadata: ["host": "\(settings.host)", "port": "\(port)", "data_dir": "\(settings.dataDir)"])
+            logger.info("dpq server listening", metadata: ["host": "\(settings.host)", "port": "\(port)", "data_dir": "\(settings.dataDir)",
+                                                         "executor": EventLoopConcurrency.isInstalled ? "event-loops" : "swift-default"])
             onListening(port)
         }
         logger.info("dpq server stopped")

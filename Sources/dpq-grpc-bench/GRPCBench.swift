@@ -16,16 +16,14 @@ import DPQEngine
 import DPQServer
 import DPQServerSupport
 import Foundation
-import NIOCore
-import NIOPosix
 
 @main
 enum GRPCBenchMain {
     static func main() async {
         // As `dpq serve` does (Sources/dpq/DPQCommand.swift); --dispatch-executor skips it.
         if !CommandLine.arguments.contains("--dispatch-executor") {
-            let installed = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
-            FileHandle.standardError.write(Data("dpq-grpc-bench: NIO event loops as the global executor: \(installed)\n".utf8))
+            let installed = EventLoopConcurrency.install()
+            FileHandle.standardError.write(Data("dpq-grpc-bench: Swift concurrency on NIO's event loops (EventLoopConcurrency): \(installed)\n".utf8))
         }
         await GRPCBench.main(nil)
     }

@@ -30,6 +30,18 @@ extension CollectionRuntime {
         return (out, searchedCount(index, labelFilter))
     }
 
+    /// A rough count of a plain search's scalar operations (network multiply-adds plus code
+    /// bytes scanned), to decide whether it may run inline (WorkerPool.inlineOperationLimit).
+    func searchOperations(queries: Int, blocks: Int) -> Int {
+        let s = current
+        guard let model = s.model, let index = s.index else { return 0 }  // answers with an error at once
+        let network = model.network.map { n in
+            (n.trunk + [n.feature]).reduce(0) { $0 + $1.inputs * $1.outputs }
+        } ?? 0
+        let (perQuery, overflow) = (network + index.count * blocks).multipliedReportingOverflow(by: queries)
+        return overflow ? .max : perQuery
+    }
+
     private func searchedCount(_ index: CodeIndex, _ filter: Set<Int>?) -> Int {
         guard let filter else { return index.count }
         // One AND per label word and item on the index's bitsets, no per-item arrays.

@@ -90,14 +90,10 @@ final class TrainingJob: Sendable {
     }
 }
 
-/// Runs a short CPU-bound request (search, evaluate, encode) on Dispatch's worker pool, so
-/// the cooperative pool keeps serving RPCs without paying a thread start per call.
-func onWorkerPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        DispatchQueue.global(qos: .userInitiated).async {
-            do { continuation.resume(returning: try body()) } catch { continuation.resume(throwing: error) }
-        }
-    }
+/// Runs a CPU-bound request (search, evaluate, encode) on Dispatch's worker pool, or inline when
+/// `operations` estimates it below WorkerPool.inlineOperationLimit.
+func onWorkerPool<T: Sendable>(operations: Int = .max, _ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await WorkerPool.run(operations: operations, body)
 }
 
 /// Runs long CPU-bound work (a training) on its own thread with a large stack, so the

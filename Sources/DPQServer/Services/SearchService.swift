@@ -36,7 +36,8 @@ struct SearchService: Dpq_V1_SearchService.SimpleServiceProtocol {
             }
             let k = Int(request.k)
             let labelFilter = filter, oversampling = over
-            let (results, searched) = try await onWorkerPool {
+            let work = over == nil ? c.searchOperations(queries: queries.rows, blocks: blocks) : .max
+            let (results, searched) = try await onWorkerPool(operations: work) {
                 try c.search(queries: queries, k: k, blocks: blocks, metric: metric, filter: labelFilter, rescoreOversampling: oversampling)
             }
             return .with {
