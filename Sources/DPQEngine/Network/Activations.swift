@@ -3,8 +3,9 @@
 
 public enum Activation {
     public static func relu(_ x: inout Matrix) {
+        // Branch-free so that it vectorises; max keeps NaN (NaN >= 0 is false, so x stays).
         x.values.withUnsafeMutableBufferPointer { p in
-            for i in p.indices where p[i] < 0 { p[i] = 0 }
+            for i in 0..<p.count { p[i] = Swift.max(p[i], 0) }
         }
     }
 

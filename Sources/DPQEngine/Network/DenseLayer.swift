@@ -22,14 +22,16 @@ public struct DenseLayer: Sendable, Equatable {
     public var outputs: Int { weight.cols }
 
     public func forward(_ x: Matrix) -> Matrix {
-        var y = Matrix(rows: x.rows, cols: outputs)
-        // Broadcasting the bias first lets one gemm with beta = 1 do the rest.
-        y.values.withUnsafeMutableBufferPointer { p in
-            for r in 0..<x.rows {
-                let base = r * outputs
-                for c in 0..<outputs { p[base + c] = bias[c] }
+        let rows = x.rows, n = outputs
+        // The bias broadcast into uninitialised storage, then one gemm with beta = 1 adds x W:
+        // no zeroing pass, and OpenBLAS skips its own beta pass.
+        let values = [Float](unsafeUninitializedCapacity: rows * n) { out, count in
+            bias.withUnsafeBufferPointer { b in
+                for r in 0..<rows { (out.baseAddress! + r * n).initialize(from: b.baseAddress!, count: n) }
             }
+            count = rows * n
         }
+        var y = Matrix(rows: rows, cols: n, values: values)
         BLAS.gemm(x, weight, into: &y, beta: 1)
         return y
     }

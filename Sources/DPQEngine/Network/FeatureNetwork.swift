@@ -77,8 +77,17 @@ public struct FeatureNetwork: Sendable, Equatable {
         return Activations(input: x, trunk: outs, masks: masks, feature: f, logits: logits)
     }
 
-    /// Features for inference (no dropout).
-    public func features(_ x: Matrix) -> Matrix { forward(x).feature }
+    /// Features for inference (no dropout, no classifier, no activations kept).
+    public func features(_ x: Matrix) -> Matrix {
+        var a = x
+        for layer in trunk {
+            a = layer.forward(a)
+            Activation.relu(&a)
+        }
+        var f = feature.forward(a)
+        Activation.tanh(&f)
+        return f
+    }
 
     public struct Gradient: Sendable {
         public var trunk: [DenseLayer.Gradient]
