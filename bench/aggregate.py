@@ -99,22 +99,43 @@ if os.path.exists(enc):
                     M=c["M"], threads=c["threads"], unit="seconds per vector",
                     dpq_vectors_per_second=c["vectors_per_second"], faiss_vectors_per_second=rawin["vectors_per_second"])
 
-# 4. training
-tr = os.path.join(raw, "train-dpq.json")
-if os.path.exists(tr):
-    dpq, pt = load(tr), load(os.path.join(raw, "train-pytorch.json"))
-    ptc = {c["threads"]: c for c in pt["cells"]}
+# 4. training: rounds alternate DPQ and PyTorch (train-dpq-<r>.json, train-pytorch-<r>.json) because
+# the second core's speed drifts on these shared machines; each engine's median round is compared.
+import glob
+def rounds(prefix):
+    files = sorted(glob.glob(os.path.join(raw, prefix + "-*.json")))
+    return [load(f) for f in files] or ([load(os.path.join(raw, prefix + ".json"))] if os.path.exists(os.path.join(raw, prefix + ".json")) else [])
+
+def median_cells(runs):
+    """For each thread count, the cell of the median round by epoch time, plus every round's time."""
+    by = {}
+    for run in runs:
+        for c in run["cells"]:
+            by.setdefault(c["threads"], []).append(c)
+    out = {}
+    for t, cells in by.items():
+        cells = sorted(cells, key=lambda c: c["epoch_seconds"])
+        out[t] = (cells[(len(cells) - 1) // 2], [c["epoch_seconds"] for c in cells])
+    return out
+
+dpq_runs, pt_runs = rounds("train-dpq"), rounds("train-pytorch")
+if dpq_runs and pt_runs:
+    dpq, pt = dpq_runs[0], pt_runs[0]
+    dpqc, ptc = median_cells(dpq_runs), median_cells(pt_runs)
     train_rows = []
-    for c in dpq["cells"]:
-        t = ptc[c["threads"]]
+    for threads in sorted(dpqc):
+        c, c_all = dpqc[threads]
+        t, t_all = ptc[threads]
         compare("training epoch (joint phase, batch %d, %d rows) threads=%d vs PyTorch %s" % (
-                dpq["batch"], dpq["train_rows"], c["threads"], pt["torch_version"]), "training", c["epoch_seconds"],
-                "pytorch " + pt["torch_version"], t["epoch_seconds"], threads=c["threads"], unit="seconds per epoch",
+                dpq["batch"], dpq["train_rows"], threads, pt["torch_version"]), "training", c["epoch_seconds"],
+                "pytorch " + pt["torch_version"], t["epoch_seconds"], threads=threads, unit="seconds per epoch",
                 gemm_gflops_per_second=c["gemm_gflops_per_second"], sgemm_peak_gflops_per_second=c["sgemm_peak_gflops_per_second"],
                 share_of_peak=c["share_of_peak"], dpq_mean_loss=c["epochs"][-1]["mean_loss"],
-                pytorch_mean_loss=t["epochs"][-1]["mean_loss"])
-        train_rows.append({"threads": c["threads"], "dpq_share": c["epochs"][-1]["share"], "pytorch_share": t["epochs"][-1]["share"],
-                           "dpq_losses": [e["mean_loss"] for e in c["epochs"]], "pytorch_losses": [e["mean_loss"] for e in t["epochs"]]})
+                pytorch_mean_loss=t["epochs"][-1]["mean_loss"], rounds=len(c_all),
+                dpq_epoch_seconds_rounds=c_all, pytorch_epoch_seconds_rounds=t_all)
+        train_rows.append({"threads": threads, "dpq_share": c["epochs"][-1]["share"], "pytorch_share": t["epochs"][-1]["share"],
+                           "dpq_losses": [e["mean_loss"] for e in c["epochs"]], "pytorch_losses": [e["mean_loss"] for e in t["epochs"]],
+                           "dpq_rounds": c_all, "pytorch_rounds": t_all, "share_of_peak": c["share_of_peak"]})
     sections["training"] = train_rows
 
 # 5. gRPC
@@ -167,6 +188,11 @@ if fast:
     L.append("")
 if "training" in sections:
     L += ["## Where training time goes (share of an epoch)", ""]
+    for r in sections["training"]:
+        L.append("- threads %d, epoch seconds per round (sorted), DPQ: %s (median %.1f%% of sgemm peak); PyTorch: %s" % (
+                 r["threads"], ", ".join("%.3f" % x for x in r["dpq_rounds"]), 100 * r["share_of_peak"],
+                 ", ".join("%.3f" % x for x in r["pytorch_rounds"])))
+    L.append("")
     for r in sections["training"]:
         L.append("- threads %d, DPQ: %s; PyTorch: %s" % (r["threads"],
                  ", ".join("%s %.1f%%" % (k, 100 * v) for k, v in sorted(r["dpq_share"].items())),

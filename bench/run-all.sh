@@ -66,8 +66,13 @@ if ! skip train; then
     data="$tmp/fmnist"
     "$BIN/dpq-bench" prepare --idx /usr/share/datasets/fashion-mnist --out "$data" >&2
   fi
-  "$BIN/dpq-bench" train-speed --data "$data" --json > "$raw/train-dpq.json"
-  python3 bench/pytorch_train_speed.py --data "$data" > "$raw/train-pytorch.json"
+  # Three rounds, alternating the engines, each compared at its median (bench/aggregate.py): the
+  # second core's speed drifts by 10-20% over minutes on these machines.
+  rm -f "$raw"/train-dpq*.json "$raw"/train-pytorch*.json
+  for round in 1 2 3; do
+    "$BIN/dpq-bench" train-speed --data "$data" --json > "$raw/train-dpq-$round.json"
+    python3 bench/pytorch_train_speed.py --data "$data" > "$raw/train-pytorch-$round.json"
+  done
 fi
 
 if ! skip grpc; then
