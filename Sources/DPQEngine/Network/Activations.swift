@@ -19,7 +19,7 @@ public enum Activation {
     public static func reluBackward(output y: Matrix, gradient dy: inout Matrix) {
         y.values.withUnsafeBufferPointer { py in
             dy.values.withUnsafeMutableBufferPointer { pd in
-                for i in pd.indices where py[i] <= 0 { pd[i] = 0 }
+                for i in 0..<pd.count { pd[i] = py[i] > 0 ? pd[i] : 0 }  // branch-free, vectorises
             }
         }
     }
@@ -44,6 +44,11 @@ public enum Activation {
     }
 
     public static func applyMask(_ mask: [Float], to g: inout Matrix) {
-        for i in g.values.indices { g.values[i] *= mask[i] }
+        precondition(mask.count == g.values.count, "applyMask: \(mask.count) mask values for \(g.values.count)")
+        mask.withUnsafeBufferPointer { m in
+            g.values.withUnsafeMutableBufferPointer { p in
+                for i in 0..<p.count { p[i] *= m[i] }
+            }
+        }
     }
 }

@@ -44,10 +44,15 @@ public struct DenseLayer: Sendable, Equatable {
     /// Returns the parameter gradient and, when `needInput`, dL/dX.
     public func backward(input x: Matrix, outputGradient dy: Matrix, needInput: Bool) -> (Gradient, Matrix?) {
         let dw = BLAS.product(x, transposeA: true, dy)
-        var db = [Float](repeating: 0, count: outputs)
-        for r in 0..<dy.rows {
-            let base = r * outputs
-            for c in 0..<outputs { db[c] += dy.values[base + c] }
+        let n = outputs
+        var db = [Float](repeating: 0, count: n)
+        db.withUnsafeMutableBufferPointer { b in
+            dy.values.withUnsafeBufferPointer { g in
+                for r in 0..<dy.rows {
+                    let row = g.baseAddress! + r * n
+                    for c in 0..<n { b[c] += row[c] }
+                }
+            }
         }
         let dx = needInput ? BLAS.product(dy, weight, transposeB: true) : nil
         return (Gradient(weight: dw, bias: db), dx)
