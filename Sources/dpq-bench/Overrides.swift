@@ -4,7 +4,7 @@ import DPQEngine
 enum Overrides {
     static func apply(_ items: [String], model: inout ModelConfig, training: inout TrainingConfig) throws {
         for item in items {
-            let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
+            let parts = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
             guard parts.count == 2 else { throw EngineError.invalidArgument("--set \(item): expected key=value") }
             let (k, v) = (parts[0], parts[1])
             func float() throws -> Float { guard let f = Float(v) else { throw EngineError.invalidArgument("--set \(k): not a number: \(v)") }; return f }
