@@ -21,17 +21,18 @@ import Testing
         try await dpq.uploadTrainingData("t", vectors: train.vectors, labels: train.labels.map { [$0] }, chunkRows: 200)
 
         // A long training watched at 150 ms: updates come no faster than that (the server sleeps
-        // between snapshots), and keep coming (the sleeps end).
+        // between snapshots), and keep coming (the sleeps end). Measured over six gaps, since one
+        // late delivery under load makes the gap after it look short.
         _ = try await dpq.startTraining("t", options: .with { $0.epochs = 10_000; $0.batchSize = 8; $0.seed = 1; $0.threads = 1 })
         var stamps: [Date] = []
         for try await _ in dpq.watchTraining("t", minInterval: .milliseconds(150)) {
             stamps.append(Date())
-            if stamps.count == 6 { break }
+            if stamps.count == 8 { break }
         }
-        let gaps = zip(stamps.dropFirst(2), stamps.dropFirst()).map { $0.timeIntervalSince($1) }
-        #expect(stamps.count == 6)
-        #expect(gaps.allSatisfy { $0 >= 0.13 }, "updates closer than the 150 ms asked: \(gaps)")
-        #expect(gaps.allSatisfy { $0 < 5 }, "a sleep did not end in time: \(gaps)")
+        #expect(stamps.count == 8)
+        let span = stamps[7].timeIntervalSince(stamps[1])
+        #expect(span >= 6 * 0.15 * 0.8, "6 updates 150 ms apart came in \(span) s")
+        #expect(span < 30, "a sleep did not end in time: \(span) s for 6 updates")
         // Cancel waits for the job in 20 ms sleeps.
         let t0 = Date()
         let final = try await dpq.cancelTraining("t")
