@@ -3,6 +3,7 @@
 // HTTP/2. `run` serves until SIGINT or SIGTERM (the CLI); `start` returns a handle that tests
 // stop explicitly. Either way shutdown stops trainings cleanly before the transport goes.
 
+import DPQEngine
 import DPQProto
 import DPQServerSupport
 import Foundation
@@ -29,7 +30,12 @@ public enum DPQServer {
     }
 
     static func build(_ settings: ServerSettings, apiKeys: APIKeys?, tls: TLSFiles?, logger: Logger) throws -> Parts {
-        let registry = try CollectionRegistry(dataDir: settings.dataDir, limits: settings.limits, logger: logger)
+        // `threads` bounds searches and evaluations (passed down) and the BLAS calls of encodes
+        // and trainings (OpenBLAS's thread count is per process; a training that asks for fewer
+        // threads sets it back when it ends).
+        let threads = settings.threads ?? Cores.available
+        BLAS.setThreads(threads)
+        let registry = try CollectionRegistry(dataDir: settings.dataDir, limits: settings.limits, threads: threads, logger: logger)
         let health = HealthService()
         let services: [any RegistrableRPCService] = [
             CollectionService(registry: registry),

@@ -182,7 +182,7 @@ public struct CodeIndex: Sendable {
     /// Codes were validated on insertion, so neither checks them again per search.
     public func search(queries: Matrix, k: Int, blocks m: Int, metric: SearchMetric,
                        labelFilter: Set<Int>? = nil,
-                       threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws -> [[Hit]] {
+                       threads: Int = Cores.available) throws -> [[Hit]] {
         guard m >= 1 && m <= codes.blocks else {
             throw StorageError.invalidArgument("blocks: \(m) is outside 1...\(codes.blocks)")
         }

@@ -56,7 +56,7 @@ public enum RetrievalEvaluator {
                                 databaseLabels: Labels, metric: SearchMetric,
                                 mapAt R: Int?, precisionAt ks: [Int], recallAt recallKs: [Int],
                                 exactNeighbours: [[Int]]?, blocks requested: [Int]? = nil,
-                                threads: Int = ProcessInfo.processInfo.activeProcessorCount) -> [CodeLengthReport] {
+                                threads: Int = Cores.available) -> [CodeLengthReport] {
         let q = queries.rows, n = codes.count, bM = codes.blocks, kSize = codebooks.size
         precondition(q == 0 || queries.cols == codebooks.dimension,
                      "evaluate: queries have \(queries.cols) columns, codebooks dimension \(codebooks.dimension)")
@@ -216,7 +216,7 @@ public enum RetrievalEvaluator {
     public static func evaluateFloat(queries: Matrix, queryLabels: Labels, database: Matrix,
                                      databaseLabels: Labels, metric: SearchMetric,
                                      mapAt R: Int?, precisionAt ks: [Int],
-                                     threads: Int = ProcessInfo.processInfo.activeProcessorCount)
+                                     threads: Int = Cores.available)
         -> (map: Double, precisionAtK: [Int: Double]) {
         let q = queries.rows, n = database.rows, d = queries.cols
         precondition(q == 0 || n == 0 || queries.cols == database.cols,

@@ -98,7 +98,7 @@ public struct CodeScanner: Sendable {
     /// are no queries), `1 <= m <= blocks`, and `norms` present for `.squaredL2`.
     public func search(queries: Matrix, k: Int, blocks m: Int, metric: SearchMetric,
                        filter: (@Sendable (Int) -> Bool)? = nil,
-                       threads: Int = ProcessInfo.processInfo.activeProcessorCount) -> [[SearchHit]] {
+                       threads: Int = Cores.available) -> [[SearchHit]] {
         let q = queries.rows
         if q == 0 { return [] }
         precondition(queries.cols == codebooks.dimension,

@@ -19,7 +19,7 @@ extension CodeScanner {
     /// Preconditions (programmer errors): `queries.cols == database.cols` when both have
     /// rows, and fewer than 2^32 database rows.
     public static func exactSearch(queries: Matrix, database: Matrix, k: Int, metric: SearchMetric,
-                                   threads: Int = ProcessInfo.processInfo.activeProcessorCount) -> [[SearchHit]] {
+                                   threads: Int = Cores.available) -> [[SearchHit]] {
         let q = queries.rows, n = database.rows
         if q == 0 { return [] }
         if k <= 0 || n == 0 { return [[SearchHit]](repeating: [], count: q) }

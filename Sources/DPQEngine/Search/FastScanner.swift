@@ -52,7 +52,7 @@ public struct FastScanner: Sendable {
     /// Preconditions (programmer errors): `queries.cols == codebooks.dimension` (unless there
     /// are no queries), `1 <= m <= blocks`, and R >= 1 for `.top(R)`.
     public func search(queries: Matrix, k: Int, blocks m: Int, rerank: FastScanRerank = .exact,
-                       threads: Int = ProcessInfo.processInfo.activeProcessorCount) -> [[SearchHit]] {
+                       threads: Int = Cores.available) -> [[SearchHit]] {
         let q = queries.rows
         if q == 0 { return [] }
         precondition(queries.cols == codebooks.dimension,

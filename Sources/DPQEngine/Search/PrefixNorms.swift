@@ -32,7 +32,7 @@ public struct PrefixNorms: Sendable, Equatable {
     /// Preconditions (programmer errors): `codes.blocks <= codebooks.blocks` and every code
     /// is below `codebooks.size`.
     public init(codes: CodeMatrix, codebooks: Codebooks,
-                threads: Int = ProcessInfo.processInfo.activeProcessorCount) {
+                threads: Int = Cores.available) {
         precondition(codes.blocks <= codebooks.blocks,
                      "PrefixNorms: codes have \(codes.blocks) blocks, codebooks only \(codebooks.blocks)")
         CodeValidation.requireCodes(codes, below: codebooks.size, caller: "PrefixNorms")

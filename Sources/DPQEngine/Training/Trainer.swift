@@ -14,7 +14,10 @@ public enum Trainer {
     public static func train(data: Matrix, labels: Labels?, model config: ModelConfig, training: TrainingConfig,
                              progress: ProgressHandler? = nil) throws -> DPQModel {
         try validate(data: data, labels: labels, model: config, training: training)
+        // OpenBLAS's thread count is per process: set for this training, then given back.
+        let previousThreads = BLAS.threads
         if let t = training.threads { BLAS.setThreads(t) }
+        defer { if training.threads != nil { BLAS.setThreads(previousThreads) } }
         var random = SeededRandom(seed: training.seed)
         let standardizer = Standardizer(fitting: data, relativeFloor: config.deviationFloor)
         let x = standardizer.apply(data)

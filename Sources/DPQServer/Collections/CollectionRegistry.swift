@@ -12,18 +12,21 @@ import Synchronization
 final class CollectionRegistry: Sendable {
     let directory: DataDirectory
     let limits: ServerLimits
+    /// Threads a search or evaluation may use (the server's `threads` setting).
+    let threads: Int
     let slots: TrainingSlots
     private let open = Mutex<[String: CollectionRuntime]>([:])
     private let logger: Logger
 
-    init(dataDir: String, limits: ServerLimits, logger: Logger) throws {
+    init(dataDir: String, limits: ServerLimits, threads: Int = Cores.available, logger: Logger) throws {
         directory = try DataDirectory(root: dataDir)
         self.limits = limits
+        self.threads = threads
         self.logger = logger
         slots = TrainingSlots(limit: limits.maxConcurrentTrainings)
         var all: [String: CollectionRuntime] = [:]
         for name in try directory.listCollections() {
-            let runtime = try CollectionRuntime(store: try directory.openCollection(name), limits: limits)
+            let runtime = try CollectionRuntime(store: try directory.openCollection(name), limits: limits, threads: threads)
             all[name] = runtime
             logger.info("opened collection", metadata: ["collection": "\(name)", "items": "\(runtime.current.index?.count ?? 0)"])
         }
@@ -44,7 +47,7 @@ final class CollectionRegistry: Sendable {
             guard open.count < limits.maxCollections else {
                 throw exhausted("the server holds \(open.count) collections, the limit (max_collections)")
             }
-            let runtime = try CollectionRuntime(store: try directory.createCollection(config), limits: limits)
+            let runtime = try CollectionRuntime(store: try directory.createCollection(config), limits: limits, threads: threads)
             open[config.name] = runtime
             return runtime
         }

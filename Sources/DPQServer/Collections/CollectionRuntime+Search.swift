@@ -12,13 +12,13 @@ extension CollectionRuntime {
         let features = try model.checkedFeatures(queries, field: "queries")
         let labelFilter = (filter?.isEmpty ?? true) ? nil : filter
         guard let over = rescoreOversampling else {
-            let hits = try index.search(queries: features, k: k, blocks: blocks, metric: metric, labelFilter: labelFilter)
+            let hits = try index.search(queries: features, k: k, blocks: blocks, metric: metric, labelFilter: labelFilter, threads: threads)
             return (hits, searchedCount(index, labelFilter))
         }
         guard config.keepVectors, let vectors = index.vectors else {
             throw precondition_("rescore needs the items' original vectors: collection '\(name)' was created with keep_vectors false")
         }
-        let candidates = try index.search(queries: features, k: k * over, blocks: blocks, metric: metric, labelFilter: labelFilter)
+        let candidates = try index.search(queries: features, k: k * over, blocks: blocks, metric: metric, labelFilter: labelFilter, threads: threads)
         var out: [[CodeIndex.Hit]] = []
         for (q, list) in candidates.enumerated() {
             // Exact scores against the candidates' unquantized features, by the engine's brute force.
@@ -61,7 +61,7 @@ extension CollectionRuntime {
         let reports = RetrievalEvaluator.evaluate(
             queries: features, queryLabels: queryLabels, codes: index.codes, norms: index.norms, codebooks: index.codebooks,
             databaseLabels: index.labels, metric: metric, mapAt: r, precisionAt: ks, recallAt: [], exactNeighbours: nil,
-            blocks: blocks, threads: ProcessInfo.processInfo.activeProcessorCount)
+            blocks: blocks, threads: threads)
         return (reports, index.count, min(r ?? index.count, index.count))
     }
 

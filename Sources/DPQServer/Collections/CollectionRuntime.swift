@@ -33,6 +33,8 @@ final class WriteQueue: Sendable {
 final class CollectionRuntime: Sendable {
     let store: CollectionStore
     let limits: ServerLimits
+    /// Threads a search or evaluation may use.
+    let threads: Int
     let served: Mutex<Served>
     let writes = WriteQueue()
     let job = Mutex<TrainingJob?>(nil)
@@ -43,9 +45,10 @@ final class CollectionRuntime: Sendable {
     var config: CollectionConfig { store.config }
     var model: ModelConfig { store.config.model }
 
-    init(store: CollectionStore, limits: ServerLimits) throws {
+    init(store: CollectionStore, limits: ServerLimits, threads: Int = Cores.available) throws {
         self.store = store
         self.limits = limits
+        self.threads = threads
         let model = try store.currentModel()
         let loaded = try store.loadAll()
         var index: CodeIndex?

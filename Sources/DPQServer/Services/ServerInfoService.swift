@@ -1,4 +1,5 @@
 // dpq.v1.ServerInfoService: version, build and limits.
+import DPQEngine
 import DPQProto
 import DPQServerSupport
 import Foundation
@@ -23,7 +24,7 @@ struct ServerInfoService: Dpq_V1_ServerInfoService.SimpleServiceProtocol {
             $0.apiVersion = "dpq.v1"
             $0.services = services
             $0.limits = settings.limitsMessage
-            $0.threads = UInt32(settings.threads ?? ProcessInfo.processInfo.activeProcessorCount)
+            $0.threads = UInt32(settings.threads ?? Cores.available)
             $0.startedAtUnixMs = Int64(startedAt.timeIntervalSince1970 * 1000)
         }
     }

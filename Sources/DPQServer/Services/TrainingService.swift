@@ -94,7 +94,9 @@ struct TrainingService: Dpq_V1_TrainingService.SimpleServiceProtocol {
             case nil:
                 source = try c.store.datasets().contains { $0.name == "default" } ? .dataset("default") : .items(filter: nil, sampleSize: 0)
             }
-            let training = try ConfigConversions.training(request.options, over: c.config.training, field: "options")
+            var training = try ConfigConversions.training(request.options, over: c.config.training, field: "options")
+            // No more threads than the server's setting; effective_options reports what runs.
+            if let t = training.threads, t > registry.threads { training.threads = registry.threads }
             let job = try await c.startTraining(source: source, training: training, slots: registry.slots)
             return .with {
                 $0.jobID = job.id
