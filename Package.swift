@@ -77,16 +77,18 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // /proc memory and latency percentiles for the benchmark and load tools below.
+        .target(name: "BenchSupport"),
         .executableTarget(name: "dpq-bench", dependencies: [
-            "DPQEngine",
+            "DPQEngine", "BenchSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // Search latency and throughput over gRPC against the same search in process.
-        .executableTarget(name: "dpq-grpc-bench", dependencies: ["DPQClient", "DPQServer", "DPQServerSupport", "DPQEngine",
+        .executableTarget(name: "dpq-grpc-bench", dependencies: ["DPQClient", "DPQServer", "DPQServerSupport", "DPQEngine", "BenchSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // Load test on demand: concurrent searches, upserts and a training against `dpq serve`; JSON out.
-        .executableTarget(name: "dpq-load", dependencies: ["DPQClient", "DPQProto",
+        .executableTarget(name: "dpq-load", dependencies: ["DPQClient", "DPQProto", "DPQEngine", "BenchSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         ]),

@@ -7,6 +7,7 @@
 // --norms, the squared-L2 prefix norms) exist.
 
 import ArgumentParser
+import BenchSupport
 import DPQEngine
 import Foundation
 
@@ -174,20 +175,5 @@ struct Scan: ParsableCommand {
             try NumpyFile.write(queries, to: dir.appendingPathComponent("queries.npy").path)
         }
         return (codebooks, codes, queries)
-    }
-}
-
-/// Resident memory of this process, from /proc/self/status (Linux; 0 elsewhere).
-enum ProcessMemory {
-    static func residentBytes() -> Int { field("VmRSS:") }
-    static func peakBytes() -> Int { field("VmHWM:") }
-
-    private static func field(_ name: String) -> Int {
-        guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
-        for line in text.split(separator: "\n") where line.hasPrefix(name) {
-            let parts = line.split(separator: " ", omittingEmptySubsequences: true)
-            if parts.count >= 2, let kb = Int(parts[1]) { return kb * 1024 }
-        }
-        return 0
     }
 }

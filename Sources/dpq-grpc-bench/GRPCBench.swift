@@ -12,6 +12,7 @@
 
 import ArgumentParser
 import DPQClient
+import BenchSupport
 import DPQEngine
 import DPQServer
 import DPQServerSupport
@@ -116,12 +117,8 @@ struct GRPCBench: AsyncParsableCommand {
         }
         let upsertSeconds = Date().timeIntervalSince(upsertStart)
         var serverMemory: [String: Int] = [:]
-        if let serverPid, let status = try? String(contentsOfFile: "/proc/\(serverPid)/status", encoding: .utf8) {
-            for line in status.split(separator: "\n") where line.hasPrefix("VmRSS:") || line.hasPrefix("VmHWM:") {
-                let parts = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
-                let key = parts.first.map { $0.trimmingCharacters(in: CharacterSet(charactersIn: ": \t")) } ?? ""
-                if parts.count >= 2, let kb = Int(parts[1]) { serverMemory[key] = kb * 1024 }
-            }
+        if let serverPid, case let pid = Int32(serverPid), ProcessMemory.residentBytes(pid: pid) > 0 {
+            serverMemory = ["VmRSS": ProcessMemory.residentBytes(pid: pid), "VmHWM": ProcessMemory.peakBytes(pid: pid)]
         }
 
         // The same search in process: exported model, same vectors encoded, CodeScanner.
@@ -210,7 +207,7 @@ struct GRPCBench: AsyncParsableCommand {
             }
             runs.append(["clients": c, "seconds": seconds, "searches": latencies.count,
                          "searches_per_second": Double(latencies.count) / seconds,
-                         "p50_ms": percentile(latencies, 0.5) * 1e3, "p99_ms": percentile(latencies, 0.99) * 1e3])
+                         "p50_ms": Percentile.of(latencies, 0.5) * 1e3, "p99_ms": Percentile.of(latencies, 0.99) * 1e3])
         }
         _ = try await client.deleteCollection(name)
         await server?.stop()
@@ -219,10 +216,10 @@ struct GRPCBench: AsyncParsableCommand {
             "items": items, "input_dimension": inputDimension, "M": blocks, "K": 256, "k": k,
             "cores": ProcessInfo.processInfo.activeProcessorCount, "server": address == nil ? "in this process" : address!,
             "upsert_items_per_second": Double(items) / upsertSeconds,
-            "grpc_p50_ms": percentile(grpc, 0.5) * 1e3, "grpc_p99_ms": percentile(grpc, 0.99) * 1e3,
-            "in_process_p50_ms": percentile(local, 0.5) * 1e3, "in_process_p99_ms": percentile(local, 0.99) * 1e3,
-            "health_check_p50_ms": percentile(trivial, 0.5) * 1e3, "health_check_p99_ms": percentile(trivial, 0.99) * 1e3,
-            "added_p50_ms": (percentile(grpc, 0.5) - percentile(local, 0.5)) * 1e3,
+            "grpc_p50_ms": Percentile.of(grpc, 0.5) * 1e3, "grpc_p99_ms": Percentile.of(grpc, 0.99) * 1e3,
+            "in_process_p50_ms": Percentile.of(local, 0.5) * 1e3, "in_process_p99_ms": Percentile.of(local, 0.99) * 1e3,
+            "health_check_p50_ms": Percentile.of(trivial, 0.5) * 1e3, "health_check_p99_ms": Percentile.of(trivial, 0.99) * 1e3,
+            "added_p50_ms": (Percentile.of(grpc, 0.5) - Percentile.of(local, 0.5)) * 1e3,
             "throughput": runs,
         ]
         if !serverMemory.isEmpty {
@@ -231,17 +228,11 @@ struct GRPCBench: AsyncParsableCommand {
         }
         if let cResult, let p50 = cResult["search_p50_ms"] as? Double {
             result["c_client"] = cResult
-            result["c_client_added_p50_ms"] = p50 - percentile(local, 0.5) * 1e3
+            result["c_client_added_p50_ms"] = p50 - Percentile.of(local, 0.5) * 1e3
         }
         let data = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys, .prettyPrinted])
         print(String(decoding: data, as: UTF8.self))
     }
 
     func log(_ s: String) { FileHandle.standardError.write(Data("dpq-grpc-bench: \(s)\n".utf8)) }
-}
-
-func percentile(_ values: [Double], _ p: Double) -> Double {
-    guard !values.isEmpty else { return .nan }
-    let s = values.sorted()
-    return s[min(s.count - 1, Int((Double(s.count - 1) * p).rounded()))]
 }

@@ -9,7 +9,9 @@
 //   .build/debug/dpq-load --clients 16 --seconds 3 --rounds 3          (what the CI test runs)
 
 import ArgumentParser
+import BenchSupport
 import DPQClient
+import DPQEngine
 import DPQProto
 import Foundation
 import SwiftProtobuf
@@ -90,12 +92,8 @@ struct LoadCommand: AsyncParsableCommand {
 
     /// VmHWM and VmRSS of `pid` in bytes.
     static func memory(_ pid: Int32?) -> (peak: Int, current: Int) {
-        guard let pid, let s = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return (0, 0) }
-        func field(_ name: String) -> Int {
-            guard let line = s.split(separator: "\n").first(where: { $0.hasPrefix(name + ":") }) else { return 0 }
-            return (Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "0") ?? 0) * 1024
-        }
-        return (field("VmHWM"), field("VmRSS"))
+        guard let pid else { return (0, 0) }
+        return (ProcessMemory.peakBytes(pid: pid), ProcessMemory.residentBytes(pid: pid))
     }
 
     /// Deterministic clustered data: `classes` centres, row i in class i % classes.
@@ -103,30 +101,16 @@ struct LoadCommand: AsyncParsableCommand {
         let centres: [[Float]]
         let dimension: Int
         init(dimension: Int, classes: Int, seed: UInt64) {
-            var g = Generator(seed)
+            var g = SeededRandom(seed: seed)
             self.dimension = dimension
             centres = (0..<classes).map { _ in (0..<dimension).map { _ in g.normal() * 3 } }
         }
-        func row(_ i: Int, _ g: inout Generator) -> (vector: [Float], label: UInt32) {
+        func row(_ i: Int, _ g: inout SeededRandom) -> (vector: [Float], label: UInt32) {
             let c = i % centres.count
             return (centres[c].map { $0 + g.normal() }, UInt32(c))
         }
     }
 
-    /// splitmix64 with a Box-Muller normal.
-    struct Generator {
-        var state: UInt64
-        init(_ seed: UInt64) { state = seed &* 0x9E37_79B9_7F4A_7C15 &+ 1 }
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func uniform() -> Double { (Double(next() >> 11) + 0.5) / 9_007_199_254_740_992 }
-        mutating func normal() -> Float { Float(sqrt(-2 * log(uniform())) * cos(2 * .pi * uniform())) }
-    }
 
     actor Recorder {
         var latencies: [String: [Double]] = [:]
@@ -143,15 +127,10 @@ struct LoadCommand: AsyncParsableCommand {
         func snapshot() -> ([String: [Double]], [String: Int], [String], [Int]) { (latencies, errors, firstErrors, rssSamples) }
     }
 
-    static func percentile(_ sorted: [Double], _ p: Double) -> Double {
-        guard !sorted.isEmpty else { return 0 }
-        return sorted[min(sorted.count - 1, Int((Double(sorted.count) * p).rounded(.up)) - 1)]
-    }
-
     func load(_ address: String, serverPID: Int32?) async throws -> [String: Any] {
         let collection = "load"
         let data = Data2(dimension: dimension, classes: 10, seed: seed)
-        var g = Generator(seed &+ 7)
+        var g = SeededRandom(seed: seed &+ 7)
         let setup = try DPQClient(address: address, timeout: .seconds(300))
         defer { setup.close() }
         // Setup: a trained collection (keeps vectors: a re-training re-encodes every item).
@@ -210,9 +189,9 @@ struct LoadCommand: AsyncParsableCommand {
                 for worker in 0..<clients {
                     let client = pool[worker % pool.count]
                     group.addTask {
-                        var g = Generator(mixSeed &+ UInt64(worker))
+                        var g = SeededRandom(seed: mixSeed &+ UInt64(worker))
                         while Date() < end {
-                            if g.uniform() < searchFraction {
+                            if Double(g.uniform()) < searchFraction {
                                 let q = (0..<queries).map { _ in data.row(Int(g.next() % 10), &g).vector }
                                 let t0 = Date()
                                 do {
@@ -260,8 +239,8 @@ struct LoadCommand: AsyncParsableCommand {
                 kinds[kind] = [
                     "count": sorted.count,
                     "per_second": Double(sorted.count) / elapsed,
-                    "p50_ms": Self.percentile(sorted, 0.5) * 1000,
-                    "p99_ms": Self.percentile(sorted, 0.99) * 1000,
+                    "p50_ms": Percentile.of(sorted, 0.5) * 1000,
+                    "p99_ms": Percentile.of(sorted, 0.99) * 1000,
                     "max_ms": (sorted.last ?? 0) * 1000,
                     "errors": errors[kind] ?? 0,
                 ]
