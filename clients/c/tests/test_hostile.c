@@ -34,28 +34,9 @@
 #include <time.h>
 #include <unistd.h>
 
-static int n_passed, n_failed, n_cases;
+#include "check.h"
 
-#if defined(__GNUC__)
-__attribute__((format(printf, 2, 3)))
-#endif
-static int check(int ok, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  printf("%s ", ok ? "PASS" : "FAIL");
-  vprintf(fmt, ap);
-  printf("\n");
-  va_end(ap);
-  fflush(stdout);
-  if (ok) n_passed++; else n_failed++;
-  return ok;
-}
-
-static int64_t now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+static int n_cases;
 
 /* ------------------------------------------------------------------------------------------ */
 /* One HTTP/2 connection with at most a few streams in flight                                  */
