@@ -5,10 +5,7 @@ import Testing
 /// The `dpq` executable, driven as a user would: `dpq serve` in a child process, the client
 /// subcommands against it, JSON output parsed, errors on stderr with a non-zero exit code.
 @Suite(.serialized) struct CLITests {
-    static let binary: String = {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        return root.appendingPathComponent(".build/debug/dpq").path
-    }()
+    static var binary: String { ChildServer.binary }
 
     struct Result { var status: Int32; var out: String; var err: String }
 
@@ -30,29 +27,17 @@ import Testing
         return Result(status: p.terminationStatus, out: String(decoding: o, as: UTF8.self), err: String(decoding: e, as: UTF8.self))
     }
 
-    /// Starts `dpq serve --port 0` and returns the process and its address.
+    /// Starts `dpq serve --port 0` and returns the process and its address (its log goes to
+    /// `dataDir`.server.log, removed with the data directory by the callers).
     func serve(dataDir: String) throws -> (Process, String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: Self.binary)
-        p.arguments = ["serve", "--port", "0", "--data-dir", dataDir]
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        var line = ""
-        while !line.contains("\n") {
-            let d = out.fileHandleForReading.availableData
-            if d.isEmpty { break }
-            line += String(decoding: d, as: UTF8.self)
-        }
-        guard let r = line.range(of: "listening on ") else { p.terminate(); throw CocoaError(.fileReadUnknown) }
-        return (p, String(line[r.upperBound...]).trimmingCharacters(in: .whitespacesAndNewlines))
+        let server = try ChildServer(dataDir: dataDir)
+        return (server.process, server.address)
     }
 
     @Test func cliDrivesEveryCommand() throws {
         try #require(FileManager.default.isExecutableFile(atPath: Self.binary), "build the dpq product first (swift build)")
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("dpq-cli-\(UUID().uuidString)").path
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        defer { try? FileManager.default.removeItem(atPath: dir); try? FileManager.default.removeItem(atPath: dir + ".server.log") }
         let (server, address) = try serve(dataDir: dir)
         defer { server.interrupt(); server.waitUntilExit() }
         let a = ["--address", address]
@@ -116,7 +101,7 @@ import Testing
     @Test func gracefulShutdownDuringTraining() throws {
         try #require(FileManager.default.isExecutableFile(atPath: Self.binary), "build the dpq product first (swift build)")
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("dpq-sig-\(UUID().uuidString)").path
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        defer { try? FileManager.default.removeItem(atPath: dir); try? FileManager.default.removeItem(atPath: dir + ".server.log") }
         var (server, address) = try serve(dataDir: dir)
         var a = ["--address", address]
         var r = try dpq(["collections", "create", "sig", "--dimension", "16", "--classes", "4", "--blocks", "3",
@@ -153,7 +138,7 @@ import Testing
     @Test func killNineKeepsAcknowledgedUpserts() async throws {
         try #require(FileManager.default.isExecutableFile(atPath: Self.binary), "build the dpq product first (swift build)")
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("dpq-kill-\(UUID().uuidString)").path
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        defer { try? FileManager.default.removeItem(atPath: dir); try? FileManager.default.removeItem(atPath: dir + ".server.log") }
         var acknowledged: [UInt64] = []
         for round in 0..<3 {
             let (server, address) = try serve(dataDir: dir)
