@@ -26,6 +26,9 @@ struct SlowServerInfo: Dpq_V1_ServerInfoService.SimpleServiceProtocol {
         ) { client in
             let info = Dpq_V1_ServerInfoService.Client(wrapping: client)
             try await withThrowingTaskGroup(of: String.self) { group in
+                // Whatever fails below, the held calls must finish, or the group (and the
+                // server's shutdown) would wait for them forever.
+                defer { gate.open() }
                 for _ in 0..<2 {
                     group.addTask { try await info.getServerInfo(.init()).version }
                 }

@@ -49,8 +49,10 @@ func withLoopbackServer<T: Sendable>(
     }
 }
 
-/// Polls `condition` every 10 ms for up to `seconds`.
-func eventually(within seconds: Double = 5, _ condition: () -> Bool) async throws -> Bool {
+/// Polls `condition` every 10 ms for up to `seconds`. The default is long because every suite
+/// shares one process and two cores: compute-heavy engine tests can hold the cooperative pool
+/// for seconds, and a condition that would be true in milliseconds on a quiet machine then waits.
+func eventually(within seconds: Double = 60, _ condition: () -> Bool) async throws -> Bool {
     let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
     while ContinuousClock.now < deadline {
         if condition() { return true }
