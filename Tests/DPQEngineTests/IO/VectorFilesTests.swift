@@ -117,10 +117,9 @@ import Testing
         }
     }
 
-    /// 64000 x 784 bvecs is 50 MB; the brief asks for well under a second in a release build.
-    /// The engine is always compiled optimised, so the bound here is generous only to absorb
-    /// a loaded machine (it takes about 0.1 s); a per-element slow path would take seconds.
-    @Test func readsFiftyMegabytesQuickly() throws {
+    /// A file of the Fashion-MNIST training split's size (64000 x 784 bvecs, 50 MB) parses whole;
+    /// its speed is `dpq-bench read-vectors`'s business, not a unit test's.
+    @Test func readsFiftyMegabytes() throws {
         let rows = 64000, d = 784, record = 4 + d
         var data = Data(count: rows * record)
         data.withUnsafeMutableBytes { raw in
@@ -129,12 +128,9 @@ import Testing
                 raw[r * record + 4 + r % d] = UInt8(truncatingIfNeeded: r)
             }
         }
-        let clock = ContinuousClock()
-        var m = Matrix(rows: 0, cols: 0)
-        let elapsed = try clock.measure { m = try VectorFile.parseBvecs(data) }
+        let m = try VectorFile.parseBvecs(data)
         #expect(m.rows == rows && m.cols == d)
         #expect(m[12345, 12345 % d] == Float(UInt8(truncatingIfNeeded: 12345)))
         #expect(m[12345, (12345 % d + 1) % d] == 0)
-        #expect(elapsed < .seconds(1), "parsing 50 MB of bvecs took \(elapsed)")
     }
 }
