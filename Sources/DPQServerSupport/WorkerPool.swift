@@ -11,7 +11,11 @@ import NIOCore
 import NIOPosix
 import Synchronization
 
-public enum WorkerPool {
+/// One pool per server process (`shared`); the count of running requests is what decides
+/// "nothing else is running", so it must be the one every request of the process goes through.
+public final class WorkerPool: Sendable {
+    public static let shared = WorkerPool()
+
     /// Work below this many scalar operations (code-byte lookups, network multiply-adds) runs
     /// inline on the event loop that received it when nothing else is running: up to a search of
     /// 1M items at M = 8, about a millisecond here, saving the two thread wake-ups (~80 µs on
@@ -20,13 +24,15 @@ public enum WorkerPool {
     /// with 16 clients fell by 13%).
     public static let inlineOperationLimit = 8_000_001
 
-    private static let running = Atomic<Int>(0)
+    private let running = Atomic<Int>(0)
+
+    public init() {}
 
     /// Runs `body` on the pool, or right here if `operations` (an estimate of its work) is below
     /// `inlineOperationLimit` and no other request is running.
-    public static func run<T: Sendable>(operations: Int = .max, _ body: @escaping @Sendable () throws -> T) async throws -> T {
+    public func run<T: Sendable>(operations: Int = .max, _ body: @escaping @Sendable () throws -> T) async throws -> T {
         let others = running.wrappingAdd(1, ordering: .relaxed).oldValue
-        if operations < inlineOperationLimit && others == 0 {
+        if operations < Self.inlineOperationLimit && others == 0 {
             defer { running.wrappingSubtract(1, ordering: .relaxed) }
             return try body()
         }
@@ -34,7 +40,7 @@ public enum WorkerPool {
         return try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global(qos: .userInitiated).async {
                 let result = Result { try body() }
-                running.wrappingSubtract(1, ordering: .relaxed)
+                self.running.wrappingSubtract(1, ordering: .relaxed)
                 if let origin {
                     origin.execute { continuation.resume(with: result) }
                 } else {

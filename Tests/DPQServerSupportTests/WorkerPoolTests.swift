@@ -9,42 +9,46 @@ private struct Boom: Error, Equatable {}
 /// The calling thread, as a number that can cross to another thread.
 private func threadID() -> pthread_t { pthread_self() }
 
-@Suite(.serialized) struct WorkerPoolTests {
+/// Each test has its own pool: the servers other suites run in this process use `shared`, and
+/// their requests would count as "other work running".
+@Suite struct WorkerPoolTests {
+    let pool = WorkerPool()
+
     @Test func smallWorkRunsInlineWhenIdle() async throws {
         let here = threadID()
-        let there = try await WorkerPool.run(operations: 10) { threadID() }
+        let there = try await pool.run(operations: 10) { threadID() }
         #expect(there == here)
     }
 
     @Test func largeWorkGoesToThePool() async throws {
         let here = threadID()
-        let there = try await WorkerPool.run(operations: WorkerPool.inlineOperationLimit) { threadID() }
+        let there = try await pool.run(operations: WorkerPool.inlineOperationLimit) { threadID() }
         #expect(there != here)
-        let unknown = try await WorkerPool.run { threadID() }  // no estimate: the pool
+        let unknown = try await pool.run { threadID() }  // no estimate: the pool
         #expect(unknown != here)
     }
 
     @Test func smallWorkGoesToThePoolWhileOtherWorkRuns() async throws {
         let started = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0)
         let long = Task {
-            try await WorkerPool.run { started.signal(); release.wait(); return 1 }
+            try await pool.run { started.signal(); release.wait(); return 1 }
         }
         started.wait()
         let here = threadID()
-        let there = try await WorkerPool.run(operations: 10) { threadID() }
+        let there = try await pool.run(operations: 10) { threadID() }
         #expect(there != here, "a second request must not run inline beside a running one")
         release.signal()
         #expect(try await long.value == 1)
         // Idle again: inline again.
-        let inline = try await WorkerPool.run(operations: 10) { threadID() }
+        let inline = try await pool.run(operations: 10) { threadID() }
         #expect(inline == threadID())
     }
 
     @Test func errorsComeBackFromBothPaths() async throws {
-        await #expect(throws: Boom.self) { try await WorkerPool.run(operations: 1) { () throws -> Int in throw Boom() } }
-        await #expect(throws: Boom.self) { try await WorkerPool.run { () throws -> Int in throw Boom() } }
+        await #expect(throws: Boom.self) { try await pool.run(operations: 1) { () throws -> Int in throw Boom() } }
+        await #expect(throws: Boom.self) { try await pool.run { () throws -> Int in throw Boom() } }
         // A failed request gives its slot back: the next small one runs inline.
         let here = threadID()
-        #expect(try await WorkerPool.run(operations: 1) { threadID() } == here)
+        #expect(try await pool.run(operations: 1) { threadID() } == here)
     }
 }

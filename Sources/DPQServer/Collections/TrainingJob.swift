@@ -93,7 +93,7 @@ final class TrainingJob: Sendable {
 /// Runs a CPU-bound request (search, evaluate, encode) on Dispatch's worker pool, or inline when
 /// `operations` estimates it below WorkerPool.inlineOperationLimit.
 func onWorkerPool<T: Sendable>(operations: Int = .max, _ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await WorkerPool.run(operations: operations, body)
+    try await WorkerPool.shared.run(operations: operations, body)
 }
 
 /// Runs long CPU-bound work (a training) on its own thread with a large stack, so the
