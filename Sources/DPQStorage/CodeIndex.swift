@@ -1,5 +1,7 @@
-// The in-memory structure that searches run on: every searchable item's code, prefix norms,
-// labels and (optionally) vector in contiguous row-major arrays, plus a map from id to row.
+// The in-memory structure that searches run on: every searchable item's code, labels and
+// (optionally) prefix norms and vector in contiguous row-major arrays, plus a map from id to row.
+// Prefix norms ||x_hat_m||^2 (M floats per item, 4x the codes at K = 256) serve only squared-L2
+// scores, so an index may go without them until the first L2 search asks (`addNorms`).
 // It is a value: a server holds one, mutates a copy (or its own under a lock) and publishes
 // it, and concurrent searches keep reading the version they started with. Rows are not
 // stable: removal swaps the last row into the hole, so rows are only meaningful together
@@ -11,7 +13,8 @@ import DPQEngine
 public struct CodeIndex: Sendable {
     public private(set) var ids: [ItemID]
     public private(set) var codes: CodeMatrix
-    public private(set) var norms: PrefixNorms
+    /// Nil until kept (`keepNorms`, `addNorms()`); kept in step with `codes` from then on.
+    public private(set) var norms: PrefixNorms?
     public private(set) var labels: Labels
     public private(set) var vectors: Matrix?
     /// Row of every item in the arrays above.
@@ -26,7 +29,7 @@ public struct CodeIndex: Sendable {
     /// An index over `loaded` under `codebooks` (the model's). Items whose code is empty
     /// (`loaded.uncoded`) are left out: they are not searchable until re-encoded.
     /// `classCount` bounds the labels (the collection's model class count).
-    public init(_ loaded: LoadedItems, codebooks: Codebooks, classCount: Int) throws {
+    public init(_ loaded: LoadedItems, codebooks: Codebooks, classCount: Int, keepNorms: Bool = true) throws {
         guard loaded.codes.blocks == codebooks.blocks else {
             throw StorageError.invalidArgument("index: codes have \(loaded.codes.blocks) blocks, the codebooks \(codebooks.blocks)")
         }
@@ -46,7 +49,7 @@ public struct CodeIndex: Sendable {
         }
         self.ids = loaded.ids
         self.codes = loaded.codes
-        self.norms = PrefixNorms(codes: loaded.codes, codebooks: codebooks)
+        self.norms = keepNorms ? PrefixNorms(codes: loaded.codes, codebooks: codebooks) : nil
         self.labels = Labels(multi: loaded.labels, classCount: classes)
         self.vectors = loaded.vectors
         self.codebooks = codebooks
@@ -57,8 +60,25 @@ public struct CodeIndex: Sendable {
     }
 
     /// An index over everything `store` holds, under `model`.
-    public init(store: CollectionStore, model: DPQModel) throws {
-        try self.init(try store.loadAll(), codebooks: model.codebooks, classCount: store.config.model.classCount)
+    public init(store: CollectionStore, model: DPQModel, keepNorms: Bool = true) throws {
+        try self.init(try store.loadAll(), codebooks: model.codebooks, classCount: store.config.model.classCount,
+                      keepNorms: keepNorms)
+    }
+
+    /// The prefix norms of the current codes: the kept ones, or computed now (N * M * D
+    /// multiply-adds for N items), which is what an L2 search of an index without them uses.
+    public func prefixNorms(threads: Int = Cores.available) -> PrefixNorms {
+        norms ?? PrefixNorms(codes: codes, codebooks: codebooks, threads: threads)
+    }
+
+    /// Keeps `norms` from now on: computed here unless given (`computed`, from `prefixNorms` of
+    /// this same value, lets a caller compute them without holding the index's lock).
+    /// Precondition (programmer error): `computed` matches the codes' count and blocks.
+    public mutating func addNorms(_ computed: PrefixNorms? = nil) {
+        if norms != nil { return }
+        let n = computed ?? PrefixNorms(codes: codes, codebooks: codebooks)
+        precondition(n.count == codes.count && n.blocks == codes.blocks, "CodeIndex.addNorms: norms do not match the codes")
+        norms = n
     }
 
     // MARK: - Mutations
@@ -86,7 +106,7 @@ public struct CodeIndex: Sendable {
         // The norms of the whole batch in one pass, then placed row by row.
         let batch = CodeMatrix(count: coded.count, blocks: codes.blocks, bytesPerCode: codes.bytesPerCode,
                                bytes: coded.flatMap(\.code))
-        let batchNorms = PrefixNorms(codes: batch, codebooks: codebooks, threads: 1)
+        let batchNorms = norms == nil ? nil : PrefixNorms(codes: batch, codebooks: codebooks, threads: 1)
         let m = codes.blocks, words = labels.words
         var (codeBytes, normValues, bits) = takeArrays()
         for (b, item) in coded.enumerated() {
@@ -95,7 +115,7 @@ public struct CodeIndex: Sendable {
             if let r = rows[item.id] {
                 codeBytes.replaceSubrange((r * width)..<((r + 1) * width), with: item.code)
                 fastCodes?.set(item: r, codes: item.code)
-                normValues.replaceSubrange((r * m)..<((r + 1) * m), with: batchNorms.values[(b * m)..<((b + 1) * m)])
+                if let batchNorms { normValues?.replaceSubrange((r * m)..<((r + 1) * m), with: batchNorms.values[(b * m)..<((b + 1) * m)]) }
                 bits.replaceSubrange((r * words)..<((r + 1) * words), with: itemBits)
                 if let v = item.vector, vectors != nil {
                     vectors!.values.replaceSubrange((r * v.count)..<((r + 1) * v.count), with: v)
@@ -105,7 +125,7 @@ public struct CodeIndex: Sendable {
                 ids.append(item.id)
                 codeBytes.append(contentsOf: item.code)
                 fastCodes?.append(codes: item.code)
-                normValues.append(contentsOf: batchNorms.values[(b * m)..<((b + 1) * m)])
+                if let batchNorms { normValues?.append(contentsOf: batchNorms.values[(b * m)..<((b + 1) * m)]) }
                 bits.append(contentsOf: itemBits)
                 if let v = item.vector, vectors != nil {
                     vectors!.values.append(contentsOf: v)
@@ -132,7 +152,7 @@ public struct CodeIndex: Sendable {
                 rows[moved] = r
                 for j in 0..<width { codeBytes[r * width + j] = codeBytes[last * width + j] }
                 fastCodes?.set(item: r, codes: codeBytes[(last * width)..<((last + 1) * width)])
-                for j in 0..<m { normValues[r * m + j] = normValues[last * m + j] }
+                if normValues != nil { for j in 0..<m { normValues![r * m + j] = normValues![last * m + j] } }
                 for j in 0..<words { bits[r * words + j] = bits[last * words + j] }
                 if let d = vectors?.cols {
                     for j in 0..<d { vectors!.values[r * d + j] = vectors!.values[last * d + j] }
@@ -141,7 +161,7 @@ public struct CodeIndex: Sendable {
             ids.removeLast()
             codeBytes.removeLast(width)
             fastCodes?.removeLast()
-            normValues.removeLast(m)
+            normValues?.removeLast(m)
             bits.removeLast(words)
             if let d = vectors?.cols {
                 vectors!.values.removeLast(d)
@@ -153,18 +173,18 @@ public struct CodeIndex: Sendable {
 
     /// The arrays behind codes, norms and labels, which are left empty so that the caller
     /// holds the only reference and can change them in place instead of copying N rows.
-    private mutating func takeArrays() -> ([UInt8], [Float], [UInt64]) {
-        let taken = (codes.bytes, norms.values, labels.bits)
+    private mutating func takeArrays() -> ([UInt8], [Float]?, [UInt64]) {
+        let taken = (codes.bytes, norms?.values, labels.bits)
         codes = CodeMatrix(count: 0, blocks: codes.blocks, bytesPerCode: codes.bytesPerCode, bytes: [])
-        norms = PrefixNorms(count: 0, blocks: norms.blocks, values: [])
+        norms = norms.map { PrefixNorms(count: 0, blocks: $0.blocks, values: []) }
         labels = Labels(count: 0, classCount: labels.classCount, bits: [])
         return taken
     }
 
-    private mutating func rebuild(codeBytes: [UInt8], normValues: [Float], bits: [UInt64]) {
+    private mutating func rebuild(codeBytes: [UInt8], normValues: [Float]?, bits: [UInt64]) {
         let n = ids.count
         codes = CodeMatrix(count: n, blocks: codes.blocks, bytesPerCode: codes.bytesPerCode, bytes: codeBytes)
-        norms = PrefixNorms(count: n, blocks: codes.blocks, values: normValues)
+        norms = normValues.map { PrefixNorms(count: n, blocks: codes.blocks, values: $0) }
         labels = Labels(count: n, classCount: labels.classCount, bits: bits)
     }
 
@@ -179,6 +199,7 @@ public struct CodeIndex: Sendable {
     ///
     /// Inner-product searches without a filter over K = 16 codes run on the fast scan with
     /// exact re-ranking (the same answer as CodeScanner); everything else on CodeScanner.
+    /// An L2 search of an index without norms computes them for this search alone (see addNorms).
     /// Codes were validated on insertion, so neither checks them again per search.
     public func search(queries: Matrix, k: Int, blocks m: Int, metric: SearchMetric,
                        labelFilter: Set<Int>? = nil,
@@ -209,7 +230,8 @@ public struct CodeIndex: Sendable {
             results = FastScanner(codes: fastCodes, codebooks: codebooks)
                 .search(queries: queries, k: k, blocks: m, rerank: .exact, threads: threads)
         } else {
-            results = CodeScanner(validCodes: codes, norms: norms, codebooks: codebooks)
+            let l2Norms = metric == .squaredL2 ? prefixNorms(threads: threads) : nil
+            results = CodeScanner(validCodes: codes, norms: l2Norms, codebooks: codebooks)
                 .search(queries: queries, k: k, blocks: m, metric: metric, filter: filter, threads: threads)
         }
         return results.map { hits in hits.map { (ids[$0.index], $0.score, labels.labels(of: $0.index)) } }

@@ -37,6 +37,8 @@ import DPQEngine
         #expect(index.count == truth.count)
         // K = 16 here: the fast-scan copy of the codes follows every mutation.
         #expect(index.fastCodes?.unpacked() == index.codes)
+        // Kept norms follow every mutation too; an index without them computes them per L2 search.
+        if let norms = index.norms { #expect(norms == PrefixNorms(codes: index.codes, codebooks: model.codebooks)) }
         for (id, row) in index.rows {
             #expect(index.ids[row] == id)
             #expect(Array(index.codes.bytes[(row * 4)..<(row * 4 + 4)]) == truth[id]?.code)
@@ -72,7 +74,11 @@ import DPQEngine
         }
     }
 
-    @Test func searchMatchesBruteForceAfterMutations() throws {
+    /// How the index holds prefix norms: from the start, never (computed per L2 search), or
+    /// from the third round of mutations on (`addNorms`, as the server does at its first L2 search).
+    enum Norms: CaseIterable { case kept, never, addedLater }
+
+    @Test(arguments: Norms.allCases) func searchMatchesBruteForceAfterMutations(norms: Norms) throws {
         let config = Fixtures.config()
         let model = Fixtures.model(config, seed: 11)
         let store = try DataDirectory(root: tmp.path).createCollection(config)
@@ -81,10 +87,16 @@ import DPQEngine
         let initial = (0..<300).map { n in Self.randomItem(n % 2 == 0 ? .number(UInt64(n)) : .string("s\(n)"), &r) }
         try store.upsert(initial)
         for item in initial { truth[item.id] = item }
-        var index = try CodeIndex(store: store, model: model)
+        var index = try CodeIndex(store: store, model: model, keepNorms: norms == .kept)
+        #expect((index.norms != nil) == (norms == .kept))
         try check(index, truth, model: model, seed: 1)
 
         for round in 0..<5 {
+            if round == 2 && norms == .addedLater {
+                let computed = index.prefixNorms(threads: 2)
+                index.addNorms(computed)
+                #expect(index.norms == computed)
+            }
             // Overwrite some, add some, remove some (including absent ids and just-added ones).
             var batch: [StoredItem] = []
             let existing = Array(truth.keys)
@@ -103,6 +115,7 @@ import DPQEngine
             index.remove(removed)
             for id in removed { truth[id] = nil }
             try check(index, truth, model: model, seed: UInt64(round + 2))
+            #expect((index.norms != nil) == (norms == .kept || (norms == .addedLater && round >= 2)))
         }
         // The index rebuilt from disk agrees with the mutated one.
         let rebuilt = try CodeIndex(store: store, model: model)

@@ -59,7 +59,8 @@ extension CollectionRuntime {
         let features = try model.checkedFeatures(queries, field: "queries")
         let queryLabels = Labels(multi: labels, classCount: index.labels.classCount)
         let reports = RetrievalEvaluator.evaluate(
-            queries: features, queryLabels: queryLabels, codes: index.codes, norms: index.norms, codebooks: index.codebooks,
+            queries: features, queryLabels: queryLabels, codes: index.codes,
+            norms: metric == .squaredL2 ? index.prefixNorms(threads: threads) : nil, codebooks: index.codebooks,
             databaseLabels: index.labels, metric: metric, mapAt: r, precisionAt: ks, recallAt: [], exactNeighbours: nil,
             blocks: blocks, threads: threads)
         return (reports, index.count, min(r ?? index.count, index.count))

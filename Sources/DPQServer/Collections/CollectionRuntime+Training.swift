@@ -119,7 +119,7 @@ extension CollectionRuntime {
                 try await writes.run { [self] in
                     let loaded = try store.loadAll()
                     try store.commitModel(model, recodedItems: try recode(loaded, with: model))
-                    let index = try CodeIndex(store: store, model: model)
+                    let index = try makeIndex(model)
                     let info = ModelInfo(jobID: job.id, trainedAtUnixMs: Self.nowMs(), trainingRows: rows, training: training,
                                          finalLosses: nil, sha256: Digest.sha256Hex(model.serialized()))
                     served.withLock { $0 = Served(model: model, index: index, info: info) }

@@ -36,6 +36,7 @@ struct SearchService: Dpq_V1_SearchService.SimpleServiceProtocol {
             }
             let k = Int(request.k)
             let labelFilter = filter, oversampling = over
+            try await c.prepare(for: metric)
             let work = over == nil ? c.searchOperations(queries: queries.rows, blocks: blocks) : .max
             let (results, searched) = try await onWorkerPool(operations: work) {
                 try c.search(queries: queries, k: k, blocks: blocks, metric: metric, filter: labelFilter, rescoreOversampling: oversampling)
@@ -79,6 +80,7 @@ struct SearchService: Dpq_V1_SearchService.SimpleServiceProtocol {
             let ks = request.precisionAtK.map(Int.init)
             let r = request.mapR == 0 ? nil : Int(request.mapR)
             let blocksToRun = blocks
+            try await c.prepare(for: metric)
             let (reports, items, usedR) = try await onWorkerPool {
                 try c.evaluate(queries: queries, labels: labels, blocks: blocksToRun, mapAt: r, precisionAt: ks, metric: metric)
             }
