@@ -38,8 +38,11 @@ struct Scan: ParsableCommand {
         let rssCodes = ProcessMemory.residentBytes()
         var prefixNorms: PrefixNorms?
         var rssNorms: Int?
+        var normSeconds: Double?
         if norms {
+            let started = DispatchTime.now().uptimeNanoseconds
             prefixNorms = PrefixNorms(codes: codes, codebooks: codebooks)
+            normSeconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
             rssNorms = ProcessMemory.residentBytes()
         }
         let scanner = CodeScanner(codes: codes, norms: prefixNorms, codebooks: codebooks)
@@ -99,6 +102,7 @@ struct Scan: ParsableCommand {
             memory["rss_bytes_with_codes_and_norms"] = rssNorms
             memory["norm_bytes"] = prefixNorms.values.count * MemoryLayout<Float>.size
             memory["norm_bytes_per_item"] = prefixNorms.blocks * MemoryLayout<Float>.size
+            memory["norm_build_seconds"] = normSeconds
         }
         let result: [String: Any] = [
             "engine": "dpq", "N": codes.count, "M": codes.blocks, "K": codebooks.size, "D": codebooks.dimension,
@@ -111,7 +115,8 @@ struct Scan: ParsableCommand {
                          as: UTF8.self))
         } else {
             print("RSS: start \(rssStart / 1_048_576) MiB, with codes \(rssCodes / 1_048_576) MiB"
-                  + (rssNorms.map { ", with prefix norms \($0 / 1_048_576) MiB" } ?? ""))
+                  + (rssNorms.map { ", with prefix norms \($0 / 1_048_576) MiB" } ?? "")
+                  + (normSeconds.map { String(format: " (norms built in %.2f s)", $0) } ?? ""))
         }
     }
 
