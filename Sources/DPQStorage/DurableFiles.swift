@@ -1,8 +1,8 @@
-// Crash-safe file operations. A file is replaced by writing a temporary file beside it,
-// fsyncing it, renaming it over the target and fsyncing the directory, so after a crash or
-// a power loss the target is either the old file or the whole new one. Directory changes
-// (creations, renames, removals) are made durable by fsyncing the parent directory.
+// Crash-safe file operations of the storage layer, with its errors: whole-file replacement and
+// directory fsyncs are the engine's AtomicFile; directory changes (creations, renames, removals)
+// are made durable by fsyncing the parent directory.
 
+import DPQEngine
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -12,45 +12,28 @@ import Darwin
 
 enum DurableFiles {
     /// Prefix of temporary files; anything starting with it is debris of a crash.
-    static let temporaryPrefix = ".tmp-"
+    static let temporaryPrefix = AtomicFile.temporaryPrefix
 
     static func writeAtomically(_ data: Data, to path: String) throws(StorageError) {
-        let url = URL(fileURLWithPath: path)
-        let directory = url.deletingLastPathComponent().path
-        let temporary = url.deletingLastPathComponent()
-            .appendingPathComponent("\(temporaryPrefix)\(url.lastPathComponent)-\(UUID().uuidString)").path
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw StorageError.lastErrno("cannot create '\(temporary)'") }
-        var renamed = false
-        defer { if !renamed { unlink(temporary) } }
-        var failure: StorageError?
-        data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
-            guard let base = raw.baseAddress else { return }
-            var offset = 0
-            while offset < raw.count {
-                let n = write(fd, base + offset, raw.count - offset)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    failure = StorageError.lastErrno("cannot write '\(path)'")
-                    return
-                }
-                offset += n
-            }
-        }
-        if failure == nil, fsync(fd) != 0 { failure = StorageError.lastErrno("cannot fsync '\(path)'") }
-        if close(fd) != 0, failure == nil { failure = StorageError.lastErrno("cannot close '\(path)'") }
-        if let failure { throw failure }
-        guard rename(temporary, path) == 0 else { throw StorageError.lastErrno("cannot rename a temporary file to '\(path)'") }
-        renamed = true
-        try syncDirectory(directory)
+        do { try AtomicFile.replace(path, with: data) } catch { throw storageError(error) }
     }
 
     /// Makes creations, renames and removals inside `directory` durable.
     static func syncDirectory(_ directory: String) throws(StorageError) {
-        let fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { throw StorageError.lastErrno("cannot open directory '\(directory)'") }
-        defer { close(fd) }
-        guard fsync(fd) == 0 else { throw StorageError.lastErrno("cannot fsync directory '\(directory)'") }
+        do { try AtomicFile.syncDirectory(directory) } catch { throw storageError(error) }
+    }
+
+    private static func storageError(_ failure: AtomicFile.Failure) -> StorageError {
+        let what = switch failure.step {
+        case .createTemporary: "cannot create '\(failure.path)'"
+        case .write: "cannot write '\(failure.path)'"
+        case .fsync: "cannot fsync '\(failure.path)'"
+        case .close: "cannot close '\(failure.path)'"
+        case .rename: "cannot rename a temporary file to '\(failure.path)'"
+        case .openDirectory: "cannot open directory '\(failure.path)'"
+        case .fsyncDirectory: "cannot fsync directory '\(failure.path)'"
+        }
+        return StorageError.fromErrno(failure.code, "\(what): \(failure.reason)")
     }
 
     /// Creates `path` and its missing parents.

@@ -1,7 +1,4 @@
-// Whole-file reads and crash-safe whole-file writes shared by every data-file format.
-// Writes go to a temporary file in the destination's directory which is fsynced and then
-// renamed over the destination, and the directory is fsynced, so a crash or power loss
-// leaves either the old file or the complete new one, never a torn mix.
+// Whole-file reads and crash-safe whole-file writes (AtomicFile) shared by every data-file format.
 
 import Foundation
 #if canImport(Glibc)
@@ -28,49 +25,21 @@ enum DataFileAccess {
         }
     }
 
-    /// Replaces `path` with `data` atomically and durably.
+    /// Replaces `path` with `data` atomically and durably (AtomicFile).
     static func writeAtomically(_ data: Data, to path: String) throws {
-        let url = URL(fileURLWithPath: path)
-        let directory = url.deletingLastPathComponent().path
-        let temporary = url.deletingLastPathComponent()
-            .appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())-\(UUID().uuidString)").path
-
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw posixError("cannot create temporary file '\(temporary)'", path) }
-        var renamed = false
-        defer { if !renamed { unlink(temporary) } }
-
         do {
-            try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
-                guard let base = raw.baseAddress else { return }
-                var offset = 0
-                while offset < raw.count {
-                    let n = write(fd, base + offset, raw.count - offset)
-                    if n < 0 {
-                        if errno == EINTR { continue }
-                        throw posixError("write failed", path)
-                    }
-                    offset += n
-                }
-            }
-            guard fsync(fd) == 0 else { throw posixError("fsync failed", path) }
+            try AtomicFile.replace(path, with: data)
         } catch {
-            close(fd)
-            throw error
+            let what = switch error.step {
+            case .createTemporary: "cannot create temporary file '\(error.path)'"
+            case .write: "write failed"
+            case .fsync: "fsync failed"
+            case .close: "close failed"
+            case .rename: "cannot rename temporary file into place"
+            case .openDirectory: "cannot open directory '\(error.path)' to fsync it"
+            case .fsyncDirectory: "fsync of directory '\(error.path)' failed"
+            }
+            throw DataFileError("\(what): \(error.reason)", path: path)
         }
-        guard close(fd) == 0 else { throw posixError("close failed", path) }
-        guard rename(temporary, path) == 0 else { throw posixError("cannot rename temporary file into place", path) }
-        renamed = true
-
-        // Without this the rename itself may not survive a power loss.
-        let dirfd = open(directory.isEmpty ? "." : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard dirfd >= 0 else { throw posixError("cannot open directory '\(directory)' to fsync it", path) }
-        defer { close(dirfd) }
-        guard fsync(dirfd) == 0 else { throw posixError("fsync of directory '\(directory)' failed", path) }
-    }
-
-    private static func posixError(_ what: String, _ path: String) -> DataFileError {
-        let code = errno
-        return DataFileError("\(what): \(String(cString: strerror(code))) (errno \(code))", path: path)
     }
 }
