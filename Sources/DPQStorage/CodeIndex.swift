@@ -13,7 +13,7 @@ import DPQEngine
 public struct CodeIndex: Sendable {
     public private(set) var ids: [ItemID]
     public private(set) var codes: CodeMatrix
-    /// Nil until kept (`keepNorms`, `addNorms()`); kept in step with `codes` from then on.
+    /// Nil until kept (`keepNorms`, `addNorms`); kept in step with `codes` from then on.
     public private(set) var norms: PrefixNorms?
     public private(set) var labels: Labels
     public private(set) var vectors: Matrix?
@@ -71,14 +71,13 @@ public struct CodeIndex: Sendable {
         norms ?? PrefixNorms(codes: codes, codebooks: codebooks, threads: threads)
     }
 
-    /// Keeps `norms` from now on: computed here unless given (`computed`, from `prefixNorms` of
-    /// this same value, lets a caller compute them without holding the index's lock).
+    /// Keeps `computed` (`prefixNorms` of this same value, which a caller can compute without
+    /// holding the index's lock) as the norms from now on.
     /// Precondition (programmer error): `computed` matches the codes' count and blocks.
-    public mutating func addNorms(_ computed: PrefixNorms? = nil) {
+    public mutating func addNorms(_ computed: PrefixNorms) {
         if norms != nil { return }
-        let n = computed ?? PrefixNorms(codes: codes, codebooks: codebooks)
-        precondition(n.count == codes.count && n.blocks == codes.blocks, "CodeIndex.addNorms: norms do not match the codes")
-        norms = n
+        precondition(computed.count == codes.count && computed.blocks == codes.blocks, "CodeIndex.addNorms: norms do not match the codes")
+        norms = computed
     }
 
     // MARK: - Mutations

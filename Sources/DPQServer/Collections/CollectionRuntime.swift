@@ -40,9 +40,6 @@ final class CollectionRuntime: Sendable {
     let job = Mutex<TrainingJob?>(nil)
     /// Items stored without a code (no model yet when they came).
     let pending: Mutex<Int>
-    /// Whether the index keeps prefix norms (M floats per item, for squared-L2 scores): from the
-    /// start when L2 is the collection's metric, else from the first L2 search or evaluation on.
-    let keepsNorms: Atomic<Bool>
 
     var name: String { store.config.name }
     var config: CollectionConfig { store.config }
@@ -54,10 +51,11 @@ final class CollectionRuntime: Sendable {
         self.threads = threads
         let model = try store.currentModel()
         let loaded = try store.loadAll()
-        let l2 = store.config.model.metric == .squaredL2
-        keepsNorms = Atomic(l2)
         var index: CodeIndex?
-        if let model { index = try CodeIndex(loaded, codebooks: model.codebooks, classCount: store.config.model.classCount, keepNorms: l2) }
+        if let model {
+            index = try CodeIndex(loaded, codebooks: model.codebooks, classCount: store.config.model.classCount,
+                                  keepNorms: store.config.model.metric == .squaredL2)
+        }
         let status = try PersistedStatus.load(store)
         served = Mutex(Served(model: model, index: index, info: status.modelInfo))
         pending = Mutex(loaded.uncoded.count)
@@ -67,13 +65,11 @@ final class CollectionRuntime: Sendable {
 
     var current: Served { served.withLock { $0 } }
 
-    /// Before a search or evaluation with `metric`: an L2 one makes the index keep prefix norms,
-    /// computed once here (on the write queue, so no write changes the codes meanwhile, and
-    /// outside the lock, so searches go on) instead of by every L2 search.
+    /// Before a search or evaluation with `metric`: an L2 one makes the index keep prefix norms
+    /// (M floats per item), computed once here (on the write queue, so no write changes the codes
+    /// meanwhile, and outside the lock, so searches go on) instead of by every L2 search.
     func prepare(for metric: SearchMetric) async throws {
-        guard metric == .squaredL2 else { return }
-        keepsNorms.store(true, ordering: .relaxed)
-        guard let index = current.index, index.norms == nil else { return }
+        guard metric == .squaredL2, let index = current.index, index.norms == nil else { return }
         try await writes.run { [self] in
             guard let index = current.index, index.norms == nil else { return }
             let norms = index.prefixNorms(threads: threads)
@@ -81,9 +77,12 @@ final class CollectionRuntime: Sendable {
         }
     }
 
-    /// A new index over the store under `model`, with norms if the collection keeps them.
+    /// A new index over the store under `model`, on the write queue. It keeps norms when L2 is the
+    /// collection's metric or the index it replaces kept them (an L2 search asked; one asking while
+    /// this runs finds the new index without them and adds them after).
     func makeIndex(_ model: DPQModel) throws -> CodeIndex {
-        try CodeIndex(store: store, model: model, keepNorms: keepsNorms.load(ordering: .relaxed))
+        let keep = self.model.metric == .squaredL2 || current.index?.norms != nil
+        return try CodeIndex(store: store, model: model, keepNorms: keep)
     }
 
     /// The model, or FAILED_PRECONDITION naming the state.
