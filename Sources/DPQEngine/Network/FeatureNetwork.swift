@@ -62,32 +62,31 @@ public struct FeatureNetwork: Sendable, Equatable {
     }
 
     private func run(_ x: Matrix, dropout drop: (inout Matrix) -> [Float]?) -> Activations {
-        var a = x
         var outs: [Matrix] = []
         var masks: [[Float]] = []
-        for layer in trunk {
-            a = layer.forward(a)
-            Activation.relu(&a)
+        let (a, f) = trunkAndFeature(x) { a in
             if let mask = drop(&a) { masks.append(mask) }
             outs.append(a)
         }
-        var f = feature.forward(a)
-        Activation.tanh(&f)
         let logits = classifier.forward(classifierInput == .trunk ? a : f)
         return Activations(input: x, trunk: outs, masks: masks, feature: f, logits: logits)
     }
 
-    /// Features for inference (no dropout, no classifier, no activations kept).
-    public func features(_ x: Matrix) -> Matrix {
+    /// The trunk (each layer's ReLU output handed to `after`) and the tanh feature layer.
+    private func trunkAndFeature(_ x: Matrix, after: (inout Matrix) -> Void) -> (trunkOutput: Matrix, feature: Matrix) {
         var a = x
         for layer in trunk {
             a = layer.forward(a)
             Activation.relu(&a)
+            after(&a)
         }
         var f = feature.forward(a)
         Activation.tanh(&f)
-        return f
+        return (a, f)
     }
+
+    /// Features for inference (no dropout, no classifier, no activations kept).
+    public func features(_ x: Matrix) -> Matrix { trunkAndFeature(x) { _ in }.feature }
 
     public struct Gradient: Sendable {
         public var trunk: [DenseLayer.Gradient]
