@@ -4,12 +4,14 @@
 # Starts the real server on an ephemeral port with a temporary data dir, creates and trains a small
 # collection with the `dpq` CLI on generated clustered data (4 classes, 16 dims), upserts items, asks
 # the Swift CLI for reference search results (`dpq search --json`), then runs the C test program,
-# which compares its own results with them and checks health, Encode, errors and deadlines.
+# which compares its own results with them and checks health, Encode, errors and deadlines; then the
+# streaming test (export/import, upsert stream, training upload and watch, concurrent calls).
 #
 # Environment:
 #   DPQ_SERVER_BIN      server binary (default: <repo>/.build/debug/dpq)
 #   DPQ_CLI_BIN         CLI binary (default: DPQ_SERVER_BIN; it is the same program)
 #   DPQ_C_TEST_BIN      the C test program (default: clients/c/build/test_client)
+#   DPQ_C_STREAMS_BIN   the streaming-RPC test (default: clients/c/build/test_streams), run after the client test
 #   DPQ_C_HOSTILE_BIN   the malformed-framing test (default: clients/c/build/test_hostile), run after the client test
 #   DPQ_C_TEST_WRAPPER  command prefix for the test program, e.g. "valgrind --leak-check=full --error-exitcode=1"
 #   DPQ_TEST_KEEP=1     keep the temporary directory (server log, data, expected files)
@@ -21,11 +23,12 @@ repo="$(cd "$cdir/../.." && pwd)"
 server_bin="${DPQ_SERVER_BIN:-$repo/.build/debug/dpq}"
 cli_bin="${DPQ_CLI_BIN:-$server_bin}"
 test_bin="${DPQ_C_TEST_BIN:-$cdir/build/test_client}"
+streams_bin="${DPQ_C_STREAMS_BIN:-$cdir/build/test_streams}"
 hostile_bin="${DPQ_C_HOSTILE_BIN:-$cdir/build/test_hostile}"
 wrapper="${DPQ_C_TEST_WRAPPER:-}"
 collection=demo
 
-for b in "$server_bin" "$cli_bin" "$test_bin" "$hostile_bin"; do
+for b in "$server_bin" "$cli_bin" "$test_bin" "$streams_bin" "$hostile_bin"; do
   [ -x "$b" ] || { echo "run.sh: $b not found or not executable (build the server with swift build, the test with make)" >&2; exit 1; }
 done
 
@@ -99,7 +102,12 @@ rc=$?
 set -e
 [ "$rc" -eq 0 ] || exit "$rc"
 
-# 5. Malformed gRPC framing over raw HTTP/2; the server must keep answering (and stay alive).
+# 5. Streaming RPCs (on copies of the collection) and concurrent calls.
+echo "running: ${wrapper:+$wrapper }$streams_bin"
+$wrapper "$streams_bin" --host 127.0.0.1 --port "$port" --collection "$collection" \
+  --items "$tmp/items.jsonl" --queries "$tmp/queries.txt"
+
+# 6. Malformed gRPC framing over raw HTTP/2; the server must keep answering (and stay alive).
 echo "running: ${wrapper:+$wrapper }$hostile_bin"
 $wrapper "$hostile_bin" --host 127.0.0.1 --port "$port"
 kill -0 "$server_pid" 2>/dev/null || { echo "run.sh: the server died during the hostile test" >&2; exit 1; }

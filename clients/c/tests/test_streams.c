@@ -1,0 +1,562 @@
+/*
+ * test_streams: tests of the C client's streaming RPCs and concurrent calls against a real server
+ * (driven by tests/run.sh after test_client, on the same server and trained collection).
+ *
+ *   test_streams --host H --port P --collection C --items FILE --queries FILE
+ *
+ * C is the trained collection made by run.sh from FILE (items.jsonl: rows without "id" have the
+ * numeric id = row index). The test exports C's model (callback and FILE*), imports it into new
+ * collections (buffer and FILE*), upserts the same items into the copy by UpsertItemsStream and
+ * compares searches of the copy with C's; uploads training data by stream (class ids and CSR
+ * labels), trains the copy and watches the job to its end; then the error paths: missing
+ * collections, bad batches, a deadline in the middle of a stream, cancels from a callback and from
+ * the caller. Also dpq_unary_call_many with a few dozen calls, including failing ones.
+ * Prints one line per check and finally "N passed, M failed".
+ */
+#define _POSIX_C_SOURCE 200809L
+#define _DEFAULT_SOURCE
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "dpq/v1/search.pb-c.h"
+#include "dpq/v1/server.pb-c.h"
+#include "dpq_client.h"
+
+#include "check.h"
+#include "testdata.h"
+
+static int contains(const char *hay, const char *needle) { return strstr(hay, needle) != NULL; }
+
+static void sleep_ms(int ms) {
+  struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+  nanosleep(&ts, NULL);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Items from items.jsonl                                                                       */
+
+typedef struct items {
+  dpq_item *v;
+  size_t n, dim;
+  float *vectors;   /* n * dim */
+  uint32_t *labels; /* one per item */
+  char **names;     /* string ids (NULL for numeric ids) */
+} items;
+
+static void items_free(items *it) {
+  for (size_t i = 0; i < it->n; i++) free(it->names[i]);
+  free(it->names);
+  free(it->v);
+  free(it->vectors);
+  free(it->labels);
+  memset(it, 0, sizeof *it);
+}
+
+static int read_items(const char *path, items *it) {
+  memset(it, 0, sizeof *it);
+  FILE *f = fopen(path, "r");
+  if (!f) return perror(path), -1;
+  static char line[1 << 16];
+  size_t cap = 0;
+  int rc = 0;
+  while (rc == 0 && fgets(line, sizeof line, f)) {
+    const char *p = line;
+    jv row;
+    if (parse_value(&p, &row) != 0 || row.type != J_OBJ) {
+      jv_free(&row);
+      break;
+    }
+    const jv *vec = jv_get(&row, "vector"), *id = jv_get(&row, "id"), *lab = jv_get(&row, "labels");
+    if (!vec || vec->type != J_ARR || !vec->n || (it->dim && vec->n != it->dim)) rc = -1;
+    if (rc == 0 && it->n == cap) {
+      cap = cap ? cap * 2 : 64;
+      it->v = realloc(it->v, cap * sizeof *it->v);
+      it->names = realloc(it->names, cap * sizeof *it->names);
+      it->labels = realloc(it->labels, cap * sizeof *it->labels);
+      it->vectors = realloc(it->vectors, cap * vec->n * sizeof *it->vectors);
+      if (!it->v || !it->names || !it->labels || !it->vectors) rc = -1;
+    }
+    if (rc == 0) {
+      it->dim = vec->n;
+      for (size_t d = 0; d < it->dim; d++) it->vectors[it->n * it->dim + d] = (float)vec->items[d].num;
+      it->labels[it->n] = lab && lab->type == J_ARR && lab->n ? (uint32_t)lab->items[0].num : 0;
+      it->names[it->n] = id && id->type == J_STR ? strdup(id->str) : NULL;
+      it->n++;
+    }
+    jv_free(&row);
+  }
+  fclose(f);
+  for (size_t i = 0; rc == 0 && i < it->n; i++) { /* pointers last: the arrays grew above */
+    dpq_item *x = &it->v[i];
+    memset(x, 0, sizeof *x);
+    if (it->names[i]) {
+      x->id.is_str = 1;
+      x->id.str = it->names[i];
+    } else {
+      x->id.num = i; /* `dpq upsert` numbers rows without an id by their index */
+    }
+    x->vector = it->vectors + i * it->dim;
+    x->labels = &it->labels[i];
+    x->n_labels = 1;
+  }
+  if (rc || !it->n) {
+    fprintf(stderr, "%s: cannot read items\n", path);
+    items_free(it);
+    return -1;
+  }
+  return 0;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Helpers                                                                                      */
+
+typedef struct membuf {
+  uint8_t *data;
+  size_t len, cap;
+  int chunks;
+  int fail_after; /* > 0: the write callback asks to stop at this chunk */
+} membuf;
+
+static int write_mem(const uint8_t *data, size_t len, void *user) {
+  membuf *m = user;
+  m->chunks++;
+  if (m->fail_after && m->chunks >= m->fail_after) return 1;
+  if (m->len + len > m->cap) {
+    size_t cap = m->cap ? m->cap : 4096;
+    while (cap < m->len + len) cap *= 2;
+    uint8_t *p = realloc(m->data, cap);
+    if (!p) return 1;
+    m->data = p;
+    m->cap = cap;
+  }
+  memcpy(m->data + m->len, data, len);
+  m->len += len;
+  return 0;
+}
+
+static int same_id(const dpq_item_id *a, const dpq_item_id *b) {
+  return a->is_str == b->is_str && (a->is_str ? !strcmp(a->str, b->str) : a->num == b->num);
+}
+
+/* Search results of two collections are identical (ids in order, scores within 1e-6). */
+static int same_results(const dpq_search_result *a, const dpq_search_result *b, size_t *n_hits) {
+  *n_hits = 0;
+  if (a->n_queries != b->n_queries) return 0;
+  for (size_t q = 0; q < a->n_queries; q++) {
+    if (a->queries[q].n_hits != b->queries[q].n_hits) return 0;
+    for (size_t h = 0; h < a->queries[q].n_hits; h++, (*n_hits)++) {
+      const dpq_hit *x = &a->queries[q].hits[h], *y = &b->queries[q].hits[h];
+      if (!same_id(&x->id, &y->id) || fabsf(x->score - y->score) > 1e-6f) return 0;
+    }
+  }
+  return *n_hits > 0;
+}
+
+/* Upserts every item in batches of `batch` items; returns the finish status. */
+static int upsert_all(dpq_client *c, const char *coll, const items *it, size_t batch, dpq_upsert_result *res,
+                      dpq_error *err) {
+  dpq_stream *s;
+  int rc = dpq_upsert_stream_open(c, coll, &s, err);
+  if (rc) return rc;
+  for (size_t i = 0; i < it->n; i += batch) {
+    size_t n = it->n - i < batch ? it->n - i : batch;
+    if ((rc = dpq_upsert_stream_send(s, it->v + i, n, it->dim, err)) != DPQ_OK) break;
+  }
+  int frc = dpq_upsert_stream_finish(s, res, err); /* repeats a send's failure */
+  return rc ? rc : frc;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Model export and import, upsert stream                                                      */
+
+static void test_models_and_upserts(dpq_client *c, const char *coll, const items *it, const float *queries,
+                                    size_t nq) {
+  dpq_error err;
+  dpq_model_header hdr, fhdr;
+  membuf mb = {0};
+  int rc = dpq_export_model(c, coll, 4096, write_mem, &mb, &hdr, &err);
+  check(rc == DPQ_OK && mb.len == hdr.total_bytes && mb.chunks > 1 && !strcmp(hdr.format, "safetensors") &&
+            strlen(hdr.sha256) == 64 && hdr.blocks == 3 && hdr.codebook_size == 16 && hdr.max_bits == 12 &&
+            hdr.input_dimension == it->dim,
+        "ExportModel to a callback: %zu bytes in %d chunks of <= 4096 (header: %llu bytes, %s, sha256 %.12s..., M %u "
+        "K %u) (rc %d %s)",
+        mb.len, mb.chunks, (unsigned long long)hdr.total_bytes, hdr.format, hdr.sha256, hdr.blocks,
+        hdr.codebook_size, rc, err.message);
+
+  FILE *f = tmpfile();
+  rc = dpq_export_model_file(c, coll, f, &fhdr, &err);
+  long flen = f ? ftell(f) : -1;
+  uint8_t *fdata = flen > 0 ? malloc((size_t)flen) : NULL;
+  int same = 0;
+  if (fdata && (size_t)flen == mb.len) {
+    rewind(f);
+    same = fread(fdata, 1, (size_t)flen, f) == (size_t)flen && !memcmp(fdata, mb.data, mb.len);
+  }
+  check(rc == DPQ_OK && same && !strcmp(fhdr.sha256, hdr.sha256),
+        "ExportModel to a FILE*: %ld bytes, identical to the callback export (rc %d %s)", flen, rc, err.message);
+  free(fdata);
+
+  membuf none = {0};
+  rc = dpq_export_model(c, "no-such-collection", 0, write_mem, &none, NULL, &err);
+  check(rc == DPQ_NOT_FOUND && contains(err.message, "no-such-collection"),
+        "ExportModel of a missing collection -> NOT_FOUND (rc %d: %s)", rc, err.message);
+  membuf stop = {.fail_after = 2};
+  rc = dpq_export_model(c, coll, 1024, write_mem, &stop, NULL, &err);
+  check(rc == DPQ_CANCELLED && stop.chunks == 2, "ExportModel: the write callback stops it -> CANCELLED after %d chunks (%s)",
+        stop.chunks, err.message);
+  free(stop.data);
+  int serving = 0;
+  rc = dpq_health(c, "", &serving, &err);
+  check(rc == DPQ_OK && serving == DPQ_HEALTH_SERVING, "the connection serves calls after a cancelled stream (rc %d)", rc);
+
+  /* Import into new collections, from the buffer (small chunks) and from the file. */
+  dpq_import_options io = {.create_if_missing = 1, .keep_vectors = 1, .total_bytes = hdr.total_bytes,
+                           .sha256 = hdr.sha256, .chunk_bytes = 8192};
+  dpq_import_result ir;
+  rc = dpq_import_model_buffer(c, "c-copy", mb.data, mb.len, &io, &ir, &err);
+  check(rc == DPQ_OK && ir.created && ir.bytes_received == mb.len && !strcmp(ir.sha256, hdr.sha256) && ir.max_bits == 12,
+        "ImportModel from a buffer in 8 KiB chunks creates c-copy: %llu bytes, sha256 equal (rc %d %s)",
+        (unsigned long long)ir.bytes_received, rc, err.message);
+  if (f) rewind(f);
+  dpq_import_options io2 = {.create_if_missing = 1};
+  rc = dpq_import_model_file(c, "c-copy2", f, &io2, &ir, &err);
+  check(rc == DPQ_OK && ir.created && ir.bytes_received == mb.len && !strcmp(ir.sha256, hdr.sha256),
+        "ImportModel from a FILE* creates c-copy2 (rc %d %s)", rc, err.message);
+  if (f) fclose(f);
+  uint8_t junk[3000];
+  memset(junk, 'x', sizeof junk);
+  rc = dpq_import_model_buffer(c, "c-bad", junk, sizeof junk, &io2, &ir, &err);
+  check(rc == DPQ_INVALID_ARGUMENT && err.message[0], "ImportModel of a non-model file -> INVALID_ARGUMENT (%s)", err.message);
+  rc = dpq_import_model_buffer(c, "no-such-collection", mb.data, mb.len, NULL, &ir, &err);
+  check(rc == DPQ_NOT_FOUND, "ImportModel into a missing collection without create_if_missing -> NOT_FOUND (%s)",
+        err.message);
+  dpq_import_options bad_sha = {.sha256 = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"};
+  rc = dpq_import_model_buffer(c, "c-copy2", mb.data, mb.len, &bad_sha, &ir, &err);
+  check(rc == DPQ_INVALID_ARGUMENT && contains(err.message, "sha256"),
+        "ImportModel with a wrong sha256 -> INVALID_ARGUMENT naming sha256 (%s)", err.message);
+  free(mb.data);
+
+  /* The same items into the copy by stream: searches must equal the original collection's. */
+  dpq_upsert_result ur;
+  rc = upsert_all(c, "c-copy", it, 10, &ur, &err);
+  check(rc == DPQ_OK && ur.inserted == it->n && ur.replaced == 0 && ur.encoded == it->n && ur.item_count == it->n,
+        "UpsertItemsStream of %zu items in batches of 10: inserted %llu, encoded %llu, item_count %llu (rc %d %s)",
+        it->n, (unsigned long long)ur.inserted, (unsigned long long)ur.encoded, (unsigned long long)ur.item_count, rc,
+        err.message);
+  for (uint32_t bits = 8; bits <= 12; bits += 4) {
+    dpq_search_result a, b;
+    int ra = dpq_search(c, coll, queries, nq, it->dim, 5, bits, &a, &err);
+    int rb = dpq_search(c, "c-copy", queries, nq, it->dim, 5, bits, &b, &err);
+    size_t hits = 0;
+    int same = ra == DPQ_OK && rb == DPQ_OK && same_results(&a, &b, &hits);
+    check(same,
+          "bits %u: Search of the imported copy with streamed items equals the original (%zu hits) (rc %d/%d %s)", bits,
+          hits, ra, rb, err.message);
+    dpq_search_result_free(&a);
+    dpq_search_result_free(&b);
+  }
+  dpq_search_result all;
+  rc = dpq_search(c, "c-copy", queries, 1, it->dim, (uint32_t)it->n, 0, &all, &err);
+  size_t found = 0;
+  for (size_t i = 0; rc == DPQ_OK && i < it->n; i++)
+    for (size_t h = 0; h < all.queries[0].n_hits; h++)
+      if (same_id(&all.queries[0].hits[h].id, &it->v[i].id)) {
+        found++;
+        break;
+      }
+  check(rc == DPQ_OK && found == it->n, "Search with k = %zu finds every streamed item: %zu (rc %d %s)", it->n, found, rc,
+        err.message);
+  dpq_search_result_free(&all);
+  rc = upsert_all(c, "c-copy", it, 64, &ur, &err);
+  check(rc == DPQ_OK && ur.inserted == 0 && ur.replaced == it->n && ur.item_count == it->n,
+        "UpsertItemsStream again: %llu replaced, none inserted (rc %d %s)", (unsigned long long)ur.replaced, rc,
+        err.message);
+
+  /* Errors. */
+  rc = upsert_all(c, "no-such-collection", it, 10, &ur, &err);
+  check(rc == DPQ_NOT_FOUND && contains(err.message, "no-such-collection"),
+        "UpsertItemsStream to a missing collection -> NOT_FOUND (%s)", err.message);
+  dpq_stream *s;
+  rc = dpq_upsert_stream_open(c, "c-copy", &s, &err);
+  int r1 = rc ? rc : dpq_upsert_stream_send(s, it->v, 5, it->dim, &err);
+  int r2 = r1 ? r1 : dpq_upsert_stream_send(s, it->v + 5, 5, 8, &err); /* 16-d vectors sent as 8-d */
+  sleep_ms(300); /* the server's answer to the bad batch arrives meanwhile */
+  int r3 = rc ? rc : dpq_upsert_stream_send(s, it->v + 10, 5, it->dim, &err);
+  char send_msg[512];
+  snprintf(send_msg, sizeof send_msg, "%s", err.message);
+  int rf = rc ? rc : dpq_upsert_stream_finish(s, &ur, &err);
+  check(r1 == DPQ_OK && rf == DPQ_INVALID_ARGUMENT && (r2 == DPQ_OK || r2 == rf) && r3 == rf &&
+            contains(err.message, "items[0].vector") && contains(err.message, "dimension"),
+        "UpsertItemsStream with a bad second batch -> INVALID_ARGUMENT with the server's message (sends %s %s %s, finish "
+        "%s: %s)",
+        dpq_status_name(r1), dpq_status_name(r2), dpq_status_name(r3), dpq_status_name(rf), err.message);
+  check(r3 == rf && !strcmp(send_msg, err.message),
+        "the server's early end of a stream is returned by the next send and repeated by the finish");
+  rc = dpq_stream_open(c, "/dpq.v1.ItemService/UpsertItemsStream", &s, &err);
+  uint8_t *raw = NULL;
+  size_t raw_len = 0;
+  rc = rc ? rc : dpq_stream_finish(s, &raw, &raw_len, &err);
+  check(rc == DPQ_INVALID_ARGUMENT, "generic dpq_stream: an UpsertItemsStream without any batch -> INVALID_ARGUMENT (%s)",
+        err.message);
+  free(raw);
+
+  /* Cancel by the caller, then a deadline in the middle of a stream. */
+  rc = dpq_upsert_stream_open(c, "c-copy", &s, &err);
+  if (rc == DPQ_OK) rc = dpq_upsert_stream_send(s, it->v, 5, it->dim, &err);
+  dpq_stream_cancel(s);
+  int hr = dpq_health(c, "", &serving, &err);
+  check(rc == DPQ_OK && hr == DPQ_OK, "dpq_stream_cancel mid-stream, then the client goes on (rc %d, health %d)", rc, hr);
+  dpq_set_timeout(c, 300);
+  int64_t t0 = now_ms();
+  rc = dpq_upsert_stream_open(c, "c-copy", &s, &err);
+  r1 = rc ? rc : dpq_upsert_stream_send(s, it->v, 5, it->dim, &err);
+  sleep_ms(450);
+  r2 = rc ? rc : dpq_upsert_stream_send(s, it->v + 5, 5, it->dim, &err);
+  rf = rc ? rc : dpq_upsert_stream_finish(s, &ur, &err);
+  int64_t took = now_ms() - t0;
+  check(rc == DPQ_OK && r1 == DPQ_OK && r2 == DPQ_DEADLINE_EXCEEDED && rf == DPQ_DEADLINE_EXCEEDED && took < 2000,
+        "300 ms deadline passing mid-stream: send %s, finish %s after %lld ms (%s)", dpq_status_name(r2),
+        dpq_status_name(rf), (long long)took, err.message);
+  dpq_set_timeout(c, 20000);
+  hr = dpq_health(c, "", &serving, &err);
+  check(hr == DPQ_OK, "the client recovers after a stream deadline (rc %d %s)", hr, err.message);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Training data, training, watching                                                           */
+
+typedef struct watch_log {
+  int n, states_ok, percent_ok, cancel_at;
+  float last_percent;
+  dpq_client *client; /* for a call from inside the callback */
+  int nested_rc;
+} watch_log;
+
+static int on_update(const dpq_training_progress *p, void *user) {
+  watch_log *w = user;
+  w->n++;
+  if (p->state < DPQ_TRAINING_PENDING || p->state > DPQ_TRAINING_CANCELLED) w->states_ok = 0;
+  if (p->percent + 1e-3f < w->last_percent) w->percent_ok = 0;
+  w->last_percent = p->percent;
+  if (w->client && w->n == 1) { /* the callback may use the client */
+    int serving = 0;
+    dpq_error e;
+    w->nested_rc = dpq_health(w->client, "", &serving, &e);
+  }
+  return w->cancel_at && w->n >= w->cancel_at;
+}
+
+static void test_training(dpq_client *c, const items *it) {
+  dpq_error err;
+  dpq_upload_result up;
+  dpq_stream *s;
+  /* CREATE with one class id per row, in chunks of 16 rows. */
+  int rc = dpq_upload_training_open(c, "c-copy", "ds", DPQ_UPLOAD_CREATE, &s, &err);
+  for (size_t i = 0; rc == DPQ_OK && i < it->n; i += 16) {
+    size_t n = it->n - i < 16 ? it->n - i : 16;
+    dpq_row_labels rl = {.class_ids = it->labels + i};
+    rc = dpq_upload_training_send(s, it->vectors + i * it->dim, n, it->dim, &rl, &err);
+  }
+  if (s) rc = dpq_upload_training_finish(s, &up, &err);
+  size_t chunks = (it->n + 15) / 16;
+  check(rc == DPQ_OK && up.chunks_received == chunks && up.rows_received == it->n && up.dataset_rows == it->n,
+        "UploadTrainingData (CREATE, class ids): %llu chunks, %llu rows, dataset %llu rows (rc %d %s)",
+        (unsigned long long)up.chunks_received, (unsigned long long)up.rows_received,
+        (unsigned long long)up.dataset_rows, rc, err.message);
+  /* APPEND with CSR labels, in two chunks. */
+  size_t *offsets = malloc((it->n + 1) * sizeof *offsets);
+  for (size_t i = 0; i <= it->n; i++) offsets[i] = i;
+  rc = dpq_upload_training_open(c, "c-copy", "ds", DPQ_UPLOAD_APPEND, &s, &err);
+  size_t half = it->n / 2;
+  dpq_row_labels l1 = {.labels = it->labels, .offsets = offsets};
+  dpq_row_labels l2 = {.labels = it->labels, .offsets = offsets + half};
+  if (rc == DPQ_OK) rc = dpq_upload_training_send(s, it->vectors, half, it->dim, &l1, &err);
+  if (rc == DPQ_OK) rc = dpq_upload_training_send(s, it->vectors + half * it->dim, it->n - half, it->dim, &l2, &err);
+  if (s) rc = dpq_upload_training_finish(s, &up, &err);
+  check(rc == DPQ_OK && up.rows_received == it->n && up.dataset_rows == 2 * it->n,
+        "UploadTrainingData (APPEND, CSR labels): dataset %llu rows (rc %d %s)", (unsigned long long)up.dataset_rows, rc,
+        err.message);
+  free(offsets);
+  /* Errors. */
+  dpq_row_labels rl0 = {.class_ids = it->labels};
+  rc = dpq_upload_training_open(c, "c-copy", "ds", DPQ_UPLOAD_CREATE, &s, &err);
+  if (rc == DPQ_OK) rc = dpq_upload_training_send(s, it->vectors, 4, it->dim, &rl0, &err);
+  rc = dpq_upload_training_finish(s, &up, &err);
+  check(rc == DPQ_ALREADY_EXISTS, "UploadTrainingData CREATE of an existing dataset -> ALREADY_EXISTS (%s)", err.message);
+  rc = dpq_upload_training_open(c, "no-such-collection", "ds", 0, &s, &err);
+  if (rc == DPQ_OK) rc = dpq_upload_training_send(s, it->vectors, 4, it->dim, &rl0, &err);
+  if (rc == DPQ_OK || s) rc = dpq_upload_training_finish(s, &up, &err);
+  check(rc == DPQ_NOT_FOUND, "UploadTrainingData to a missing collection -> NOT_FOUND (%s)", err.message);
+  uint32_t bad_labels[4] = {0, 1, 99, 2};
+  dpq_row_labels rlb = {.class_ids = bad_labels};
+  rc = dpq_upload_training_open(c, "c-copy", "ds", DPQ_UPLOAD_APPEND, &s, &err);
+  if (rc == DPQ_OK) rc = dpq_upload_training_send(s, it->vectors, 4, it->dim, &rlb, &err);
+  if (rc == DPQ_OK) rc = dpq_upload_training_finish(s, &up, &err);
+  else dpq_stream_cancel(s);
+  check(rc == DPQ_INVALID_ARGUMENT && contains(err.message, "99"),
+        "UploadTrainingData with label 99 of 4 classes -> INVALID_ARGUMENT naming it (%s)", err.message);
+
+  /* Train the copy on the dataset and watch the job to its end. */
+  dpq_training_options opts = {.has_pretrain_epochs = 1, .pretrain_epochs = 1, .has_epochs = 1, .epochs = 2,
+                               .has_batch_size = 1, .batch_size = 32, .has_seed = 1, .seed = 7};
+  dpq_training_job job;
+  rc = dpq_start_training(c, "c-copy", "ds", &opts, &job, &err);
+  check(rc == DPQ_OK && job.job_id[0] && job.training_rows == 2 * it->n, "StartTraining on dataset ds: job %s, %llu rows (rc %d %s)",
+        job.job_id, (unsigned long long)job.training_rows, rc, err.message);
+  watch_log w = {.states_ok = 1, .percent_ok = 1, .client = c, .nested_rc = -1};
+  dpq_training_progress last;
+  rc = dpq_watch_training(c, job.job_id, NULL, 100, on_update, &w, &last, &err);
+  check(rc == DPQ_OK && last.state == DPQ_TRAINING_SUCCEEDED && w.n >= 1 && w.states_ok && w.percent_ok &&
+            !strcmp(last.job_id, job.job_id) && last.percent >= 99.9f,
+        "WatchTraining to the end: %d updates, final state %d, %.1f%%, epochs %u/%u (rc %d %s)", w.n, last.state,
+        last.percent, last.epoch, last.epochs, rc, err.message);
+  check(w.nested_rc == DPQ_OK, "a call from inside the WatchTraining callback succeeds (rc %d)", w.nested_rc);
+  watch_log w2 = {.states_ok = 1, .percent_ok = 1};
+  rc = dpq_watch_training(c, NULL, "c-copy", 0, on_update, &w2, &last, &err);
+  check(rc == DPQ_OK && w2.n == 1 && last.state == DPQ_TRAINING_SUCCEEDED,
+        "WatchTraining of an ended job by collection: its final snapshot only (%d updates, rc %d %s)", w2.n, rc, err.message);
+  dpq_collection_info ci;
+  rc = dpq_get_collection(c, "c-copy", &ci, &err);
+  check(rc == DPQ_OK && ci.state == DPQ_COLLECTION_READY && ci.item_count == it->n,
+        "after training, c-copy is READY with its %llu items (rc %d %s)", (unsigned long long)ci.item_count, rc, err.message);
+  dpq_collection_info_free(&ci);
+  rc = dpq_watch_training(c, NULL, "no-such-collection", 0, on_update, &w2, NULL, &err);
+  check(rc == DPQ_NOT_FOUND, "WatchTraining of a missing collection -> NOT_FOUND (%s)", err.message);
+
+  /* A long job: cancel the watch from its callback, a deadline while watching, then cancel the job. */
+  dpq_training_options longo = {.has_pretrain_epochs = 1, .pretrain_epochs = 0, .has_epochs = 1, .epochs = 5000,
+                                .has_batch_size = 1, .batch_size = 4};
+  rc = dpq_start_training(c, "c-copy", "ds", &longo, &job, &err);
+  check(rc == DPQ_OK, "StartTraining of a long job %s (rc %d %s)", job.job_id, rc, err.message);
+  int rc2 = dpq_start_training(c, "c-copy", "ds", &opts, NULL, &err);
+  check(rc2 == DPQ_FAILED_PRECONDITION, "a second StartTraining while one runs -> FAILED_PRECONDITION (%s)", err.message);
+  watch_log w3 = {.states_ok = 1, .percent_ok = 1, .cancel_at = 1};
+  int64_t t0 = now_ms();
+  rc = dpq_watch_training(c, job.job_id, NULL, 100, on_update, &w3, &last, &err);
+  check(rc == DPQ_CANCELLED && w3.n == 1 && now_ms() - t0 < 3000 && contains(err.message, "callback"),
+        "WatchTraining cancelled by its callback -> CANCELLED after %d update (%s)", w3.n, err.message);
+  int serving = 0;
+  int hr = dpq_health(c, "", &serving, &err);
+  check(hr == DPQ_OK, "the connection serves calls after the watch was cancelled (rc %d)", hr);
+  dpq_set_timeout(c, 400);
+  t0 = now_ms();
+  watch_log w4 = {.states_ok = 1, .percent_ok = 1};
+  rc = dpq_watch_training(c, job.job_id, NULL, 100, on_update, &w4, &last, &err);
+  int64_t took = now_ms() - t0;
+  check(rc == DPQ_DEADLINE_EXCEEDED && w4.n >= 1 && took >= 350 && took < 3000,
+        "400 ms deadline while watching a long job -> DEADLINE_EXCEEDED after %lld ms and %d updates (%s)", (long long)took,
+        w4.n, err.message);
+  dpq_set_timeout(c, 20000);
+  rc = dpq_cancel_training(c, job.job_id, NULL, &last, &err);
+  check(rc == DPQ_OK && (last.state == DPQ_TRAINING_CANCELLED || last.state == DPQ_TRAINING_RUNNING),
+        "CancelTraining of the long job: state %d (rc %d %s)", last.state, rc, err.message);
+  rc = dpq_watch_training(c, job.job_id, NULL, 100, NULL, NULL, &last, &err);
+  check(rc == DPQ_OK && last.state == DPQ_TRAINING_CANCELLED, "the job the watches left alone ends CANCELLED (state %d, rc %d %s)",
+        last.state, rc, err.message);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* A few dozen concurrent unary calls                                                           */
+
+static void test_batch(dpq_client *c, const char *coll, const float *queries, size_t nq, size_t dim) {
+  enum { N = 48 };
+  Dpq__V1__DenseVectors qv = DPQ__V1__DENSE_VECTORS__INIT;
+  qv.dimension = (uint32_t)dim;
+  qv.n_values = nq * dim;
+  qv.values = (float *)queries;
+  Dpq__V1__SearchRequest sr = DPQ__V1__SEARCH_REQUEST__INIT;
+  sr.collection = (char *)coll;
+  sr.queries = &qv;
+  sr.k = 3;
+  sr.bits = 8;
+  size_t slen = dpq__v1__search_request__get_packed_size(&sr);
+  uint8_t *sbuf = malloc(slen);
+  dpq__v1__search_request__pack(&sr, sbuf);
+  sr.collection = "no-such-collection";
+  size_t blen = dpq__v1__search_request__get_packed_size(&sr);
+  uint8_t *bbuf = malloc(blen);
+  dpq__v1__search_request__pack(&sr, bbuf);
+
+  dpq_batch_call calls[N];
+  memset(calls, 0, sizeof calls);
+  for (int i = 0; i < N; i++) {
+    if (i % 3 == 0) {
+      calls[i].path = "/dpq.v1.ServerInfoService/GetServerInfo";
+    } else {
+      calls[i].path = "/dpq.v1.SearchService/Search";
+      calls[i].request = i == 7 ? bbuf : sbuf;
+      calls[i].request_len = i == 7 ? blen : slen;
+    }
+  }
+  dpq_error err;
+  int64_t t0 = now_ms();
+  int rc = dpq_unary_call_many(c, calls, N, &err);
+  int64_t took = now_ms() - t0;
+  int ok = 0, parsed = 0;
+  for (int i = 0; i < N; i++) {
+    if (calls[i].status != DPQ_OK) continue;
+    ok++;
+    if (i % 3 == 0) {
+      Dpq__V1__GetServerInfoResponse *r =
+          dpq__v1__get_server_info_response__unpack(NULL, calls[i].response_len, calls[i].response);
+      parsed += r && !strcmp(r->api_version, "dpq.v1");
+      if (r) dpq__v1__get_server_info_response__free_unpacked(r, NULL);
+    } else {
+      Dpq__V1__SearchResponse *r = dpq__v1__search_response__unpack(NULL, calls[i].response_len, calls[i].response);
+      parsed += r && r->n_results == nq && r->results[0]->n_hits == 3;
+      if (r) dpq__v1__search_response__free_unpacked(r, NULL);
+    }
+  }
+  check(rc == DPQ_NOT_FOUND && err.code == DPQ_NOT_FOUND && calls[7].status == DPQ_NOT_FOUND &&
+            contains(calls[7].error.message, "no-such-collection") && ok == N - 1 && parsed == N - 1,
+        "dpq_unary_call_many: %d calls in %lld ms, %d OK with parsable responses, the bad one NOT_FOUND (rc %d: %s)", N,
+        (long long)took, parsed, rc, err.message);
+  dpq_batch_call_free(calls, N);
+  free(sbuf);
+  free(bbuf);
+}
+
+int main(int argc, char **argv) {
+  const char *host = "127.0.0.1", *coll = NULL, *items_path = NULL, *queries_path = NULL;
+  int port = 0;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    if (!strcmp(argv[i], "--host")) host = argv[i + 1];
+    else if (!strcmp(argv[i], "--port")) port = atoi(argv[i + 1]);
+    else if (!strcmp(argv[i], "--collection")) coll = argv[i + 1];
+    else if (!strcmp(argv[i], "--items")) items_path = argv[i + 1];
+    else if (!strcmp(argv[i], "--queries")) queries_path = argv[i + 1];
+    else {
+      fprintf(stderr, "bad argument %s\n", argv[i]);
+      return 2;
+    }
+  }
+  if (!coll || !items_path || !queries_path || port <= 0) {
+    fprintf(stderr, "usage: %s --host H --port P --collection C --items FILE --queries FILE\n", argv[0]);
+    return 2;
+  }
+  items it;
+  size_t nq = 0, dim = 0;
+  float *queries = read_queries(queries_path, &nq, &dim);
+  if (!queries || read_items(items_path, &it) != 0 || dim != it.dim) {
+    free(queries);
+    return 2;
+  }
+  dpq_error err;
+  dpq_client *c = dpq_connect(host, port, 20000, &err);
+  if (check(c != NULL, "connect to %s:%d %s", host, port, c ? "" : err.message)) {
+    test_models_and_upserts(c, coll, &it, queries, nq);
+    test_training(c, &it);
+    test_batch(c, coll, queries, nq, dim);
+  }
+  dpq_close(c);
+  items_free(&it);
+  free(queries);
+  printf("%d passed, %d failed\n", n_passed, n_failed);
+  return n_failed ? 1 : 0;
+}
