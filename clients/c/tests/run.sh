@@ -12,6 +12,8 @@
 #   DPQ_CLI_BIN         CLI binary (default: DPQ_SERVER_BIN; it is the same program)
 #   DPQ_C_TEST_BIN      the C test program (default: clients/c/build/test_client)
 #   DPQ_C_STREAMS_BIN   the streaming-RPC test (default: clients/c/build/test_streams), run after the client test
+#   DPQ_C_MANY_BIN      1,000 concurrent calls on one connection (default: clients/c/build/test_many), run next
+#   DPQ_C_MANY_CALLS    how many (default 1000)
 #   DPQ_C_HOSTILE_BIN   the malformed-framing test (default: clients/c/build/test_hostile), run after the client test
 #   DPQ_C_TEST_WRAPPER  command prefix for the test program, e.g. "valgrind --leak-check=full --error-exitcode=1"
 #   DPQ_TEST_KEEP=1     keep the temporary directory (server log, data, expected files)
@@ -24,11 +26,12 @@ server_bin="${DPQ_SERVER_BIN:-$repo/.build/debug/dpq}"
 cli_bin="${DPQ_CLI_BIN:-$server_bin}"
 test_bin="${DPQ_C_TEST_BIN:-$cdir/build/test_client}"
 streams_bin="${DPQ_C_STREAMS_BIN:-$cdir/build/test_streams}"
+many_bin="${DPQ_C_MANY_BIN:-$cdir/build/test_many}"
 hostile_bin="${DPQ_C_HOSTILE_BIN:-$cdir/build/test_hostile}"
 wrapper="${DPQ_C_TEST_WRAPPER:-}"
 collection=demo
 
-for b in "$server_bin" "$cli_bin" "$test_bin" "$streams_bin" "$hostile_bin"; do
+for b in "$server_bin" "$cli_bin" "$test_bin" "$streams_bin" "$many_bin" "$hostile_bin"; do
   [ -x "$b" ] || { echo "run.sh: $b not found or not executable (build the server with swift build, the test with make)" >&2; exit 1; }
 done
 
@@ -107,7 +110,13 @@ echo "running: ${wrapper:+$wrapper }$streams_bin"
 $wrapper "$streams_bin" --host 127.0.0.1 --port "$port" --collection "$collection" \
   --items "$tmp/items.jsonl" --queries "$tmp/queries.txt"
 
-# 6. Malformed gRPC framing over raw HTTP/2; the server must keep answering (and stay alive).
+# 6. Many concurrent calls on one connection (issue 17): each ends OK or RESOURCE_EXHAUSTED, the server stays up.
+echo "running: ${wrapper:+$wrapper }$many_bin"
+$wrapper "$many_bin" --host 127.0.0.1 --port "$port" --collection "$collection" --queries "$tmp/queries.txt" \
+  --calls "${DPQ_C_MANY_CALLS:-1000}"
+kill -0 "$server_pid" 2>/dev/null || { echo "run.sh: the server died during the concurrent calls" >&2; exit 1; }
+
+# 7. Malformed gRPC framing over raw HTTP/2; the server must keep answering (and stay alive).
 echo "running: ${wrapper:+$wrapper }$hostile_bin"
 $wrapper "$hostile_bin" --host 127.0.0.1 --port "$port"
 kill -0 "$server_pid" 2>/dev/null || { echo "run.sh: the server died during the hostile test" >&2; exit 1; }
