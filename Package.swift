@@ -92,7 +92,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         ]),
-        .testTarget(name: "DPQEngineTests", dependencies: ["DPQEngine"]),
+        .testTarget(name: "DPQEngineTests", dependencies: ["DPQEngine"], exclude: ["Fixtures"]),
         .testTarget(name: "DPQStorageTests", dependencies: ["DPQStorage", "DPQEngine", "storage-crash-writer"]),
         .testTarget(name: "DPQServerSupportTests", dependencies: ["DPQServerSupport", "DPQProto",
             .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),

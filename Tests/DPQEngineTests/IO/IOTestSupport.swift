@@ -1,5 +1,5 @@
 // Shared helpers for the data-file tests: temporary directories, running python3 for
-// numpy cross-checks, locating the shared data sets, and matching DataFileError messages.
+// numpy cross-checks, locating the committed fixtures, and matching DataFileError messages.
 
 import DPQEngine
 import Foundation
@@ -22,9 +22,9 @@ enum IOTestSupport {
             .deletingLastPathComponent().deletingLastPathComponent()
     }
 
-    /// <package root>/../shared/data
-    static var sharedData: URL {
-        packageRoot().deletingLastPathComponent().appendingPathComponent("shared/data", isDirectory: true)
+    /// Data files committed with the tests: <package root>/Tests/DPQEngineTests/Fixtures.
+    static var fixtures: URL {
+        packageRoot().appendingPathComponent("Tests/DPQEngineTests/Fixtures", isDirectory: true)
     }
 
     struct PythonError: Error, CustomStringConvertible {

@@ -1,12 +1,12 @@
-// Reads the real digits data set shipped in <package root>/../shared/data/digits: the same
-// 100 x 64 query vectors as .fvecs and .bvecs (raw integer counts 0...16), and its labels.
+// Reads a real data set committed under Tests/DPQEngineTests/Fixtures/digits (the digits query
+// split): the same 100 x 64 query vectors as .fvecs and .bvecs (raw counts 0...16), and labels.
 
 import DPQEngine
 import Foundation
 import Testing
 
-@Suite struct SharedDataTests {
-    static let digits = IOTestSupport.sharedData.appendingPathComponent("digits", isDirectory: true)
+@Suite struct DigitsFixtureTests {
+    static let digits = IOTestSupport.fixtures.appendingPathComponent("digits", isDirectory: true)
 
     @Test func queryVectorsAgreeAcrossFormats() throws {
         let fvecs = try VectorFile.readFvecs(Self.digits.appendingPathComponent("query.fvecs").path)
