@@ -5,7 +5,7 @@
 #   scripts/gen-proto.sh --check   regenerate into a temporary folder and fail if it differs from
 #                                  Sources/DPQProto/ (for CI or a pre-commit check); writes nothing
 #
-# Inputs:  proto/dpq/v1/*.proto, plus grpc/health/v1/health.proto and grpc/reflection/v1/reflection.proto
+# Inputs:  proto/dpq/v1/*.proto, plus grpc/health/v1/health.proto and grpc/reflection/{v1,v1alpha}/reflection.proto
 #          from Debian's grpc-proto package (/usr/share/grpc-proto).
 # Outputs: Sources/DPQProto/<path_with_underscores>.pb.swift    messages   (protoc-gen-swift 1.39.0)
 #          Sources/DPQProto/<path_with_underscores>.grpc.swift  client + server stubs (protoc-gen-grpc-swift-2 2.4.1)
@@ -32,12 +32,13 @@ PROTO_DIR=proto
 OUT=Sources/DPQProto
 TOOLS=tools/protoc-plugins
 GRPC_PROTO=${GRPC_PROTO:-/usr/share/grpc-proto}
-STD_PROTOS=(grpc/health/v1/health.proto grpc/reflection/v1/reflection.proto)
+STD_PROTOS=(grpc/health/v1/health.proto grpc/reflection/v1/reflection.proto grpc/reflection/v1alpha/reflection.proto)
 
 # 1. protoc and grpc-proto (Debian packages).
 missing=()
 command -v protoc >/dev/null 2>&1 || missing+=(protobuf-compiler)
 [ -f "$GRPC_PROTO/grpc/health/v1/health.proto" ] && [ -f "$GRPC_PROTO/grpc/reflection/v1/reflection.proto" ] \
+  && [ -f "$GRPC_PROTO/grpc/reflection/v1alpha/reflection.proto" ] \
   || missing+=(grpc-proto)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "gen-proto: installing ${missing[*]} with apt-get" >&2
@@ -89,7 +90,7 @@ SHA=$(sha256sum "$TMP/dpq.protoset" | cut -d' ' -f1)
   echo "#endif"
   echo
   echo "/// The serialized \`google.protobuf.FileDescriptorSet\` of every proto file the DPQ server serves"
-  echo "/// (dpq.v1, grpc.health.v1, grpc.reflection.v1) and their imports, so the reflection service can"
+  echo "/// (dpq.v1, grpc.health.v1, grpc.reflection.v1 and v1alpha) and their imports, so the reflection service can"
   echo "/// answer without reading files. Parse it with"
   echo "/// \`Google_Protobuf_FileDescriptorSet(serializedBytes: DPQDescriptorSet.bytes)\` (SwiftProtobuf)."
   echo "public enum DPQDescriptorSet {"

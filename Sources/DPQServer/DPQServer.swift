@@ -16,6 +16,7 @@ public enum DPQServer {
     public static let serviceNames = [
         "dpq.v1.CollectionService", "dpq.v1.TrainingService", "dpq.v1.ItemService", "dpq.v1.SearchService",
         "dpq.v1.ModelService", "dpq.v1.ServerInfoService", "grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection",
+        "grpc.reflection.v1alpha.ServerReflection",
     ]
 
     struct Parts {
@@ -23,9 +24,16 @@ public enum DPQServer {
         let health: HealthService
         let server: GRPCServer<HTTP2ServerTransport.Posix>
 
-        func shutdown() async {
+        /// Before the transport drains: health goes NOT_SERVING (ending Watch streams) and
+        /// trainings stop cleanly, so that only short calls are left in flight.
+        func beginShutdown() async {
             health.shutDown()
-            await registry.shutdown()
+            await registry.stopTrainings()
+        }
+
+        /// After the transport has drained: no call can still be writing, so the stores close.
+        func finishShutdown() {
+            registry.close()
         }
     }
 
@@ -37,6 +45,7 @@ public enum DPQServer {
         BLAS.setThreads(threads)
         let registry = try CollectionRegistry(dataDir: settings.dataDir, limits: settings.limits, threads: threads, logger: logger)
         let health = HealthService()
+        let reflection = try ReflectionService(services: serviceNames)
         let services: [any RegistrableRPCService] = [
             CollectionService(registry: registry),
             TrainingService(registry: registry),
@@ -45,7 +54,8 @@ public enum DPQServer {
             ModelService(registry: registry),
             ServerInfoService(settings: settings, services: serviceNames, startedAt: Date()),
             health,
-            try ReflectionService(services: serviceNames),
+            reflection,
+            ReflectionServiceV1Alpha(reflection),
         ]
         for name in serviceNames { health.setStatus(.serving, for: name) }
         health.setStatus(.serving, for: "")
@@ -56,6 +66,11 @@ public enum DPQServer {
                 address: address, transportSecurity: tls?.transportSecurity ?? .plaintext,
                 config: .defaults {
                     $0.rpc.maxRequestPayloadSize = MessageSizeLimit.transportLimit(for: settings.maxMessageBytes)
+                    // The stream limit is advertised and extra streams refused one by one (StreamLimit).
+                    $0.http2.maxConcurrentStreams = StreamLimit.stateMachineLimit
+                    $0.channelDebuggingCallbacks = StreamLimit.callbacks(
+                        advertised: settings.connection.streamLimit(settings.limits))
+                    $0.connection = settings.connection.transportConnection
                     // Off: grpc-swift would hold every flush up to 100 µs to batch writes, latency a
                     // caller waiting for its answer pays in full (docs/design.md).
                     $0.connection.flushCoalescing = nil
@@ -80,7 +95,9 @@ public enum DPQServer {
     public static func run(settings: ServerSettings, apiKeys: APIKeys? = nil, tls: TLSFiles? = nil, logger: Logger,
                            onListening: @escaping @Sendable (Int) -> Void = { _ in }) async throws {
         let parts = try build(settings, apiKeys: apiKeys, tls: tls, logger: logger)
-        var lifecycle: [any Service] = [GRPCServerService(server: parts.server, onShutdown: { await parts.shutdown() })]
+        var lifecycle: [any Service] = [GRPCServerService(
+            server: parts.server, drainTimeout: .seconds(settings.connection.drainTimeoutSeconds),
+            onShutdown: { await parts.beginShutdown() }, afterServe: { parts.finishShutdown() })]
         if let metricsPort = settings.metricsPort {
             let endpoint = try await MetricsEndpoint.bind(host: settings.host, port: metricsPort, registry: MetricsEndpoint.bootstrap())
             logger.info("metrics at /metrics", metadata: ["host": "\(endpoint.host)", "port": "\(endpoint.port)"])
@@ -119,10 +136,12 @@ public final class RunningServer: Sendable {
         self.task = task
     }
 
-    /// Graceful stop: trainings cancelled and awaited, then the transport closes.
+    /// Graceful stop: trainings cancelled and awaited, then the transport drains, then the
+    /// stores close.
     public func stop() async {
-        await parts.shutdown()
+        await parts.beginShutdown()
         parts.server.beginGracefulShutdown()
         _ = try? await task.value
+        parts.finishShutdown()
     }
 }

@@ -114,6 +114,7 @@ public struct ServerSettings: Codable, Sendable, Equatable {
     /// nil: all cores.
     public var threads: Int?
     public var limits = ServerLimits()
+    public var connection = ConnectionSettings()
 
     public init() {}
 
@@ -127,6 +128,7 @@ public struct ServerSettings: Codable, Sendable, Equatable {
         public var logFormat: LogFormat?
         public var logLevel: Logger.Level?
         public var threads: Int?
+        public var connection = ConnectionSettings.Overrides()
 
         public init(
             host: String? = nil, port: Int? = nil, dataDir: String? = nil, maxMessageBytes: Int? = nil,
@@ -144,7 +146,7 @@ public struct ServerSettings: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case host, port, dataDir, maxMessageBytes, metricsPort, logFormat, logLevel, threads, limits
+        case host, port, dataDir, maxMessageBytes, metricsPort, logFormat, logLevel, threads, limits, connection
     }
 
     /// Environment variable for each top-level key.
@@ -181,6 +183,7 @@ public struct ServerSettings: Codable, Sendable, Equatable {
             self.logLevel = try parseLogLevel(v, "key '\(keyPath(decoder, "logLevel"))'")
         }
         if let v = try c.settingsValue("limits", ServerLimits.self, decoder: decoder) { self.limits = v }
+        if let v = try c.settingsValue("connection", ConnectionSettings.self, decoder: decoder) { self.connection = v }
     }
 
     /// Checks every value; `describe` turns a key path into the name of its source.
@@ -193,6 +196,7 @@ public struct ServerSettings: Codable, Sendable, Equatable {
         if let p = self.metricsPort { try checkRange(p, 0...65_535, describe("metricsPort")) }
         if let t = self.threads { try checkRange(t, 1...4_096, describe("threads")) }
         try self.limits.validate(describe: describe)
+        try self.connection.validate(describe: describe)
     }
 
     /// Layers defaults < config file < environment < overrides, then validates the result. Errors
@@ -251,6 +255,7 @@ public struct ServerSettings: Codable, Sendable, Equatable {
         }
         if let v = env("logFormat") { settings.logFormat = try parseLogFormat(v, "environment variable DPQ_LOG_FORMAT") }
         if let v = env("logLevel") { settings.logLevel = try parseLogLevel(v, "environment variable DPQ_LOG_LEVEL") }
+        try settings.connection.applyEnvironment(environment, sources: &sources)
 
         func apply<T>(_ value: T?, _ key: String, _ target: WritableKeyPath<ServerSettings, T>) {
             guard let value else { return }
@@ -267,6 +272,7 @@ public struct ServerSettings: Codable, Sendable, Equatable {
         apply(overrides.logFormat, "logFormat", \.logFormat)
         apply(overrides.logLevel, "logLevel", \.logLevel)
         apply(overrides.threads, "threads", \.threadsValue)
+        settings.connection.apply(overrides.connection, sources: &sources)
 
         // Anything not set by the environment or a flag is a default (always valid) or came from
         // the file, so the file is the source to blame.
@@ -326,12 +332,12 @@ struct AnyKey: CodingKey {
     init?(intValue: Int) { nil }
 }
 
-private func keyPath(_ decoder: any Decoder, _ key: String) -> String {
+func keyPath(_ decoder: any Decoder, _ key: String) -> String {
     (decoder.codingPath.map(\.stringValue) + [key]).joined(separator: ".")
 }
 
 /// A keyed container that rejects keys not in `known`.
-private func settingsContainer(_ decoder: any Decoder, known: [String]) throws -> KeyedDecodingContainer<AnyKey> {
+func settingsContainer(_ decoder: any Decoder, known: [String]) throws -> KeyedDecodingContainer<AnyKey> {
     let container: KeyedDecodingContainer<AnyKey>
     do {
         container = try decoder.container(keyedBy: AnyKey.self)
@@ -350,7 +356,7 @@ private func settingsContainer(_ decoder: any Decoder, known: [String]) throws -
 extension KeyedDecodingContainer where Key == AnyKey {
     /// The value at `key`, nil when absent (or null when `allowNull`), with errors that name the
     /// full key path and the expected type.
-    fileprivate func settingsValue<T: Decodable>(
+    func settingsValue<T: Decodable>(
         _ key: String, _ type: T.Type, decoder: any Decoder, allowNull: Bool = false
     ) throws -> T? {
         let k = AnyKey(key)
@@ -365,13 +371,14 @@ extension KeyedDecodingContainer where Key == AnyKey {
         } catch let error as SettingsError {
             throw error
         } catch {
-            let expected = T.self == Int.self ? "an integer" : T.self == String.self ? "a string" : "a JSON object"
+            let expected = T.self == Int.self ? "an integer" : T.self == String.self ? "a string"
+                : T.self == Bool.self ? "true or false" : "a JSON object"
             throw SettingsError("key '\(path)': expected \(expected)")
         }
     }
 }
 
-private func checkRange(_ value: Int, _ range: ClosedRange<Int>, _ what: String) throws {
+func checkRange(_ value: Int, _ range: ClosedRange<Int>, _ what: String) throws {
     guard range.contains(value) else {
         throw SettingsError("\(what): must be in \(range.lowerBound)...\(range.upperBound), got \(value)")
     }

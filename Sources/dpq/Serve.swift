@@ -21,6 +21,20 @@ struct Serve: AsyncParsableCommand {
     var apiKeysFile: String?
     @Option(name: .customLong("tls-cert"), help: "Serve TLS with this PEM certificate chain (with --tls-key).") var tlsCert: String?
     @Option(name: .customLong("tls-key"), help: "PEM private key of --tls-cert.") var tlsKey: String?
+    @Option(name: .customLong("max-concurrent-streams"), help: "Streams per HTTP/2 connection, advertised to clients (default: limits.maxConcurrentRPCs, 256).")
+    var maxConcurrentStreams: Int?
+    @Option(name: .customLong("keepalive-time"), help: "Seconds without reads before the server pings a connection (default 7200).")
+    var keepaliveTime: Int?
+    @Option(name: .customLong("keepalive-timeout"), help: "Seconds to wait for the answer to that ping before closing (default 20).")
+    var keepaliveTimeout: Int?
+    @Option(name: .customLong("min-ping-interval"), help: "Shortest interval at which clients may ping (default 10 s).")
+    var minPingInterval: Int?
+    @Option(name: .customLong("permit-pings-without-calls"), help: "Allow client pings when no call is open: true or false (default true).")
+    var permitPingsWithoutCalls: String?
+    @Option(name: .customLong("max-idle"), help: "Close connections without calls after this many seconds (default 1800; 0 = never).")
+    var maxIdle: Int?
+    @Option(name: .customLong("drain-timeout"), help: "On SIGTERM/SIGINT, seconds the calls in flight get to finish (default 30).")
+    var drainTimeout: Int?
     @Option(name: .customLong("tls-client-ca"), help: "Require client certificates signed by this PEM CA (mutual TLS).") var tlsClientCA: String?
 
     func run() async throws {
@@ -29,6 +43,18 @@ struct Serve: AsyncParsableCommand {
             var o = ServerSettings.Overrides()
             o.host = host; o.port = port; o.dataDir = dataDir; o.maxMessageBytes = maxMessageBytes
             o.metricsPort = metricsPort; o.threads = threads
+            o.connection.maxConcurrentStreams = maxConcurrentStreams
+            o.connection.keepaliveTimeSeconds = keepaliveTime
+            o.connection.keepaliveTimeoutSeconds = keepaliveTimeout
+            o.connection.minPingIntervalSeconds = minPingInterval
+            o.connection.maxIdleSeconds = maxIdle
+            o.connection.drainTimeoutSeconds = drainTimeout
+            if let permitPingsWithoutCalls {
+                guard let b = parseBool(permitPingsWithoutCalls) else {
+                    throw ValidationError("--permit-pings-without-calls must be true or false, got '\(permitPingsWithoutCalls)'")
+                }
+                o.connection.permitPingsWithoutCalls = b
+            }
             if let logFormat {
                 guard let f = LogFormat(rawValue: logFormat) else { throw ValidationError("--log-format must be text or json, got '\(logFormat)'") }
                 o.logFormat = f

@@ -1,4 +1,4 @@
-// grpc.reflection.v1 over a real HTTP/2 loopback connection: list_services, file_containing_symbol
+// grpc.reflection.v1 (and v1alpha) over a real HTTP/2 loopback connection: list_services, file_containing_symbol
 // (service, method, message, nested enum), file_by_filename, and NOT_FOUND answers.
 import DPQProto
 import DPQServerSupport
@@ -11,7 +11,7 @@ import Testing
     static let served = [
         "dpq.v1.CollectionService", "dpq.v1.TrainingService", "dpq.v1.ItemService", "dpq.v1.SearchService",
         "dpq.v1.ModelService", "dpq.v1.ServerInfoService", "grpc.health.v1.Health",
-        "grpc.reflection.v1.ServerReflection",
+        "grpc.reflection.v1.ServerReflection", "grpc.reflection.v1alpha.ServerReflection",
     ]
 
     @Test func listServicesAndFileContainingSymbolOverHTTP2() async throws {
@@ -50,6 +50,36 @@ import Testing
         #expect(answers[4].errorResponse.errorCode == Int32(RPCError.Code.notFound.rawValue))
         #expect(answers[4].errorResponse.errorMessage.contains("dpq.v1.NoSuchThing"))
         #expect(answers[5].errorResponse.errorCode == Int32(RPCError.Code.notFound.rawValue))
+    }
+
+    /// v1alpha, served beside v1 from the same descriptors, answers the same.
+    @Test func v1alphaOverHTTP2() async throws {
+        let reflection = try ReflectionService(services: Self.served)
+        let answers = try await withLoopbackServer(services: [reflection, ReflectionServiceV1Alpha(reflection)]) { client in
+            let r = Grpc_Reflection_V1alpha_ServerReflection.Client(wrapping: client)
+            return try await r.serverReflectionInfo(requestProducer: { writer in
+                try await writer.write(.with { $0.host = "h"; $0.listServices = "*" })
+                try await writer.write(.with { $0.fileContainingSymbol = "dpq.v1.SearchService.Search" })
+                try await writer.write(.with { $0.fileContainingSymbol = "grpc.reflection.v1alpha.ServerReflection" })
+                try await writer.write(.with { $0.fileContainingSymbol = "dpq.v1.NoSuchThing" })
+            }, onResponse: { response in
+                var out: [Grpc_Reflection_V1alpha_ServerReflectionResponse] = []
+                for try await message in response.messages { out.append(message) }
+                return out
+            })
+        }
+        try #require(answers.count == 4)
+        #expect(answers[0].validHost == "h" && answers[0].originalRequest.listServices == "*")
+        #expect(Set(answers[0].listServicesResponse.service.map(\.name)) == Set(Self.served))
+        let search = try answers[1].fileDescriptorResponse.fileDescriptorProto.map {
+            try Google_Protobuf_FileDescriptorProto(serializedBytes: $0)
+        }
+        #expect(search.first?.name == "dpq/v1/search.proto" && search.map(\.name).contains("dpq/v1/common.proto"))
+        let own = try answers[2].fileDescriptorResponse.fileDescriptorProto.map {
+            try Google_Protobuf_FileDescriptorProto(serializedBytes: $0)
+        }
+        #expect(own.first?.name == "grpc/reflection/v1alpha/reflection.proto")
+        #expect(answers[3].errorResponse.errorCode == Int32(RPCError.Code.notFound.rawValue))
     }
 
     @Test func everyDescribedSymbolResolves() throws {

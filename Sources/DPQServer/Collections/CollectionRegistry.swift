@@ -68,13 +68,18 @@ final class CollectionRegistry: Sendable {
     }
 
     /// Stops every training cleanly (graceful shutdown): cancel, then wait for each job.
-    func shutdown() async {
+    /// Cancels every running training and waits for each to stop.
+    func stopTrainings() async {
         for c in all() {
             if let job = c.cancelTraining(), !job.isFinished {
                 logger.info("cancelling training for shutdown", metadata: ["collection": "\(c.name)", "job": "\(job.id)"])
                 await Self.wait(for: job)
             }
         }
+    }
+
+    /// Closes every collection's store (the last step of a shutdown).
+    func close() {
         for c in all() { c.close() }
     }
 
