@@ -402,6 +402,31 @@ static void test_training(dpq_client *c, const items *it) {
   check(rc == DPQ_INVALID_ARGUMENT && contains(err.message, "99"),
         "UploadTrainingData with label 99 of 4 classes -> INVALID_ARGUMENT naming it (%s)", err.message);
 
+  /* A large upload (several MB, far beyond the HTTP/2 windows): each send waits for the server's
+   * window instead of buffering; only one chunk is in memory at a time. */
+  dpq_server_info si;
+  uint32_t rows = 4096;
+  if (dpq_get_server_info(c, &si, &err) == DPQ_OK && si.max_batch_rows && si.max_batch_rows < rows) rows = si.max_batch_rows;
+  dpq_server_info_free(&si);
+  float *big = malloc((size_t)rows * it->dim * sizeof *big);
+  uint32_t *big_labels = malloc(rows * sizeof *big_labels);
+  for (uint32_t r = 0; r < rows; r++) {
+    memcpy(big + (size_t)r * it->dim, it->vectors + (r % it->n) * it->dim, it->dim * sizeof *big);
+    big_labels[r] = it->labels[r % it->n];
+  }
+  enum { BIG_CHUNKS = 24 };
+  int64_t t0 = now_ms();
+  rc = dpq_upload_training_open(c, "c-copy", "big", DPQ_UPLOAD_REPLACE, &s, &err);
+  dpq_row_labels bl = {.class_ids = big_labels};
+  for (int i = 0; rc == DPQ_OK && i < BIG_CHUNKS; i++) rc = dpq_upload_training_send(s, big, rows, it->dim, &bl, &err);
+  if (s) rc = dpq_upload_training_finish(s, &up, &err);
+  double mb = (double)BIG_CHUNKS * rows * it->dim * 4 / 1e6;
+  check(rc == DPQ_OK && up.chunks_received == BIG_CHUNKS && up.dataset_rows == (uint64_t)BIG_CHUNKS * rows,
+        "UploadTrainingData of %.1f MB in %d chunks of %u rows: %llu rows stored, %lld ms (rc %d %s)", mb, BIG_CHUNKS, rows,
+        (unsigned long long)up.dataset_rows, (long long)(now_ms() - t0), rc, err.message);
+  free(big);
+  free(big_labels);
+
   /* Train the copy on the dataset and watch the job to its end. */
   dpq_training_options opts = {.has_pretrain_epochs = 1, .pretrain_epochs = 1, .has_epochs = 1, .epochs = 2,
                                .has_batch_size = 1, .batch_size = 32, .has_seed = 1, .seed = 7};
@@ -437,7 +462,7 @@ static void test_training(dpq_client *c, const items *it) {
   int rc2 = dpq_start_training(c, "c-copy", "ds", &opts, NULL, &err);
   check(rc2 == DPQ_FAILED_PRECONDITION, "a second StartTraining while one runs -> FAILED_PRECONDITION (%s)", err.message);
   watch_log w3 = {.states_ok = 1, .percent_ok = 1, .cancel_at = 1};
-  int64_t t0 = now_ms();
+  t0 = now_ms();
   rc = dpq_watch_training(c, job.job_id, NULL, 100, on_update, &w3, &last, &err);
   check(rc == DPQ_CANCELLED && w3.n == 1 && now_ms() - t0 < 3000 && contains(err.message, "callback"),
         "WatchTraining cancelled by its callback -> CANCELLED after %d update (%s)", w3.n, err.message);
