@@ -6,8 +6,13 @@
 ...     dpq.train("clusters", x_train, y_train, epochs=3)
 ...     dpq.upsert("clusters", ids=range(len(x)), vectors=x, labels=y)
 ...     hits = dpq.search("clusters", queries, k=10, bits=8)
+
+:class:`AsyncClient` (``dpq_client.aio``) is the same API on ``grpc.aio``.
 """
 
+from dpq_client._ops import API_PACKAGE as API_VERSION
+from dpq_client._version import __version__
+from dpq_client.aio import AsyncClient
 from dpq_client.client import Client, training_options
 from dpq_client.errors import DPQError, TrainingFailedError
 from dpq_client.types import (
@@ -24,9 +29,13 @@ from dpq_client.types import (
     UpsertResult,
 )
 
-__version__ = "0.1.0"
+#: Major version of the API (``API_VERSION`` "dpq.v1" -> 1); the package's major version equals it.
+API_MAJOR: int = int(API_VERSION.rsplit(".v", 1)[1])
 
 __all__ = [
+    "API_MAJOR",
+    "API_VERSION",
+    "AsyncClient",
     "Client",
     "CollectionInfo",
     "DPQError",
@@ -41,5 +50,6 @@ __all__ = [
     "TrainingProgress",
     "UploadResult",
     "UpsertResult",
+    "__version__",
     "training_options",
 ]

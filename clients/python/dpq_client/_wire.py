@@ -119,8 +119,8 @@ def item_id(value: ItemIdLike) -> common_pb2.ItemId:
 
 def item_ids(values: Iterable[ItemIdLike]) -> list[common_pb2.ItemId]:
     if isinstance(values, (int, str, np.integer)):
-        values = [values]  # type: ignore[list-item]
-    return [item_id(v) for v in values]  # type: ignore[union-attr]
+        values = [values]
+    return [item_id(v) for v in values]
 
 
 def id_value(pid: common_pb2.ItemId) -> ItemIdLike:

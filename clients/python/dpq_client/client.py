@@ -1,34 +1,23 @@
-"""The DPQ client: one method per RPC of dpq.v1, numpy arrays in and out."""
+"""The blocking DPQ client: one method per RPC of dpq.v1, numpy arrays in and out.
+
+The requests and the reading of the responses live in :mod:`dpq_client._ops`, shared with the asyncio
+client :class:`dpq_client.aio.AsyncClient`; this module only runs them on a blocking channel.
+"""
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
+import copy
 from collections.abc import Iterator, Mapping, Sequence
+from types import EllipsisType, TracebackType
 from typing import Any, Callable, Optional, TypeVar, Union
 
 import grpc
 import numpy as np
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from dpq_client import _wire
-from dpq_client._proto.dpq.v1 import (
-    collections_pb2,
-    collections_pb2_grpc,
-    common_pb2,
-    items_pb2,
-    items_pb2_grpc,
-    models_pb2,
-    models_pb2_grpc,
-    search_pb2,
-    search_pb2_grpc,
-    server_pb2,
-    server_pb2_grpc,
-    training_pb2,
-    training_pb2_grpc,
-)
+from dpq_client import _ops
+from dpq_client._ops import Metadata, MetricLike, training_options
 from dpq_client._wire import ItemIdLike, LabelsLike
-from dpq_client.errors import DPQError, TrainingFailedError
+from dpq_client.errors import DPQError
 from dpq_client.types import (
     CollectionInfo,
     GetItemsResult,
@@ -40,164 +29,101 @@ from dpq_client.types import (
     TrainingProgress,
     UploadResult,
     UpsertResult,
-    message_fields,
 )
 
+__all__ = ["Client", "MetricLike", "training_options"]
+
 T = TypeVar("T")
-MetricLike = Union[None, str, int]
-
-_METRICS = {
-    "squared_l2": common_pb2.METRIC_SQUARED_L2,
-    "l2": common_pb2.METRIC_SQUARED_L2,
-    "euclidean": common_pb2.METRIC_SQUARED_L2,
-    "inner_product": common_pb2.METRIC_INNER_PRODUCT,
-    "ip": common_pb2.METRIC_INNER_PRODUCT,
-    "dot": common_pb2.METRIC_INNER_PRODUCT,
-}
-
-# TrainingOptions enum fields: field name -> (enum descriptor, value prefix)
-_OPTION_ENUMS = {
-    "mode": (training_pb2.TrainingMode, "TRAINING_MODE_"),
-    "optimizer": (training_pb2.Optimizer, "OPTIMIZER_"),
-    "schedule": (training_pb2.LearningRateSchedule, "LEARNING_RATE_SCHEDULE_"),
-    "codebook_init": (training_pb2.CodebookInit, "CODEBOOK_INIT_"),
-}
-_LOSS_WEIGHTS = ("lambda_cls", "lambda_quantized", "tau", "mu", "nu")
-
-
-def _metric(value: MetricLike) -> int:
-    if value is None:
-        return common_pb2.METRIC_UNSPECIFIED
-    if isinstance(value, int):
-        return value
-    key = value.strip().lower().removeprefix("metric_")
-    if key not in _METRICS:
-        raise ValueError(f"unknown metric {value!r}; use 'squared_l2' or 'inner_product'")
-    return _METRICS[key]
-
-
-def _enum_value(enum: Any, prefix: str, value: Union[str, int], what: str) -> int:
-    if isinstance(value, int):
-        return value
-    name = value.strip().upper()
-    if not name.startswith(prefix):
-        name = prefix + name
-    try:
-        return int(enum.Value(name))
-    except ValueError:
-        choices = [n[len(prefix):].lower() for n in enum.keys() if not n.endswith("UNSPECIFIED")]
-        raise ValueError(f"{what}: unknown value {value!r}; one of {choices}") from None
-
-
-def training_options(options: Optional[Mapping[str, Any]] = None, **kwargs: Any) -> training_pb2.TrainingOptions:
-    """TrainingOptions from keyword arguments named like the proto fields, e.g.
-    ``epochs=3, pretrain_epochs=2, batch_size=64, learning_rate=1e-3, optimizer="sgd", seed=7``.
-    Enum fields take short names (mode "end_to_end"/"two_step", optimizer "adam"/"sgd", schedule
-    "constant"/"cosine"/"step", codebook_init "residual_kmeans"/"random"). Loss weights may be given
-    flat (lambda_cls, lambda_quantized, tau, mu, nu) or as ``loss_weights={...}``. Unset = inherit."""
-    merged: dict[str, Any] = dict(options or {})
-    merged.update(kwargs)
-    msg = training_pb2.TrainingOptions()
-    weights: dict[str, Any] = dict(merged.pop("loss_weights", None) or {})
-    for key in _LOSS_WEIGHTS:
-        if key in merged:
-            weights[key] = merged.pop(key)
-    fields = training_pb2.TrainingOptions.DESCRIPTOR.fields_by_name
-    for key, value in merged.items():
-        if value is None:
-            continue
-        if key in _OPTION_ENUMS:
-            enum, prefix = _OPTION_ENUMS[key]
-            setattr(msg, key, _enum_value(enum, prefix, value, key))
-        elif key in fields:
-            setattr(msg, key, value)
-        else:
-            known = sorted(set(fields) - {"loss_weights"} | set(_LOSS_WEIGHTS))
-            raise TypeError(f"unknown training option {key!r}; known: {', '.join(known)}")
-    for key, value in weights.items():
-        if key not in _LOSS_WEIGHTS:
-            raise TypeError(f"unknown loss weight {key!r}; known: {', '.join(_LOSS_WEIGHTS)}")
-        if value is not None:
-            setattr(msg.loss_weights, key, float(value))
-    return msg
 
 
 class Client:
-    """A connection to a DPQ server.
+    """A connection to a DPQ server (one gRPC channel; safe to share between threads).
 
     >>> with Client("127.0.0.1:50051") as dpq:
     ...     dpq.create_collection("docs", dim=128, num_classes=10)
 
     ``timeout`` (seconds) is the deadline of every call except :meth:`watch_training`, which has none
-    unless one is given. Every failed call raises :class:`DPQError` (``.code``, ``.details``).
+    unless one is given; every method also takes its own ``timeout=``. ``metadata`` (e.g.
+    ``[("x-api-key", "...")]``) is sent with every call; :meth:`with_options` makes a client with other
+    defaults on the same channel. ``credentials`` (``grpc.ssl_channel_credentials()``) makes a TLS
+    channel; ``options`` are extra gRPC channel arguments (keepalive, ...), and ``channel`` an existing
+    ``grpc.Channel`` to use instead. Every failed call raises :class:`DPQError` (``.code``,
+    ``.details``).
     """
 
     def __init__(self, address: str = "127.0.0.1:50051", timeout: Optional[float] = 60.0,
                  *, max_message_bytes: int = 256 << 20, channel: Optional[grpc.Channel] = None,
-                 options: Sequence[tuple[str, Any]] = ()) -> None:
+                 options: Sequence[tuple[str, Any]] = (), metadata: Metadata = (),
+                 credentials: Optional[grpc.ChannelCredentials] = None) -> None:
         self.address = address
         self.timeout = timeout
+        self.metadata: tuple[tuple[str, Union[str, bytes]], ...] = tuple(metadata)
         if channel is None:
-            channel = grpc.insecure_channel(address, options=[
-                ("grpc.max_receive_message_length", max_message_bytes),
-                ("grpc.max_send_message_length", max_message_bytes),
-                *options,
-            ])
-        self._channel = channel
-        self._collections = collections_pb2_grpc.CollectionServiceStub(channel)
-        self._training = training_pb2_grpc.TrainingServiceStub(channel)
-        self._items = items_pb2_grpc.ItemServiceStub(channel)
-        self._search = search_pb2_grpc.SearchServiceStub(channel)
-        self._models = models_pb2_grpc.ModelServiceStub(channel)
-        self._info = server_pb2_grpc.ServerInfoServiceStub(channel)
-        self._health = health_pb2_grpc.HealthStub(channel)
+            opts = _ops.channel_options(max_message_bytes, options)
+            if credentials is not None:
+                channel = grpc.secure_channel(address, credentials, options=opts)
+            else:
+                channel = grpc.insecure_channel(address, options=opts)
+        self._channel: grpc.Channel = channel
+        self._owns_channel = True
+        self._stubs = _ops.stubs(channel)
         self._bytes_per_code: dict[str, int] = {}
 
     # ------------------------------------------------------------------ plumbing
 
+    @property
+    def channel(self) -> grpc.Channel:
+        """The underlying ``grpc.Channel`` (e.g. for generated stubs of the same API)."""
+        return self._channel
+
+    def with_options(self, *, timeout: Union[Optional[float], EllipsisType] = ...,
+                     metadata: Optional[Metadata] = None) -> "Client":
+        """A client on the same channel with another default ``timeout`` and/or ``metadata``
+        (replacing this client's). Closing it does not close the shared channel."""
+        other = copy.copy(self)
+        if not isinstance(timeout, EllipsisType):
+            other.timeout = timeout
+        if metadata is not None:
+            other.metadata = tuple(metadata)
+        other._owns_channel = False
+        return other
+
     def close(self) -> None:
-        self._channel.close()
+        if self._owns_channel:
+            self._channel.close()
 
     def __enter__(self) -> "Client":
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, exc_type: Optional[type[BaseException]], exc: Optional[BaseException],
+                 tb: Optional[TracebackType]) -> None:
         self.close()
 
     def __repr__(self) -> str:
         return f"Client({self.address!r}, timeout={self.timeout!r})"
 
-    def _call(self, method: Callable[..., T], request: Any, timeout: Optional[float] = None) -> T:
-        try:
-            return method(request, timeout=self.timeout if timeout is None else timeout)
-        except grpc.RpcError as e:
-            raise DPQError.from_rpc_error(e) from e
+    def _deadline(self, timeout: Optional[float]) -> Optional[float]:
+        return self.timeout if timeout is None else timeout
 
-    def _stream_call(self, method: Callable[..., T], requests: Iterator[Any], timeout: Optional[float] = None) -> T:
-        """A client-streaming call. An exception raised while producing the requests (e.g. bad input
-        in a later chunk) cancels the stream and is re-raised as itself, not as gRPC's opaque
-        "Exception iterating requests!"."""
-        failure: list[BaseException] = []
+    def _run(self, op: _ops.Op[T], timeout: Optional[float]) -> T:
+        deadline = self._deadline(timeout)
+        return _ops.run(op, lambda step: self._execute(step, deadline))
 
-        def guarded() -> Iterator[Any]:
+    def _execute(self, step: _ops.Step, timeout: Optional[float]) -> Any:
+        method = getattr(self._stubs[step.service], step.method)
+        metadata = self.metadata or None
+        if isinstance(step, _ops.ClientStream):
+            requests = _ops.GuardedRequests(step.requests)
             try:
-                yield from requests
-            except Exception as e:
-                failure.append(e)
-                raise
-
+                return method(iter(requests), timeout=timeout, metadata=metadata)
+            except grpc.RpcError as e:
+                if requests.failure is not None:
+                    raise requests.failure from None
+                raise DPQError.from_rpc_error(e) from e
         try:
-            return method(guarded(), timeout=self.timeout if timeout is None else timeout)
-        except grpc.RpcError as e:
-            if failure:
-                raise failure[0] from None
-            raise DPQError.from_rpc_error(e) from e
-
-    @staticmethod
-    @contextlib.contextmanager
-    def _rpc() -> Iterator[None]:
-        try:
-            yield
+            if isinstance(step, _ops.CollectStream):
+                return list(method(step.request, timeout=timeout, metadata=metadata))
+            return method(step.request, timeout=timeout, metadata=metadata)
         except grpc.RpcError as e:
             raise DPQError.from_rpc_error(e) from e
 
@@ -218,48 +144,20 @@ class Client:
         input). ``blocks`` (M), ``codebook_size`` (K), ``feature_dimension`` (D) and ``hidden_sizes``
         (None = server default, [] = no hidden layer) shape the model; None takes the server default.
         ``training_defaults`` takes the keys of :func:`training_options`."""
-        model = models_pb2.ModelConfig(
-            blocks=blocks or 0,
-            codebook_size=codebook_size or 0,
-            feature_dimension=feature_dimension or 0,
-            num_classes=num_classes,
-        )
-        if num_classes > 0:
-            model.label_mode = models_pb2.LABEL_MODE_MULTI if multi_label else models_pb2.LABEL_MODE_SINGLE
-        else:
-            model.label_mode = models_pb2.LABEL_MODE_NONE
-        if hidden_sizes is not None:
-            model.hidden_sizes.SetInParent()
-            model.hidden_sizes.sizes.extend(int(h) for h in hidden_sizes)
-        if dropout is not None:
-            model.dropout = float(dropout)
-        if assignment is not None:
-            model.assignment = _enum_value(models_pb2.Assignment, "ASSIGNMENT_", assignment, "assignment")
-        if classifier_input is not None:
-            model.classifier_input = _enum_value(models_pb2.ClassifierInput, "CLASSIFIER_INPUT_",
-                                                 classifier_input, "classifier_input")
-        config = collections_pb2.CollectionConfig(
-            input_dimension=int(dim), model=model, metric=_metric(metric), keep_vectors=keep_vectors)
-        if training_defaults:
-            config.training_defaults.CopyFrom(training_options(training_defaults))
-        r = self._call(self._collections.CreateCollection,
-                       collections_pb2.CreateCollectionRequest(name=name, config=config), timeout)
-        return CollectionInfo.from_proto(r.collection)
+        return self._run(_ops.create_collection(
+            name, dim, num_classes, multi_label, blocks, codebook_size, feature_dimension, hidden_sizes, metric,
+            keep_vectors, dropout=dropout, assignment=assignment, classifier_input=classifier_input,
+            training_defaults=training_defaults), timeout)
 
     def get_collection(self, name: str, *, timeout: Optional[float] = None) -> CollectionInfo:
-        r = self._call(self._collections.GetCollection, collections_pb2.GetCollectionRequest(name=name), timeout)
-        return CollectionInfo.from_proto(r.collection)
+        return self._run(_ops.get_collection(name), timeout)
 
     def list_collections(self, *, timeout: Optional[float] = None) -> list[CollectionInfo]:
-        r = self._call(self._collections.ListCollections, collections_pb2.ListCollectionsRequest(), timeout)
-        return [CollectionInfo.from_proto(c) for c in r.collections]
+        return self._run(_ops.list_collections(), timeout)
 
     def delete_collection(self, name: str, allow_missing: bool = False, *, timeout: Optional[float] = None) -> bool:
         """Deletes a collection with its items, model and datasets; returns whether it existed."""
-        self._bytes_per_code.pop(name, None)
-        r = self._call(self._collections.DeleteCollection,
-                       collections_pb2.DeleteCollectionRequest(name=name, allow_missing=allow_missing), timeout)
-        return r.deleted
+        return self._run(_ops.delete_collection(self._bytes_per_code, name, allow_missing), timeout)
 
     # ------------------------------------------------------------------ training
 
@@ -269,36 +167,15 @@ class Client:
         """Uploads training rows as one client stream of ``chunk_rows``-row chunks. Replaces the
         dataset (or appends to it with ``append=True``); atomic. ``labels``: one int per row, or one
         sequence of ints per row (multi-label)."""
-        x = _wire.as_matrix(vectors)
-        lists = _wire.label_lists(labels, x.shape[0])
-        step = max(int(chunk_rows), 1)
-        mode = training_pb2.UPLOAD_MODE_APPEND if append else training_pb2.UPLOAD_MODE_REPLACE
-
-        def requests() -> Iterator[training_pb2.UploadTrainingDataRequest]:
-            starts = range(0, x.shape[0], step) if x.shape[0] else [0]
-            for start in starts:
-                r = training_pb2.UploadTrainingDataRequest(vectors=_wire.dense(x[start:start + step]))
-                if start == 0:
-                    r.collection, r.dataset, r.mode = name, dataset, mode
-                if lists is not None:
-                    rl = _wire.row_labels(lists[start:start + step], len(lists[start:start + step]))
-                    if rl is not None:
-                        r.labels.CopyFrom(rl)
-                yield r
-
-        r = self._stream_call(self._training.UploadTrainingData, requests(), timeout)
-        return UploadResult(r.collection, r.dataset, r.chunks_received, r.rows_received, r.dataset_rows)
+        return self._run(_ops.upload_training_data(name, vectors, labels, dataset, chunk_rows, append), timeout)
 
     def list_training_data(self, name: str, *, timeout: Optional[float] = None) -> dict[str, int]:
         """Dataset name -> rows."""
-        r = self._call(self._training.ListTrainingData, training_pb2.ListTrainingDataRequest(collection=name), timeout)
-        return {d.name: d.rows for d in r.datasets}
+        return self._run(_ops.list_training_data(name), timeout)
 
     def delete_training_data(self, name: str, dataset: str = "default", allow_missing: bool = False, *,
                              timeout: Optional[float] = None) -> bool:
-        r = self._call(self._training.DeleteTrainingData, training_pb2.DeleteTrainingDataRequest(
-            collection=name, dataset=dataset, allow_missing=allow_missing), timeout)
-        return r.deleted
+        return self._run(_ops.delete_training_data(name, dataset, allow_missing), timeout)
 
     def start_training(self, name: str, dataset: Optional[str] = None, *, items_sample_size: int = 0,
                        items_any_of: Optional[Sequence[int]] = None, timeout: Optional[float] = None,
@@ -306,51 +183,30 @@ class Client:
         """Starts a background training job on an uploaded ``dataset`` or, with ``dataset=None``, on
         the collection's stored items (optionally a sample / a label-filtered subset). ``options`` are
         :func:`training_options` keywords overriding the collection's training defaults."""
-        req = training_pb2.StartTrainingRequest(collection=name, options=training_options(options))
-        if dataset is not None:
-            req.dataset = dataset
-        else:
-            req.items.sample_size = items_sample_size
-            if items_any_of is not None:
-                req.items.filter.any_of.extend(items_any_of)
-        r = self._call(self._training.StartTraining, req, timeout)
-        return StartTrainingResult(r.job_id, r.training_rows, message_fields(r.effective_options))
+        return self._run(_ops.start_training(name, dataset, items_sample_size, items_any_of, options), timeout)
 
     def watch_training(self, name: Optional[str] = None, *, job_id: Optional[str] = None,
                        min_interval_ms: int = 250, timeout: Optional[float] = None) -> Iterator[TrainingProgress]:
         """Yields the progress of the collection's current (or latest) job, or of ``job_id``, until the
         job ends; the last snapshot has a terminal state. No deadline unless ``timeout`` is given.
         Closing the iterator early cancels the watch (not the job)."""
-        if (name is None) == (job_id is None):
-            raise ValueError("give exactly one of name and job_id")
-        req = training_pb2.WatchTrainingRequest(min_interval_ms=min_interval_ms)
-        if job_id is not None:
-            req.job_id = job_id
-        else:
-            req.collection = name  # type: ignore[assignment]
-        return self._watch(req, timeout)
+        return self._watch(_ops.watch_request(name, job_id, min_interval_ms), timeout)
 
-    def _watch(self, req: training_pb2.WatchTrainingRequest, timeout: Optional[float]) -> Iterator[TrainingProgress]:
-        with self._rpc():
-            call = self._training.WatchTraining(req, timeout=timeout)
+    def _watch(self, req: Any, timeout: Optional[float]) -> Iterator[TrainingProgress]:
         try:
-            with self._rpc():
+            call = self._stubs[_ops.TRAINING].WatchTraining(req, timeout=timeout, metadata=self.metadata or None)
+            try:
                 for m in call:
-                    yield TrainingProgress.from_proto(m.progress)
-        finally:
-            call.cancel()
+                    yield _ops.watch_progress(m)
+            finally:
+                call.cancel()
+        except grpc.RpcError as e:
+            raise DPQError.from_rpc_error(e) from e
 
     def cancel_training(self, name: Optional[str] = None, *, job_id: Optional[str] = None,
                         timeout: Optional[float] = None) -> TrainingProgress:
         """Asks the running job to stop (cooperative); returns its snapshot at the time of asking."""
-        if (name is None) == (job_id is None):
-            raise ValueError("give exactly one of name and job_id")
-        req = training_pb2.CancelTrainingRequest()
-        if job_id is not None:
-            req.job_id = job_id
-        else:
-            req.collection = name  # type: ignore[assignment]
-        return TrainingProgress.from_proto(self._call(self._training.CancelTraining, req, timeout).progress)
+        return self._run(_ops.cancel_training(name, job_id), timeout)
 
     def train(self, name: str, vectors: Any, labels: LabelsLike = None, *, dataset: str = "default",
               chunk_rows: int = 4096, on_progress: Optional[Callable[[TrainingProgress], None]] = None,
@@ -365,101 +221,45 @@ class Client:
             last = p
             if on_progress is not None:
                 on_progress(p)
-        if last is None or last.state != "SUCCEEDED":
-            state = last.state if last else "UNKNOWN"
-            code = grpc.StatusCode.CANCELLED if state == "CANCELLED" else grpc.StatusCode.ABORTED
-            raise TrainingFailedError(code, f"training job {job.job_id} ended {state}: {last.error if last else ''}",
-                                      last)
-        self._bytes_per_code.pop(name, None)
-        return last
+        return _ops.training_outcome(self._bytes_per_code, name, job.job_id, last)
 
     # ------------------------------------------------------------------ items
-
-    @staticmethod
-    def _item_messages(ids: Sequence[ItemIdLike], vectors: Any, labels: LabelsLike) -> list[items_pb2.Item]:
-        x = _wire.as_matrix(vectors)
-        ids = list(ids)
-        if len(ids) != x.shape[0]:
-            raise ValueError(f"ids has {len(ids)} entries, vectors has {x.shape[0]} rows")
-        lists = _wire.label_lists(labels, x.shape[0])
-        out = []
-        for i, (id_, row) in enumerate(zip(ids, x)):
-            item = items_pb2.Item(id=_wire.item_id(id_), labels=lists[i] if lists is not None else ())
-            item.vector.MergeFrom(_wire.vector(row))
-            out.append(item)
-        return out
 
     def upsert(self, name: str, ids: Sequence[ItemIdLike], vectors: Any, labels: LabelsLike = None, *,
                timeout: Optional[float] = None) -> UpsertResult:
         """Inserts or replaces items (one batch, all-or-nothing). ``ids`` are ints (uint64) or strs;
         ``vectors`` a (n, dim) array; ``labels`` one int or one sequence of ints per item."""
-        req = items_pb2.UpsertItemsRequest(collection=name, items=self._item_messages(ids, vectors, labels))
-        r = self._call(self._items.UpsertItems, req, timeout)
-        return UpsertResult(r.inserted, r.replaced, r.encoded, r.item_count)
+        return self._run(_ops.upsert(name, ids, vectors, labels), timeout)
 
     def upsert_stream(self, name: str, ids: Sequence[ItemIdLike], vectors: Any, labels: LabelsLike = None,
                       batch_size: int = 1024, *, timeout: Optional[float] = None) -> UpsertResult:
         """Bulk upsert over one client stream of ``batch_size``-item batches. Batches are applied as
         they arrive (on an error the earlier ones stay applied; upserts are idempotent)."""
-        x = _wire.as_matrix(vectors)
-        ids = list(ids)
-        lists = _wire.label_lists(labels, x.shape[0])
-        step = max(int(batch_size), 1)
-
-        def requests() -> Iterator[items_pb2.UpsertItemsRequest]:
-            for start in range(0, x.shape[0], step):
-                end = start + step
-                batch = self._item_messages(ids[start:end], x[start:end], lists[start:end] if lists is not None else None)
-                yield items_pb2.UpsertItemsRequest(collection=name if start == 0 else "", items=batch)
-
-        r = self._stream_call(self._items.UpsertItemsStream, requests(), timeout)
-        return UpsertResult(r.inserted, r.replaced, r.encoded, r.item_count)
-
-    def _item(self, p: items_pb2.Item, bytes_per_code: int) -> Item:
-        return Item(
-            id=_wire.id_value(p.id),
-            labels=list(p.labels),
-            vector=_wire.floats_of(p.vector.values) if p.HasField("vector") and len(p.vector.values) else None,
-            code=_wire.codes_to_array([p.code], bytes_per_code)[0] if p.code else None,
-        )
+        return self._run(_ops.upsert_stream(name, ids, vectors, labels, batch_size), timeout)
 
     def get_items(self, name: str, ids: Sequence[ItemIdLike], with_vectors: bool = False,
                   with_codes: bool = False, *, timeout: Optional[float] = None) -> GetItemsResult:
         """The items with these ids (in request order) and the ids not found."""
-        req = items_pb2.GetItemsRequest(collection=name, ids=_wire.item_ids(ids), with_vectors=with_vectors,
-                                        with_codes=with_codes)
-        r = self._call(self._items.GetItems, req, timeout)
-        bpc = self._code_bytes(name) if with_codes and any(i.code for i in r.items) else 1
-        return GetItemsResult([self._item(i, bpc) for i in r.items], [_wire.id_value(m) for m in r.missing_ids])
+        return self._run(_ops.get_items(self._bytes_per_code, name, ids, with_vectors, with_codes), timeout)
 
     def delete_items(self, name: str, ids: Sequence[ItemIdLike], *, timeout: Optional[float] = None) -> int:
         """Deletes items by id; returns how many existed. Missing ids are ignored."""
-        r = self._call(self._items.DeleteItems,
-                       items_pb2.DeleteItemsRequest(collection=name, ids=_wire.item_ids(ids)), timeout)
-        return r.deleted
+        return self._run(_ops.delete_items(name, ids), timeout)
 
     def count(self, name: str, any_of: Optional[Sequence[int]] = None, *, timeout: Optional[float] = None) -> int:
         """Number of items (with at least one of the labels ``any_of``, when given)."""
-        req = items_pb2.CountItemsRequest(collection=name)
-        if any_of is not None:
-            req.filter.any_of.extend(int(v) for v in any_of)
-        return self._call(self._items.CountItems, req, timeout).count
+        return self._run(_ops.count(name, any_of), timeout)
 
     def list_items(self, name: str, page_size: int = 100, any_of: Optional[Sequence[int]] = None,
                    with_vectors: bool = False, with_codes: bool = False, *,
                    timeout: Optional[float] = None) -> Iterator[list[Item]]:
         """Yields pages (lists of :class:`Item`) in insertion order until the last page."""
         token = ""
-        bpc = self._code_bytes(name) if with_codes else 1
         while True:
-            req = items_pb2.ListItemsRequest(collection=name, page_size=page_size, page_token=token,
-                                             with_vectors=with_vectors, with_codes=with_codes)
-            if any_of is not None:
-                req.filter.any_of.extend(int(v) for v in any_of)
-            r = self._call(self._items.ListItems, req, timeout)
-            if r.items:
-                yield [self._item(i, bpc) for i in r.items]
-            token = r.next_page_token
+            page, token = self._run(_ops.list_items_page(
+                self._bytes_per_code, name, token, page_size, any_of, with_vectors, with_codes), timeout)
+            if page:
+                yield page
             if not token:
                 return
 
@@ -471,97 +271,37 @@ class Client:
         """The ``k`` best items for each query row, best first, at code length ``bits`` (0 = full).
         ``any_of`` restricts to items with one of these labels; ``rescore`` (True or an oversampling
         factor) re-ranks candidates with the stored originals (needs keep_vectors)."""
-        req = search_pb2.SearchRequest(collection=name, queries=_wire.dense(queries, "queries"), k=k, bits=bits,
-                                       metric=_metric(metric), omit_labels=omit_labels)
-        if any_of is not None:
-            req.filter.any_of.extend(int(v) for v in any_of)
-        if rescore is not None and rescore is not False:
-            req.rescore.oversampling = 0 if rescore is True else int(rescore)
-        r = self._call(self._search.Search, req, timeout)
-        return [[Hit(_wire.id_value(h.id), h.score, list(h.labels)) for h in q.hits] for q in r.results]
+        return self._run(_ops.search(name, queries, k, bits, metric, any_of, rescore, omit_labels), timeout)
 
     def evaluate(self, name: str, queries: Any, labels: LabelsLike, bits: Union[None, int, Sequence[int]] = None,
                  map_r: int = 0, precision_at: Sequence[int] = (), metric: MetricLike = None, *,
                  timeout: Optional[float] = None) -> dict[int, dict[str, Any]]:
         """Retrieval quality of the codes for labelled queries: ``{bits: {"map": mAP@R,
         "precision": {k: precision@k}}}`` for each code length (``bits`` None = every length)."""
-        q = _wire.as_matrix(queries, "queries")
-        rl = _wire.row_labels(labels, q.shape[0])
-        if rl is None:
-            raise ValueError("evaluate needs labels for every query")
-        if bits is None:
-            bits_list: list[int] = []
-        elif isinstance(bits, (int, np.integer)):
-            bits_list = [int(bits)]
-        else:
-            bits_list = [int(b) for b in bits]
-        req = search_pb2.EvaluateRequest(collection=name, queries=_wire.dense(q), query_labels=rl, bits=bits_list,
-                                         map_r=map_r, precision_at_k=[int(k) for k in precision_at],
-                                         metric=_metric(metric))
-        r = self._call(self._search.Evaluate, req, timeout)
-        return {m.bits: {"map": m.map, "precision": {p.k: p.precision for p in m.precision}} for m in r.per_length}
+        return self._run(_ops.evaluate(name, queries, labels, bits, map_r, precision_at, metric), timeout)
 
     # ------------------------------------------------------------------ models
-
-    def _code_bytes(self, name: str) -> int:
-        if name not in self._bytes_per_code:
-            info = self.get_collection(name)
-            if info.model is not None:
-                self._bytes_per_code[name] = info.model.bytes_per_code
-            else:
-                return 2 if info.codebook_size > 256 else 1
-        return self._bytes_per_code[name]
 
     def encode(self, name: str, vectors: Any, bits: int = 0, *, timeout: Optional[float] = None) -> np.ndarray:
         """Codes of the rows: a (rows, bits / log2 K) array of code words, uint8 when K <= 256 else
         uint16."""
-        r = self._call(self._models.Encode, models_pb2.EncodeRequest(
-            collection=name, vectors=_wire.dense(vectors), bits=bits), timeout)
-        self._bytes_per_code[name] = r.bytes_per_code
-        return _wire.codes_to_array(list(r.codes), r.bytes_per_code)
+        return self._run(_ops.encode(self._bytes_per_code, name, vectors, bits), timeout)
 
     def encode_features(self, name: str, vectors: Any, bits: int = 0, *,
                         timeout: Optional[float] = None) -> tuple[np.ndarray, np.ndarray]:
         """Codes and the unquantised features f of the rows (network output, or standardised input)."""
-        r = self._call(self._models.Encode, models_pb2.EncodeRequest(
-            collection=name, vectors=_wire.dense(vectors), bits=bits, include_features=True), timeout)
-        return _wire.codes_to_array(list(r.codes), r.bytes_per_code), _wire.matrix_of(r.features)
+        return self._run(_ops.encode_features(name, vectors, bits), timeout)
 
     def decode(self, name: str, codes: Any, bits: int = 0, *, timeout: Optional[float] = None) -> np.ndarray:
         """Reconstructions (rows, quantized_dimension) of codes of ``bits`` length (0 = full codes).
         ``codes``: a 2-D uint8/uint16 array of code words (as :meth:`encode` returns) or a list of the
         raw code bytes."""
-        a = codes
-        if not (isinstance(codes, (list, tuple)) and codes and isinstance(codes[0], (bytes, bytearray))):
-            a = np.asarray(codes)
-            bpc: Optional[int] = {np.dtype(np.uint8): 1, np.dtype(np.uint16): 2}.get(a.dtype)
-            if bpc is None:
-                bpc = self._code_bytes(name)
-            wire = _wire.array_to_codes(a, bpc)
-        else:
-            wire = [bytes(c) for c in codes]
-        r = self._call(self._models.Decode, models_pb2.DecodeRequest(collection=name, codes=wire, bits=bits), timeout)
-        return _wire.matrix_of(r.vectors)
+        return self._run(_ops.decode(self._bytes_per_code, name, codes, bits), timeout)
 
     def export_model(self, name: str, *, chunk_bytes: int = 0, timeout: Optional[float] = None) -> bytes:
         """The collection's model as a safetensors file (see :mod:`dpq_client.safetensors`). The size
         and SHA-256 announced by the server are verified."""
-        parts: list[bytes] = []
-        header: Optional[models_pb2.ModelFileHeader] = None
-        with self._rpc():
-            for chunk in self._models.ExportModel(models_pb2.ExportModelRequest(collection=name, chunk_bytes=chunk_bytes),
-                                                  timeout=self.timeout if timeout is None else timeout):
-                if chunk.HasField("header"):
-                    header = chunk.header
-                parts.append(chunk.data)
-        data = b"".join(parts)
-        if header is not None:
-            if header.total_bytes and header.total_bytes != len(data):
-                raise DPQError(grpc.StatusCode.DATA_LOSS,
-                               f"export of {name}: got {len(data)} bytes, header says {header.total_bytes}")
-            if header.sha256 and hashlib.sha256(data).hexdigest() != header.sha256.lower():
-                raise DPQError(grpc.StatusCode.DATA_LOSS, f"export of {name}: SHA-256 mismatch")
-        return data
+        return self._run(_ops.export_model(name, chunk_bytes), timeout)
 
     def import_model(self, name: str, data: Union[bytes, bytearray, memoryview], create_if_missing: bool = False, *,
                      keep_vectors: bool = False, metric: MetricLike = None, chunk_bytes: int = 1 << 20,
@@ -569,37 +309,14 @@ class Client:
         """Uploads a safetensors model (e.g. from :meth:`export_model`) as the collection's model,
         re-encoding its items. With ``create_if_missing`` a missing collection is created from the
         file's configuration (with ``keep_vectors`` and ``metric``)."""
-        blob = bytes(data)
-        step = max(int(chunk_bytes), 1)
-
-        def requests() -> Iterator[models_pb2.ImportModelRequest]:
-            offset = 0
-            while True:
-                r = models_pb2.ImportModelRequest(data=blob[offset:offset + step])
-                if offset == 0:
-                    r.collection = name
-                    r.create_if_missing = create_if_missing
-                    r.keep_vectors = keep_vectors
-                    r.metric = _metric(metric)
-                    r.total_bytes = len(blob)
-                    r.sha256 = hashlib.sha256(blob).hexdigest()
-                yield r
-                offset += step
-                if offset >= len(blob):
-                    return
-
-        r = self._stream_call(self._models.ImportModel, requests(), timeout)
-        self._bytes_per_code.pop(name, None)
-        return ImportModelResult(r.collection, r.created, r.bytes_received, r.items_encoded, message_fields(r.summary))
+        return self._run(_ops.import_model(self._bytes_per_code, name, data, create_if_missing, keep_vectors,
+                                           metric, chunk_bytes), timeout)
 
     # ------------------------------------------------------------------ server
 
     def server_info(self, *, timeout: Optional[float] = None) -> ServerInfo:
-        r = self._call(self._info.GetServerInfo, server_pb2.GetServerInfoRequest(), timeout)
-        limits = {f.name: getattr(r.limits, f.name) for f in r.limits.DESCRIPTOR.fields}
-        return ServerInfo(r.version, r.build_commit, r.build_time, r.api_version, list(r.services), limits, r.threads)
+        return self._run(_ops.server_info(), timeout)
 
     def health(self, service: str = "", *, timeout: Optional[float] = None) -> str:
         """The standard health check: "SERVING", "NOT_SERVING", ... ("" = the whole server)."""
-        r = self._call(self._health.Check, health_pb2.HealthCheckRequest(service=service), timeout)
-        return health_pb2.HealthCheckResponse.ServingStatus.Name(r.status)
+        return self._run(_ops.health(service), timeout)

@@ -21,14 +21,18 @@ class DPQError(Exception):
 
     @classmethod
     def from_rpc_error(cls, error: grpc.RpcError) -> "DPQError":
+        """The status of a failed call: ``grpc.RpcError`` raised by a blocking call is also a
+        ``grpc.Call``, ``grpc.aio.AioRpcError`` has the same ``code()`` / ``details()``."""
         code: Optional[grpc.StatusCode] = None
         details: Optional[str] = None
-        if isinstance(error, grpc.Call) or hasattr(error, "code"):
-            try:
-                code = error.code()  # type: ignore[attr-defined]
-                details = error.details()  # type: ignore[attr-defined]
-            except Exception:  # pragma: no cover - defensive
-                pass
+        code_of, details_of = getattr(error, "code", None), getattr(error, "details", None)
+        try:
+            if callable(code_of):
+                code = code_of()
+            if callable(details_of):
+                details = details_of()
+        except Exception:  # pragma: no cover - defensive
+            pass
         return cls(code or grpc.StatusCode.UNKNOWN, details or str(error))
 
 

@@ -20,7 +20,7 @@ from dpq_client import safetensors
 __all__ = ["load_model", "model_config", "has_network", "decode_with_codebooks", "features"]
 
 
-def load_model(source: Union[str, os.PathLike, bytes]) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+def load_model(source: Union[str, os.PathLike[str], bytes]) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     """Reads a model file (path or bytes): ``(tensors, metadata)``."""
     tensors, metadata = safetensors.load(source)
     if metadata.get("format") not in (None, "dpq-model"):
@@ -30,7 +30,8 @@ def load_model(source: Union[str, os.PathLike, bytes]) -> tuple[dict[str, np.nda
 
 def model_config(metadata: dict[str, str]) -> dict[str, Any]:
     """The model configuration stored in the file's metadata (snake_case keys)."""
-    return json.loads(metadata.get("config", "{}"))
+    config: dict[str, Any] = json.loads(metadata.get("config", "{}"))
+    return config
 
 
 def has_network(tensors: dict[str, np.ndarray]) -> bool:
@@ -90,7 +91,7 @@ def features(tensors: dict[str, np.ndarray], vectors: Any, metadata: Optional[di
     """The unquantized feature f of input rows, computed locally as the server does: standardise, then
     (supervised models) the ReLU trunk layers and the tanh feature layer (dropout is off at inference).
     ``metadata`` is accepted for symmetry with :func:`load_model` and unused."""
-    x = np.asarray(vectors, dtype=np.float32)
+    x: np.ndarray = np.asarray(vectors, dtype=np.float32)
     x = (x - tensors["standardizer.mean"]) / tensors["standardizer.deviation"]
     if not has_network(tensors):
         return x
@@ -98,4 +99,5 @@ def features(tensors: dict[str, np.ndarray], vectors: Any, metadata: Optional[di
     while f"network.trunk.{l}.weight" in tensors:
         x = np.maximum(x @ tensors[f"network.trunk.{l}.weight"] + tensors[f"network.trunk.{l}.bias"], 0)
         l += 1
-    return np.tanh(x @ tensors["network.feature.weight"] + tensors["network.feature.bias"])
+    f: np.ndarray = np.tanh(x @ tensors["network.feature.weight"] + tensors["network.feature.bias"])
+    return f

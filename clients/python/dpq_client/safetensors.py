@@ -32,7 +32,7 @@ DTYPES: dict[str, np.dtype] = {
 }
 
 
-def load(source: Union[str, os.PathLike, bytes, bytearray, memoryview]) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+def load(source: Union[str, os.PathLike[str], bytes, bytearray, memoryview]) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     """Reads a safetensors file (a path, or its bytes). Returns ``(tensors, metadata)``: each tensor
     as a native-endian numpy array of its shape, and the ``__metadata__`` string map (empty if
     absent). Raises ValueError on a malformed file."""

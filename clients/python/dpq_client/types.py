@@ -18,9 +18,9 @@ def enum_name(enum: Any, value: int, prefix: str) -> str:
     """'TRAINING_JOB_STATE_SUCCEEDED' -> 'SUCCEEDED'."""
     try:
         if hasattr(enum, "Name"):  # generated EnumTypeWrapper
-            name = enum.Name(value)
+            name = str(enum.Name(value))
         else:  # EnumDescriptor
-            name = enum.values_by_number[value].name
+            name = str(enum.values_by_number[value].name)
     except (ValueError, KeyError):
         return str(value)
     return name[len(prefix):] if name.startswith(prefix) else name
@@ -47,7 +47,7 @@ def _is_repeated(fd: Any) -> bool:
     flag = getattr(fd, "is_repeated", None)  # protobuf >= 5.29 (``label`` is gone in 7)
     if flag is not None:
         return bool(flag)
-    return fd.label == fd.LABEL_REPEATED  # pragma: no cover
+    return bool(fd.label == fd.LABEL_REPEATED)  # pragma: no cover
 
 
 def _enum_prefix(enum_name_: str) -> str:
