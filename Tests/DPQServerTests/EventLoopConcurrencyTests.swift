@@ -1,6 +1,6 @@
 // `dpq serve` runs Swift concurrency on NIO's event loops through a runtime hook
 // (EventLoopConcurrency). Through a child server, which installs it (its log says so): sleeps
-// last as long as asked (the training watch's interval), cancellation waits end, and searches
+// end (the training watch's ticks), cancellation waits end, and searches
 // give the same answers inline (one client) and on the pool (many at once).
 import DPQClient
 import Foundation
@@ -20,10 +20,10 @@ import Testing
         let train = Clusters.make(600, seed: 3)
         try await dpq.uploadTrainingData("t", vectors: train.vectors, labels: train.labels.map { [$0] }, chunkRows: 200)
 
-        // A long training watched at 150 ms: the server writes a snapshot, sleeps, writes the next,
-        // so the 8th message cannot leave before 7 sleeps after the call began, however late this
-        // (loaded) process reads them; and it does come (the sleeps end). Gaps between receipts
-        // would not do: a client starved for a while reads several buffered messages at once.
+        // A long training, watched: the server checks the job in 100 ms sleeps and writes what
+        // changed; if those sleeps never ended, the 8th message would never come. (That a timer
+        // lasts as long as asked is CLITests.deadlineAgainstASilentServer: the CLI's deadline, in a
+        // process with the same hook, fires after a second, not before.)
         _ = try await dpq.startTraining("t", options: .with { $0.epochs = 10_000; $0.batchSize = 8; $0.seed = 1; $0.threads = 1 })
         let watchStarted = Date()
         var received = 0
@@ -33,7 +33,6 @@ import Testing
         }
         let span = Date().timeIntervalSince(watchStarted)
         #expect(received == 8)
-        #expect(span >= 7 * 0.15 * 0.95, "8 updates at least 150 ms apart came within \(span) s")
         #expect(span < 60, "a sleep did not end in time: \(span) s for 8 updates")
         // Cancel waits for the job in 20 ms sleeps (up to 5 s); if they never ended, the call would
         // hang until the client's 60 s deadline. The bound leaves room for a loaded machine.

@@ -1,5 +1,7 @@
 // A training job's shared state: the latest progress snapshot (what WatchTraining streams and
-// GetCollection reports) and the cooperative cancel flag the trainer polls after every step.
+// GetCollection reports), the recent milestones (a snapshot at each change of state, phase or
+// epoch, which WatchTraining sends however fast the epochs go), and the cooperative cancel flag
+// the trainer polls after every step.
 
 import DPQEngine
 import DPQProto
@@ -11,6 +13,9 @@ final class TrainingJob: Sendable {
     let id: String
     let collection: String
     private let progress: Mutex<Dpq_V1_TrainingProgress>
+    /// Milestone snapshots numbered from 1, the latest `milestonesKept` of them.
+    private let milestoneLog = Mutex<(count: UInt64, recent: [Dpq_V1_TrainingProgress])>((0, []))
+    static let milestonesKept = 256
     private let cancelFlag = Atomic<Bool>(false)
 
     init(collection: String, rows: Int) {
@@ -47,9 +52,27 @@ final class TrainingJob: Sendable {
     func snapshot() -> Dpq_V1_TrainingProgress { progress.withLock { $0 } }
 
     func update(_ body: (inout Dpq_V1_TrainingProgress) -> Void) {
-        progress.withLock {
+        let milestone: Dpq_V1_TrainingProgress? = progress.withLock {
+            let before = $0
             body(&$0)
             $0.updatedAtUnixMs = Int64(Date().timeIntervalSince1970 * 1000)
+            let changed = $0.state != before.state || $0.phase != before.phase || $0.epoch != before.epoch
+            return changed ? $0 : nil
+        }
+        if let milestone {
+            milestoneLog.withLock {
+                $0.count += 1
+                $0.recent.append(milestone)
+                if $0.recent.count > Self.milestonesKept { $0.recent.removeFirst($0.recent.count - Self.milestonesKept) }
+            }
+        }
+    }
+
+    /// The milestones after the first `seen` (as many as are still kept), and the new count.
+    func milestones(after seen: UInt64) -> (count: UInt64, new: [Dpq_V1_TrainingProgress]) {
+        milestoneLog.withLock { log in
+            let missing = Int(min(log.count - min(seen, log.count), UInt64(log.recent.count)))
+            return (log.count, Array(log.recent.suffix(missing)))
         }
     }
 

@@ -123,18 +123,33 @@ struct TrainingService: Dpq_V1_TrainingService.SimpleServiceProtocol {
     func watchTraining(request: Dpq_V1_WatchTrainingRequest, response: RPCWriter<Dpq_V1_WatchTrainingResponse>, context: ServerContext) async throws {
         try await RPCErrors.mapping {
             let j = try job(request.target)
-            let interval = max(Int(request.minIntervalMs), 50)
+            // As the proto says: 0 means 1000 ms, less than 100 is raised to 100.
+            let interval = Duration.milliseconds(request.minIntervalMs == 0 ? 1_000 : max(Int(request.minIntervalMs), 100))
             // A client that goes away does not cancel this task in grpc-swift 2; it trips the
-            // RPC's cancellation handle, which ends the loop.
+            // RPC's cancellation handle, which ends the loop within one tick.
             let gone = Atomic<Bool>(false)
             try await withRPCCancellationHandler {
+                var (seen, _) = j.milestones(after: .max)
                 var last = j.snapshot()
+                var sentAt = ContinuousClock.now
                 try await response.write(.with { $0.progress = last })
+                // Ticks of 100 ms whatever the interval: each tick sends the milestones (state,
+                // phase and epoch changes) that happened since the last, then the latest snapshot
+                // if the interval has passed; a watcher that left (or a server shutting down) is
+                // noticed within a tick too.
                 while !isTerminal(last.state) && !gone.load(ordering: .relaxed) {
-                    try await Task.sleep(for: .milliseconds(interval))
+                    try await Task.sleep(for: .milliseconds(100))
+                    let (count, new) = j.milestones(after: seen)
+                    seen = count
+                    for m in new where m != last {
+                        last = m
+                        sentAt = ContinuousClock.now
+                        try await response.write(.with { $0.progress = m })
+                    }
                     let now = j.snapshot()
-                    if now != last {
+                    if now != last && (isTerminal(now.state) || ContinuousClock.now - sentAt >= interval) {
                         last = now
+                        sentAt = ContinuousClock.now
                         try await response.write(.with { $0.progress = now })
                     }
                 }
