@@ -34,6 +34,30 @@ import Testing
         return (server.process, server.address)
     }
 
+    /// The client's deadline fires (the CLI runs Swift concurrency on the event loops): against a
+    /// listener that accepts and never answers, `--timeout 1` ends the call DEADLINE_EXCEEDED
+    /// (exit code 4 + 1) after about a second, not never.
+    @Test func deadlineAgainstASilentServer() throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        try withUnsafeMutablePointer(to: &addr) { a in
+            try a.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                try #require(bind(fd, $0, len) == 0 && listen(fd, 8) == 0 && getsockname(fd, $0, &len) == 0)
+            }
+        }
+        let port = UInt16(bigEndian: addr.sin_port)
+        let start = Date()
+        let r = try dpq(["health", "--timeout", "1", "--address", "127.0.0.1:\(port)"])
+        let seconds = Date().timeIntervalSince(start)
+        #expect(r.status == 5, "exit \(r.status): \(r.err)")
+        #expect(r.err.lowercased().contains("deadline"), "\(r.err)")
+        #expect(seconds >= 0.9 && seconds < 20, "\(seconds) s")
+    }
+
     @Test func cliDrivesEveryCommand() throws {
         try #require(FileManager.default.isExecutableFile(atPath: Self.binary), "build the dpq product first (swift build)")
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("dpq-cli-\(UUID().uuidString)").path
@@ -144,8 +168,12 @@ import Testing
             let (server, address) = try serve(dataDir: dir)
             let client = try DPQClient(address: address, timeout: .seconds(30))
             if round == 0 { try await client.createCollection("k", inputDimension: 8, numClasses: 4) }
+            // The kill comes 100-500 ms after the round's first acknowledgement, so that a server
+            // slow to start on a loaded machine still has writes in flight when it dies.
+            let firstAck = Counter()
             let killer = Task.detached {
-                try? await Task.sleep(for: .milliseconds(300 + 200 * round))
+                while firstAck.value == 0 { try? await Task.sleep(for: .milliseconds(10)) }
+                try? await Task.sleep(for: .milliseconds(100 + 200 * round))
                 kill(server.processIdentifier, SIGKILL)
             }
             var next = UInt64(round) * 1_000_000
@@ -154,6 +182,7 @@ import Testing
                     let batch = (0..<50).map { i in NewItem(id: .number(next + UInt64(i)), vector: [Float](repeating: Float(i), count: 8), labels: [UInt32(i % 4)]) }
                     try await client.upsert("k", items: batch)
                     acknowledged += batch.map { if case .number(let n) = $0.id { return n } else { return 0 } }
+                    _ = firstAck.increment()
                     next += 50
                 }
             } catch {

@@ -110,6 +110,7 @@ import Glibc
 /// A thread-safe counter for the test's tasks.
 final class Counter: @unchecked Sendable {
     private let lock = NSLock()
-    private var value = 0
-    func increment() -> Int { lock.lock(); defer { lock.unlock() }; value += 1; return value }
+    private var count = 0
+    func increment() -> Int { lock.lock(); defer { lock.unlock() }; count += 1; return count }
+    var value: Int { lock.lock(); defer { lock.unlock() }; return count }
 }
