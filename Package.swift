@@ -38,6 +38,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-http2", from: "1.46.0"),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        // Tracing (off unless an OTLP endpoint is configured): the API, and swift-otel's OTLP exporter.
+        .package(url: "https://github.com/apple/swift-distributed-tracing", from: "1.7.3"),
+        .package(url: "https://github.com/swift-otel/swift-otel", from: "1.6.0"),
     ],
     targets: [
         // 1. engine
@@ -66,14 +69,19 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "NIOHTTP2", package: "swift-nio-http2"),
+            .product(name: "Tracing", package: "swift-distributed-tracing"),
+            .product(name: "OTel", package: "swift-otel"),
         ] + grpc),
         .target(name: "DPQServer", dependencies: ["DPQEngine", "DPQStorage", "DPQProto", "DPQServerSupport",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Tracing", package: "swift-distributed-tracing"),
         ] + grpc),
         // 4. client
-        .target(name: "DPQClient", dependencies: ["DPQProto"] + grpc),
+        .target(name: "DPQClient", dependencies: ["DPQProto",
+            .product(name: "Tracing", package: "swift-distributed-tracing"),
+        ] + grpc),
         // 5. CLI
         .executableTarget(name: "dpq", dependencies: ["DPQClient", "DPQServer", "DPQServerSupport", "DPQEngine",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -102,7 +110,16 @@ let package = Package(
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Tracing", package: "swift-distributed-tracing"),
+            .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
+            .product(name: "OTel", package: "swift-otel"),
         ] + grpc),
-        .testTarget(name: "DPQServerTests", dependencies: ["DPQServer", "DPQClient", "DPQServerSupport", "DPQEngine", "DPQProto"] + grpc),
+        .testTarget(name: "DPQServerTests", dependencies: ["DPQServer", "DPQClient", "DPQServerSupport", "DPQEngine", "DPQProto",
+            .product(name: "Tracing", package: "swift-distributed-tracing"),
+            // The in-process OTLP/HTTP receiver of the export test.
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ] + grpc),
     ]
 )

@@ -10,6 +10,7 @@ import DPQProto
 import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2
+import Tracing
 
 /// A failed call: the gRPC status code and the server's message (which names the field at fault).
 public struct DPQError: Error, CustomStringConvertible, Sendable {
@@ -101,9 +102,12 @@ public final class DPQClient: Sendable {
     public let timeout: Duration
     let maxMessageBytes: Int
 
-    /// `apiKey` is sent as `authorization: Bearer <key>` on every call.
+    /// `apiKey` is sent as `authorization: Bearer <key>` on every call. Calls made inside a span
+    /// carry its trace context to the server, injected by `tracingInstrument` (default: the
+    /// process-wide InstrumentationSystem's).
     public init(host: String = "127.0.0.1", port: Int = 50051, timeout: Duration = .seconds(60),
-                maxMessageBytes: Int = 64 << 20, apiKey: String? = nil, tls: ClientTLS? = nil) throws {
+                maxMessageBytes: Int = 64 << 20, apiKey: String? = nil, tls: ClientTLS? = nil,
+                tracingInstrument: (any Instrument)? = nil) throws {
         let target: ResolvableTargets.IPv4 = .ipv4(address: host, port: port)
         let transport = try HTTP2ClientTransport.Posix(
             target: target, transportSecurity: tls?.transportSecurity ?? .plaintext,
@@ -113,7 +117,8 @@ public final class DPQClient: Sendable {
                 // waits for every answer has nothing to batch, so that is pure latency.
                 $0.connection.flushCoalescing = nil
             })
-        let c = GRPCClient(transport: transport, interceptors: apiKey.map { [BearerToken(key: $0)] } ?? [])
+        let c = GRPCClient(transport: transport, interceptors: [TraceContextPropagation(instrument: tracingInstrument)]
+                           + (apiKey.map { [BearerToken(key: $0)] } ?? []))
         client = c
         runner = Task { try? await c.runConnections() }
         self.timeout = timeout

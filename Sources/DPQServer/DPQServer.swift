@@ -11,6 +11,7 @@ import GRPCCore
 import GRPCNIOTransportHTTP2
 import Logging
 import ServiceLifecycle
+import Tracing
 
 public enum DPQServer {
     public static let serviceNames = [
@@ -37,7 +38,7 @@ public enum DPQServer {
         }
     }
 
-    static func build(_ settings: ServerSettings, apiKeys: APIKeys?, tls: TLSFiles?, logger: Logger) throws -> Parts {
+    static func build(_ settings: ServerSettings, apiKeys: APIKeys?, tls: TLSFiles?, tracer: (any Tracer)?, logger: Logger) throws -> Parts {
         // `threads` bounds searches and evaluations (passed down) and the BLAS calls of encodes
         // and trainings (OpenBLAS's thread count is per process; a training that asks for fewer
         // threads sets it back when it ends).
@@ -76,8 +77,9 @@ public enum DPQServer {
                     $0.connection.flushCoalescing = nil
                 }),
             services: services,
-            // Metrics first, so that calls the limiters reject are counted too.
-            interceptors: [RPCMetricsInterceptor()] + (apiKeys.map { [APIKeyAuth(keys: $0)] } ?? [])
+            // Tracing (only when on), then metrics, first, so that calls the limiters reject are
+            // traced and counted too.
+            interceptors: (tracer.map { [TracingInterceptor(tracer: $0)] } ?? []) + [RPCMetricsInterceptor()] + (apiKeys.map { [APIKeyAuth(keys: $0)] } ?? [])
                 + [ConcurrencyLimiter(limit: settings.limits.maxConcurrentRPCs), MessageSizeLimit(limit: settings.maxMessageBytes)])
         return Parts(registry: registry, health: health, server: server)
     }
@@ -94,10 +96,17 @@ public enum DPQServer {
     /// but health checks needs `authorization: Bearer <key>`.
     public static func run(settings: ServerSettings, apiKeys: APIKeys? = nil, tls: TLSFiles? = nil, logger: Logger,
                            onListening: @escaping @Sendable (Int) -> Void = { _ in }) async throws {
-        let parts = try build(settings, apiKeys: apiKeys, tls: tls, logger: logger)
-        var lifecycle: [any Service] = [GRPCServerService(
+        // Tracing off (the default) bootstraps no tracer and installs no interceptor.
+        let tracing = try settings.otelEndpoint.flatMap {
+            try OTelTracing.bootstrap(endpoint: $0, environment: ProcessInfo.processInfo.environment, logger: logger)
+        }
+        let parts = try build(settings, apiKeys: apiKeys, tls: tls, tracer: tracing?.tracer, logger: logger)
+        // The span exporter first: a group stops its services in reverse order, so it flushes
+        // after the server has finished its last RPCs.
+        var lifecycle: [any Service] = tracing.map { [$0.service] } ?? []
+        lifecycle.append(GRPCServerService(
             server: parts.server, drainTimeout: .seconds(settings.connection.drainTimeoutSeconds),
-            onShutdown: { await parts.beginShutdown() }, afterServe: { parts.finishShutdown() })]
+            onShutdown: { await parts.beginShutdown() }, afterServe: { parts.finishShutdown() }))
         if let metricsPort = settings.metricsPort {
             let endpoint = try await MetricsEndpoint.bind(host: settings.host, port: metricsPort, registry: MetricsEndpoint.bootstrap())
             logger.info("metrics at /metrics", metadata: ["host": "\(endpoint.host)", "port": "\(endpoint.port)"])
@@ -114,10 +123,12 @@ public enum DPQServer {
         logger.info("dpq server stopped")
     }
 
-    /// Starts serving in the background; for tests and embedding.
+    /// Starts serving in the background; for tests and embedding. With `tracer`, every RPC gets a
+    /// span from it (`settings.otelEndpoint` is not read: the caller runs its tracer's exporter).
     public static func start(settings: ServerSettings, apiKeys: APIKeys? = nil, tls: TLSFiles? = nil,
+                             tracer: (any Tracer)? = nil,
                              logger: Logger = Logger(label: "dpq.server")) async throws -> RunningServer {
-        let parts = try build(settings, apiKeys: apiKeys, tls: tls, logger: logger)
+        let parts = try build(settings, apiKeys: apiKeys, tls: tls, tracer: tracer, logger: logger)
         let task = Task { try await parts.server.serve() }
         let port = try await port(of: parts.server)
         return RunningServer(port: port, parts: parts, task: task)

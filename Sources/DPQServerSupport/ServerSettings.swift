@@ -113,6 +113,8 @@ public struct ServerSettings: Codable, Sendable, Equatable {
     public var logLevel: Logger.Level = .info
     /// nil: all cores.
     public var threads: Int?
+    /// OTLP endpoint for traces (OTelEndpoint); nil: tracing off.
+    public var otelEndpoint: String?
     public var limits = ServerLimits()
     public var connection = ConnectionSettings()
 
@@ -129,10 +131,13 @@ public struct ServerSettings: Codable, Sendable, Equatable {
         public var logLevel: Logger.Level?
         public var threads: Int?
         public var connection = ConnectionSettings.Overrides()
+        /// An endpoint, or "off" to turn tracing off whatever the lower layers say.
+        public var otelEndpoint: String?
 
         public init(
             host: String? = nil, port: Int? = nil, dataDir: String? = nil, maxMessageBytes: Int? = nil,
-            metricsPort: Int? = nil, logFormat: LogFormat? = nil, logLevel: Logger.Level? = nil, threads: Int? = nil
+            metricsPort: Int? = nil, logFormat: LogFormat? = nil, logLevel: Logger.Level? = nil, threads: Int? = nil,
+            otelEndpoint: String? = nil
         ) {
             self.host = host
             self.port = port
@@ -142,24 +147,26 @@ public struct ServerSettings: Codable, Sendable, Equatable {
             self.logFormat = logFormat
             self.logLevel = logLevel
             self.threads = threads
+            self.otelEndpoint = otelEndpoint
         }
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case host, port, dataDir, maxMessageBytes, metricsPort, logFormat, logLevel, threads, limits, connection
+        case host, port, dataDir, maxMessageBytes, metricsPort, logFormat, logLevel, threads, otelEndpoint, limits, connection
     }
 
     /// Environment variable for each top-level key.
     public static let environmentVariables: [String: String] = [
         "host": "DPQ_HOST", "port": "DPQ_PORT", "dataDir": "DPQ_DATA_DIR", "maxMessageBytes": "DPQ_MAX_MESSAGE_BYTES",
         "metricsPort": "DPQ_METRICS_PORT", "logFormat": "DPQ_LOG_FORMAT", "logLevel": "DPQ_LOG_LEVEL",
-        "threads": "DPQ_THREADS",
+        "threads": "DPQ_THREADS", "otelEndpoint": "DPQ_OTEL_ENDPOINT",
     ]
 
     /// Command-line flag for each top-level key, as used in error messages.
     public static let flags: [String: String] = [
         "host": "--host", "port": "--port", "dataDir": "--data-dir", "maxMessageBytes": "--max-message-bytes",
         "metricsPort": "--metrics-port", "logFormat": "--log-format", "logLevel": "--log-level", "threads": "--threads",
+        "otelEndpoint": "--otel-endpoint",
     ]
 
     public init(from decoder: any Decoder) throws {
@@ -182,6 +189,9 @@ public struct ServerSettings: Codable, Sendable, Equatable {
         if let v = try c.settingsValue("logLevel", String.self, decoder: decoder) {
             self.logLevel = try parseLogLevel(v, "key '\(keyPath(decoder, "logLevel"))'")
         }
+        if c.contains(AnyKey("otelEndpoint")) {  // null: tracing off
+            self.otelEndpoint = try c.settingsValue("otelEndpoint", String.self, decoder: decoder, allowNull: true)
+        }
         if let v = try c.settingsValue("limits", ServerLimits.self, decoder: decoder) { self.limits = v }
         if let v = try c.settingsValue("connection", ConnectionSettings.self, decoder: decoder) { self.connection = v }
     }
@@ -195,6 +205,7 @@ public struct ServerSettings: Codable, Sendable, Equatable {
         try checkRange(self.maxMessageBytes, 1_024...Int(UInt32.max), describe("maxMessageBytes"))
         if let p = self.metricsPort { try checkRange(p, 0...65_535, describe("metricsPort")) }
         if let t = self.threads { try checkRange(t, 1...4_096, describe("threads")) }
+        if let e = self.otelEndpoint { try OTelEndpoint.validate(e, source: describe("otelEndpoint")) }
         try self.limits.validate(describe: describe)
         try self.connection.validate(describe: describe)
     }
@@ -273,6 +284,10 @@ public struct ServerSettings: Codable, Sendable, Equatable {
         apply(overrides.logLevel, "logLevel", \.logLevel)
         apply(overrides.threads, "threads", \.threadsValue)
         settings.connection.apply(overrides.connection, sources: &sources)
+        if let (value, source) = OTelEndpoint.highestLayer(flag: overrides.otelEndpoint, environment: environment) {
+            settings.otelEndpoint = try OTelEndpoint.parse(value, source: source)
+            sources["otelEndpoint"] = source
+        }
 
         // Anything not set by the environment or a flag is a default (always valid) or came from
         // the file, so the file is the source to blame.

@@ -17,6 +17,8 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("log-format"), help: "text or json.") var logFormat: String?
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error, critical.") var logLevel: String?
     @Option(help: "Threads for search and training (default: all cores).") var threads: Int?
+    @Option(name: .customLong("otel-endpoint"), help: "Export a span per RPC over OTLP to this URL, e.g. http://localhost:4318 (or $OTEL_EXPORTER_OTLP_ENDPOINT; 'off' = no tracing, the default).")
+    var otelEndpoint: String?
     @Option(name: .customLong("api-keys-file"), help: "Require API keys listed in this file: '<key> [read|write]' per line (or $DPQ_API_KEYS_FILE).")
     var apiKeysFile: String?
     @Option(name: .customLong("tls-cert"), help: "Serve TLS with this PEM certificate chain (with --tls-key).") var tlsCert: String?
@@ -42,7 +44,7 @@ struct Serve: AsyncParsableCommand {
         do {
             var o = ServerSettings.Overrides()
             o.host = host; o.port = port; o.dataDir = dataDir; o.maxMessageBytes = maxMessageBytes
-            o.metricsPort = metricsPort; o.threads = threads
+            o.metricsPort = metricsPort; o.threads = threads; o.otelEndpoint = otelEndpoint
             o.connection.maxConcurrentStreams = maxConcurrentStreams
             o.connection.keepaliveTimeSeconds = keepaliveTime
             o.connection.keepaliveTimeoutSeconds = keepaliveTimeout
