@@ -12,10 +12,20 @@
 // rewritten on its way out to say `advertised`, and the streams between the two are refused here.
 // docs/design.md ("Concurrent streams") has the full account.
 //
+// Two more details matter under load (found with h2load, which opens up to 100 streams before it
+// has read our SETTINGS):
+// - A stream leaves the count when its stream channel goes inactive, which swift-nio-http2 signals
+//   synchronously with the frame that closed it, not when the channel's close future completes,
+//   a loop turn later: by then a client that read the END_STREAM may have opened the next stream,
+//   and was refused.
+// - A refused stream is reset once the client has finished sending on it (END_STREAM), or after a
+//   second: reset at once, the request's DATA frames still on the way arrive for a stream that
+//   swift-nio-http2 remembers as reset only among the last 32, and older ones are a connection
+//   error (GOAWAY STREAM_CLOSED) that fails every call on it.
 // One residue remains in swift-nio-http2: until the client acknowledges our SETTINGS, its state
 // machine enforces 100 (RFC 9113 §6.5.2 gives the client no limit before it has seen one). gRPC
-// clients (grpc-core, grpc-go, grpc-java, nghttp2) wait for the server's SETTINGS before opening
-// streams, and frames arrive in order, so their ACK precedes their streams.
+// clients (grpc-core, grpc-go, grpc-java) wait for the server's SETTINGS before opening streams,
+// and nghttp2 (h2load) assumes 100 until it has them.
 import GRPCNIOTransportCore
 import NIOCore
 import NIOHTTP2
@@ -40,7 +50,7 @@ public enum StreamLimit {
                     // TLS, if any, encrypts them.
                     try pipeline.addHandler(
                         SettingsRewriter(from: UInt32(stateMachineLimit), to: UInt32(advertised)), position: .before(http2))
-                    try pipeline.addHandler(OpenStreams(limit: advertised))
+                    try pipeline.addHandler(OpenStreams(limit: advertised), position: .after(http2))
                 }
             },
             onAcceptHTTP2Stream: { stream in
@@ -49,8 +59,7 @@ public enum StreamLimit {
                     let open = try parent.pipeline.syncOperations.handler(type: OpenStreams.self)
                     if open.count < open.limit {
                         open.count += 1
-                        let bound = NIOLoopBound(open, eventLoop: stream.eventLoop)
-                        stream.closeFuture.whenComplete { _ in bound.value.count -= 1 }
+                        try stream.pipeline.syncOperations.addHandler(ServedStream(open), position: .first)
                     } else {
                         try stream.pipeline.syncOperations.addHandler(RefusedStream(), position: .first)
                     }
@@ -62,31 +71,56 @@ public enum StreamLimit {
 /// The count of streams this connection is serving (not refused), kept in the connection's
 /// pipeline so that each new stream finds it through its parent channel.
 final class OpenStreams: ChannelInboundHandler, RemovableChannelHandler {
-    typealias InboundIn = NIOAny
+    typealias InboundIn = HTTP2Frame
     let limit: Int
     var count = 0
     init(limit: Int) { self.limit = limit }
 }
 
+/// First in a served stream's pipeline: takes the stream out of the count when it goes inactive.
+final class ServedStream: ChannelInboundHandler {
+    typealias InboundIn = HTTP2Frame.FramePayload
+    private var open: OpenStreams?
+    init(_ open: OpenStreams) { self.open = open }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        release()
+        context.fireChannelInactive()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) { release() }
+
+    private func release() {
+        open?.count -= 1
+        open = nil
+    }
+}
+
 /// Answers a stream with RST_STREAM (REFUSED_STREAM) and drops everything it sends, so no RPC
 /// handler ever sees it: REFUSED_STREAM promises the client that nothing was processed, which
-/// makes the call safe to retry.
+/// makes the call safe to retry. The reset goes out when the client's side of the stream has
+/// ended, or after `patience` (a stream the client keeps open).
 final class RefusedStream: ChannelDuplexHandler {
     typealias InboundIn = HTTP2Frame.FramePayload
     typealias OutboundIn = HTTP2Frame.FramePayload
     typealias OutboundOut = HTTP2Frame.FramePayload
+    static let patience = TimeAmount.seconds(1)
     private var sent = false
 
     func handlerAdded(context: ChannelHandlerContext) {
-        if context.channel.isActive { refuse(context) }
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        context.eventLoop.scheduleTask(in: Self.patience) { bound.value.0.refuse(bound.value.1) }
     }
 
-    func channelActive(context: ChannelHandlerContext) {
-        refuse(context)
-        context.fireChannelActive()
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .headers(let h) where h.endStream: refuse(context)
+        case .data(let d) where d.endStream: refuse(context)
+        default: break
+        }
     }
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {}
+    func handlerRemoved(context: ChannelHandlerContext) { sent = true }
 
     private func refuse(_ context: ChannelHandlerContext) {
         guard !sent else { return }
