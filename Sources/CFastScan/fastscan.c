@@ -141,17 +141,25 @@ static inline size_t item_of_bit(int bit) {
     return (size_t)(((bit >> 4) << 4) + 2 * (bit & 7) + ((bit >> 3) & 1));
 }
 
-static inline void handle(dpq_fs_state *s, uint32_t mask, const uint16_t *d, size_t base, size_t n) {
+// Reports the passing items of a block: as ids[item] when ids is given (an inverted list's
+// entries carry the collection's item numbers), skipping those whose bit in `allowed` is clear.
+static inline void handle(dpq_fs_state *s, uint32_t mask, const uint16_t *d, size_t base, size_t n,
+                          const uint32_t *ids, const uint64_t *allowed) {
     while (mask) {
         int bit = __builtin_ctz(mask);
         mask &= mask - 1;
         size_t item = base + item_of_bit(bit);
-        if (item < n && d[bit] <= s->thr) offer(s, d[bit], item);
+        if (item < n && d[bit] <= s->thr) {
+            size_t id = ids ? (size_t)ids[item] : item;
+            if (allowed && !((allowed[id >> 6] >> (id & 63)) & 1)) continue;
+            offer(s, d[bit], id);
+        }
     }
 }
 
 static void scan_portable(const uint8_t *packed, int m, size_t n, size_t b0, size_t nb,
-                          const uint8_t *luts, int groups, int nq, dpq_fs_state *const *states) {
+                          const uint8_t *luts, int groups, int nq, dpq_fs_state *const *states,
+                          const uint32_t *ids, const uint64_t *allowed) {
     size_t G = groups_of(m);
     for (size_t b = b0; b < b0 + nb; b++) {
         const uint8_t *blk = packed + b * G * 64;
@@ -167,7 +175,11 @@ static void scan_portable(const uint8_t *packed, int m, size_t n, size_t b0, siz
                         int c = (blk[g * 64 + s * 16 + (j & 15)] >> shift) & 15;
                         d += lut[g * 64 + s * 16 + c];
                     }
-                if (d <= states[q]->thr) offer(states[q], d, item);
+                if (d <= states[q]->thr) {
+                    size_t id = ids ? (size_t)ids[item] : item;
+                    if (allowed && !((allowed[id >> 6] >> (id & 63)) & 1)) continue;
+                    offer(states[q], d, id);
+                }
             }
         }
     }
@@ -204,7 +216,8 @@ AVX2_INLINE __m128i fold256(__m256i a) {
 }
 
 AVX2_INLINE void scan_avx2_body(const uint8_t *packed, size_t G, size_t n, size_t b0, size_t nb,
-                                const uint8_t *luts, int groups, const int NQ, dpq_fs_state *const *st) {
+                                const uint8_t *luts, int groups, const int NQ, dpq_fs_state *const *st,
+                                const uint32_t *ids, const uint64_t *allowed) {
     const __m256i m4 = _mm256_set1_epi8(0x0f);
     uint16_t d[32];
     for (size_t b = b0; b < b0 + nb; b++) {
@@ -226,15 +239,15 @@ AVX2_INLINE void scan_avx2_body(const uint8_t *packed, size_t G, size_t n, size_
         }
         for (int q = 0; q < NQ; q++) {
             uint32_t mask = finish128(fold256(la[q]), fold256(lo[q]), fold256(ha[q]), fold256(ho[q]), st[q]->thr, d);
-            if (mask) handle(st[q], mask, d, b * 32, n);
+            if (mask) handle(st[q], mask, d, b * 32, n, ids, allowed);
         }
     }
 }
 
 AVX2_FN static void scan_avx2_1(const uint8_t *p, size_t G, size_t n, size_t b0, size_t nb, const uint8_t *l, int g,
-                                dpq_fs_state *const *s) { scan_avx2_body(p, G, n, b0, nb, l, g, 1, s); }
+                                dpq_fs_state *const *s, const uint32_t *ids, const uint64_t *a) { scan_avx2_body(p, G, n, b0, nb, l, g, 1, s, ids, a); }
 AVX2_FN static void scan_avx2_2(const uint8_t *p, size_t G, size_t n, size_t b0, size_t nb, const uint8_t *l, int g,
-                                dpq_fs_state *const *s) { scan_avx2_body(p, G, n, b0, nb, l, g, 2, s); }
+                                dpq_fs_state *const *s, const uint32_t *ids, const uint64_t *a) { scan_avx2_body(p, G, n, b0, nb, l, g, 2, s, ids, a); }
 
 #define AVX512_FN __attribute__((target("avx512f,avx512bw,avx2")))
 #define AVX512_INLINE __attribute__((target("avx512f,avx512bw,avx2"), always_inline)) static inline
@@ -245,7 +258,8 @@ AVX512_INLINE __m128i fold512(__m512i a) {
 }
 
 AVX512_INLINE void scan_avx512_body(const uint8_t *packed, size_t G, size_t n, size_t b0, size_t nb,
-                                    const uint8_t *luts, int groups, const int NQ, dpq_fs_state *const *st) {
+                                    const uint8_t *luts, int groups, const int NQ, dpq_fs_state *const *st,
+                                    const uint32_t *ids, const uint64_t *allowed) {
     const __m512i m4 = _mm512_set1_epi8(0x0f);
     uint16_t d[32];
     for (size_t b = b0; b < b0 + nb; b++) {
@@ -267,17 +281,17 @@ AVX512_INLINE void scan_avx512_body(const uint8_t *packed, size_t G, size_t n, s
         }
         for (int q = 0; q < NQ; q++) {
             uint32_t mask = finish128(fold512(la[q]), fold512(lo[q]), fold512(ha[q]), fold512(ho[q]), st[q]->thr, d);
-            if (mask) handle(st[q], mask, d, b * 32, n);
+            if (mask) handle(st[q], mask, d, b * 32, n, ids, allowed);
         }
     }
 }
 
 AVX512_FN static void scan_avx512_1(const uint8_t *p, size_t G, size_t n, size_t b0, size_t nb, const uint8_t *l,
-                                    int g, dpq_fs_state *const *s) { scan_avx512_body(p, G, n, b0, nb, l, g, 1, s); }
+                                    int g, dpq_fs_state *const *s, const uint32_t *ids, const uint64_t *a) { scan_avx512_body(p, G, n, b0, nb, l, g, 1, s, ids, a); }
 AVX512_FN static void scan_avx512_2(const uint8_t *p, size_t G, size_t n, size_t b0, size_t nb, const uint8_t *l,
-                                    int g, dpq_fs_state *const *s) { scan_avx512_body(p, G, n, b0, nb, l, g, 2, s); }
+                                    int g, dpq_fs_state *const *s, const uint32_t *ids, const uint64_t *a) { scan_avx512_body(p, G, n, b0, nb, l, g, 2, s, ids, a); }
 AVX512_FN static void scan_avx512_4(const uint8_t *p, size_t G, size_t n, size_t b0, size_t nb, const uint8_t *l,
-                                    int g, dpq_fs_state *const *s) { scan_avx512_body(p, G, n, b0, nb, l, g, 4, s); }
+                                    int g, dpq_fs_state *const *s, const uint32_t *ids, const uint64_t *a) { scan_avx512_body(p, G, n, b0, nb, l, g, 4, s, ids, a); }
 
 static int detect_kernel(void) {
     unsigned a, b, c, d;
@@ -316,8 +330,9 @@ int dpq_fs_set_kernel(int kernel) {
     return k;
 }
 
-void dpq_fs_scan(const uint8_t *packed, int m, size_t n, size_t first_block, size_t nblocks,
-                 const uint8_t *luts, int groups, int nq, dpq_fs_state *const *states) {
+void dpq_fs_scan_ids(const uint8_t *packed, int m, size_t n, size_t first_block, size_t nblocks,
+                     const uint8_t *luts, int groups, int nq, dpq_fs_state *const *states,
+                     const uint32_t *ids, const uint64_t *allowed) {
     if (nq <= 0 || nblocks == 0 || groups <= 0) return;
     size_t G = groups_of(m);
     if ((size_t)groups > G) groups = (int)G;
@@ -326,18 +341,23 @@ void dpq_fs_scan(const uint8_t *packed, int m, size_t n, size_t first_block, siz
 #if defined(__x86_64__)
     if (kernel == 2) {
         int q = 0;
-        for (; q + 4 <= nq; q += 4) scan_avx512_4(packed, G, n, first_block, nblocks, luts + q * lut_stride, groups, states + q);
-        for (; q + 2 <= nq; q += 2) scan_avx512_2(packed, G, n, first_block, nblocks, luts + q * lut_stride, groups, states + q);
-        for (; q < nq; q++) scan_avx512_1(packed, G, n, first_block, nblocks, luts + q * lut_stride, groups, states + q);
+        for (; q + 4 <= nq; q += 4) scan_avx512_4(packed, G, n, first_block, nblocks, luts + q * lut_stride, groups, states + q, ids, allowed);
+        for (; q + 2 <= nq; q += 2) scan_avx512_2(packed, G, n, first_block, nblocks, luts + q * lut_stride, groups, states + q, ids, allowed);
+        for (; q < nq; q++) scan_avx512_1(packed, G, n, first_block, nblocks, luts + q * lut_stride, groups, states + q, ids, allowed);
         return;
     }
     if (kernel == 1) {
         int q = 0;
-        for (; q + 2 <= nq; q += 2) scan_avx2_2(packed, G, n, first_block, nblocks, luts + q * lut_stride, groups, states + q);
-        for (; q < nq; q++) scan_avx2_1(packed, G, n, first_block, nblocks, luts + q * lut_stride, groups, states + q);
+        for (; q + 2 <= nq; q += 2) scan_avx2_2(packed, G, n, first_block, nblocks, luts + q * lut_stride, groups, states + q, ids, allowed);
+        for (; q < nq; q++) scan_avx2_1(packed, G, n, first_block, nblocks, luts + q * lut_stride, groups, states + q, ids, allowed);
         return;
     }
 #endif
     (void)kernel;
-    scan_portable(packed, m, n, first_block, nblocks, luts, groups, nq, states);
+    scan_portable(packed, m, n, first_block, nblocks, luts, groups, nq, states, ids, allowed);
+}
+
+void dpq_fs_scan(const uint8_t *packed, int m, size_t n, size_t first_block, size_t nblocks,
+                 const uint8_t *luts, int groups, int nq, dpq_fs_state *const *states) {
+    dpq_fs_scan_ids(packed, m, n, first_block, nblocks, luts, groups, nq, states, NULL, NULL);
 }

@@ -56,6 +56,13 @@ const uint64_t *dpq_fs_state_candidates(const dpq_fs_state *state, size_t *count
 void dpq_fs_scan(const uint8_t *packed, int m, size_t n, size_t first_block, size_t nblocks,
                  const uint8_t *luts, int groups, int nq, dpq_fs_state *const *states);
 
+/// The same, for an inverted list: an item at position i of the block range is reported as
+/// ids[i] (ids == NULL: as i), and only when bit ids[i] of `allowed` is set (allowed == NULL:
+/// always). Keys then carry those ids, so one state can collect several lists' items.
+void dpq_fs_scan_ids(const uint8_t *packed, int m, size_t n, size_t first_block, size_t nblocks,
+                     const uint8_t *luts, int groups, int nq, dpq_fs_state *const *states,
+                     const uint32_t *ids, const uint64_t *allowed);
+
 /// The kernel in use: 2 = AVX-512BW, 1 = AVX2, 0 = portable C. Chosen from the CPU at
 /// the first call; dpq_fs_set_kernel lowers it (tests compare kernels) and returns the
 /// kernel actually set (never above what the CPU has).

@@ -1,0 +1,103 @@
+// The coarse partition of an IVF index: which of nlist lists an item lives in, and which
+// lists a query probes first.
+//   .firstBlock   list = the item's first code b_0, nlist = K. It costs nothing: the residual
+//                 structure already made C_0 a k-means coarse quantizer, every item of list j
+//                 shares T[0][j] = <q, C_0[j]>, and the lists rank by that table row
+//                 (inner product) or by ||C_0[j]||^2 - 2 T[0][j] (squared L2, up to ||q||^2).
+//   .centroids    list = argmin_j ||x_hat_M - c_j||^2 over separate k-means centroids (trained
+//                 on reconstructions, so any number of lists); lists rank by <q, c_j> or
+//                 ||c_j||^2 - 2 <q, c_j>, one sgemm per batch of queries, as faiss's IVF does.
+// Probing order is best first, ties by list number, so a search is deterministic.
+
+public struct CoarseQuantizer: Sendable, Equatable {
+    public enum Kind: String, Sendable, Equatable { case firstBlock = "first_block", centroids }
+
+    public let kind: Kind
+    /// nlist x D: C_0 for .firstBlock, the k-means centroids otherwise.
+    public let centroids: Matrix
+    /// ||c_j||^2, for squared-L2 probing.
+    let squaredNorms: [Float]
+
+    /// The first block's codewords as the coarse quantizer (nlist = K).
+    public static func firstBlock(_ codebooks: Codebooks) -> CoarseQuantizer {
+        CoarseQuantizer(kind: .firstBlock, centroids: codebooks.block(0))
+    }
+
+    /// Separate centroids (nlist x D), e.g. from `trainCentroids`.
+    public init(centroids: Matrix) {
+        self.init(kind: .centroids, centroids: centroids)
+    }
+
+    private init(kind: Kind, centroids: Matrix) {
+        precondition(centroids.rows >= 1, "CoarseQuantizer: no centroids")
+        precondition(centroids.rows < Int(UInt32.max), "CoarseQuantizer: too many lists")
+        self.kind = kind
+        self.centroids = centroids
+        self.squaredNorms = centroids.rowSquaredNorms()
+    }
+
+    /// nlist.
+    public var listCount: Int { centroids.rows }
+
+    /// k-means centroids of the full-length reconstructions of `sample` (as many lists as
+    /// asked; fewer sample rows than lists repeat rows, see KMeans.fit).
+    public static func trainCentroids(sample: CodeMatrix, codebooks: Codebooks, lists: Int,
+                                      iterations: Int = 10, seed: UInt64 = 1) -> CoarseQuantizer {
+        let decoded = ProgressiveQuantizer(codebooks: codebooks, assignment: .euclidean)
+            .decode(sample, blocks: sample.blocks)
+        var random = SeededRandom(seed: seed)
+        return CoarseQuantizer(centroids: KMeans.fit(decoded, k: lists, iterations: iterations, random: &random))
+    }
+
+    /// The list of every item of `codes`.
+    /// Precondition (programmer error): `codes.blocks <= codebooks.blocks`, codes below K.
+    func assign(_ codes: CodeMatrix, codebooks: Codebooks, threads: Int) -> [Int] {
+        switch kind {
+        case .firstBlock:
+            return (0..<codes.count).map { codes.code(item: $0, block: 0) }
+        case .centroids:
+            let chunk = ProgressiveQuantizer.chunkRows
+            let chunks = (codes.count + chunk - 1) / chunk
+            let quantizer = ProgressiveQuantizer(codebooks: codebooks, assignment: .euclidean)
+            let c = centroids
+            let parts = ParallelWork.map(count: chunks, threads: threads) { i in
+                let rows = (i * chunk)..<min(codes.count, (i + 1) * chunk)
+                let x = quantizer.decode(codes.items(rows), blocks: codes.blocks)
+                return ProgressiveQuantizer.nearest(x, codebook: c, assignment: .euclidean).map { Int($0) }
+            }
+            return parts.flatMap { $0 }
+        }
+    }
+
+    /// For each query of `rows`, the `nprobe` lists to scan, best first. `tables` are those
+    /// rows' lookup tables (block 0 gives the .firstBlock scores without another product).
+    func probe(queries: Matrix, rows: Range<Int>, tables: LookupTables, metric: SearchMetric,
+               nprobe: Int) -> [[Int]] {
+        let nlist = listCount
+        var scores = [Float](repeating: 0, count: rows.count * nlist)
+        switch kind {
+        case .firstBlock:
+            for i in 0..<rows.count {
+                let t = (i * tables.blocks) * tables.size
+                for j in 0..<nlist { scores[i * nlist + j] = tables.values[t + j] }
+            }
+        case .centroids:
+            queries.values.withUnsafeBufferPointer { q in
+                centroids.values.withUnsafeBufferPointer { c in
+                    scores.withUnsafeMutableBufferPointer { out in
+                        InnerProducts.compute(q.baseAddress! + rows.lowerBound * queries.cols, rows: rows.count,
+                                              c.baseAddress!, rows: nlist, dimension: queries.cols, into: out.baseAddress!)
+                    }
+                }
+            }
+        }
+        return (0..<rows.count).map { i in
+            var heap = TopK(capacity: nprobe)
+            for j in 0..<nlist {
+                let ip = scores[i * nlist + j]
+                heap.push(RankKey.make(metric == .innerProduct ? -ip : squaredNorms[j] - 2 * ip, j))
+            }
+            return heap.sorted().map { RankKey.index($0) }
+        }
+    }
+}

@@ -1,0 +1,139 @@
+// IVF search over K = 16 lists in the packed fast-scan layout: the query's float tables become
+// byte tables once (QuantizedLookupTables: one scale for all tables, so byte sums of different
+// lists compare), each probed list is scanned by CFastScan's kernels with its ids
+// (dpq_fs_scan_ids reports entries as their item ids, so one scan state collects every list),
+// and the candidates are re-ranked from the float tables as FastScanner does. With `.exact`
+// every item within m + 2 byte units of the k-th best byte sum is re-ranked, so with
+// nprobe = nlist the answer is CodeScanner's. A filter is applied inside the kernel as a bitmap
+// over ids (a predicate is turned into one first: O(ids) per search, so pass a bitmap).
+
+import CFastScan
+
+extension IVFIndex {
+    func fastScanSearch(queries: Matrix, k: Int, blocks m: Int, nprobe: Int, filter: ItemFilter?,
+                        rerank: FastScanRerank, threads: Int) -> [[SearchHit]] {
+        if case .top(let r) = rerank { precondition(r >= 1, "IVFIndex.search: .top(R) needs R >= 1") }
+        let q = queries.rows
+        let n = count
+        let kq: Int, margin: Int
+        switch rerank {
+        case .none: (kq, margin) = (min(k, n), 0)
+        case .top(let r): (kq, margin) = (min(max(k, r), n), 0)
+        case .exact: (kq, margin) = (min(k, n), m + 2)
+        }
+        let allowed: [UInt64]?
+        switch filter {
+        case nil: allowed = nil
+        case .bitmap(let words):
+            // The kernel reads the bit of any stored id: pad to cover them all.
+            allowed = words.count * 64 >= locationCount ? words
+                : words + [UInt64](repeating: 0, count: (locationCount + 63) / 64 - words.count)
+        case .predicate(let f):
+            var words = [UInt64](repeating: 0, count: (locationCount + 63) / 64)
+            for id in 0..<locationCount where contains(id) && f(id) { words[id >> 6] |= 1 << UInt64(id & 63) }
+            allowed = words
+        }
+        let workers = max(1, threads)
+        var results = [[SearchHit]]()
+        results.reserveCapacity(q)
+        if q >= workers {
+            var start = 0
+            while start < q {
+                let rows = start..<min(q, start + CodeScanner.queryBatch)
+                let tables = LookupTables(queries: queries, rows: rows, codebooks: codebooks, blocks: m)
+                let bytes = QuantizedLookupTables(tables)
+                let probed = coarse.probe(queries: queries, rows: rows, tables: tables, metric: .innerProduct, nprobe: nprobe)
+                let batch = ParallelWork.map(count: rows.count, threads: workers) { i in
+                    let found = self.fastScan(probed[i], bytes: bytes, query: i, capacity: kq, margin: margin, allowed: allowed)
+                    return self.finish([found], tables: tables, bytes: bytes, query: i, k: k, kq: kq, m: m, rerank: rerank)
+                }
+                results.append(contentsOf: batch)
+                start = rows.upperBound
+            }
+        } else {
+            for qi in 0..<q {
+                let tables = LookupTables(queries: queries, rows: qi..<(qi + 1), codebooks: codebooks, blocks: m)
+                let bytes = QuantizedLookupTables(tables)
+                let probed = coarse.probe(queries: queries, rows: qi..<(qi + 1), tables: tables, metric: .innerProduct,
+                                          nprobe: nprobe)[0]
+                let chunks = chunk(probed, workers: workers)
+                let parts = ParallelWork.map(count: chunks.count, threads: workers) { c in
+                    self.fastScan(chunks[c], bytes: bytes, query: 0, capacity: kq, margin: margin, allowed: allowed)
+                }
+                results.append(finish(parts, tables: tables, bytes: bytes, query: 0, k: k, kq: kq, m: m, rerank: rerank))
+            }
+        }
+        return results
+    }
+
+    /// Ids the direct map covers (the largest id ever added, plus one).
+    var locationCount: Int { locations.count }
+
+    /// Scans `probed` lists for query `query` of `bytes` into one state.
+    private func fastScan(_ probed: [Int], bytes: QuantizedLookupTables, query qi: Int, capacity: Int, margin: Int,
+                          allowed: [UInt64]?) -> FastScanner.Found {
+        guard bytes.finite[qi], case .fastScan(let stored) = lists.layout else { return FastScanner.Found(heap: [], candidates: []) }
+        guard let state = dpq_fs_state_new(Int32(capacity), Int32(margin)) else { preconditionFailure("IVFIndex: out of memory") }
+        defer { dpq_fs_state_free(state) }
+        let width = bytes.groups * 64
+        bytes.bytes.withUnsafeBufferPointer { l in
+            let lut = l.baseAddress! + qi * width
+            (allowed ?? []).withUnsafeBufferPointer { a in
+                var states: [OpaquePointer?] = [state]
+                states.withUnsafeMutableBufferPointer { s in
+                    for list in probed {
+                        lists.withList(list) { ids, codes in
+                            let entries = ids.count
+                            if entries == 0 { return }
+                            dpq_fs_scan_ids(codes.baseAddress!.assumingMemoryBound(to: UInt8.self), Int32(stored), entries, 0,
+                                            (entries + 31) / 32, lut, Int32(bytes.groups), 1, s.baseAddress,
+                                            ids.baseAddress, allowed == nil ? nil : a.baseAddress)
+                        }
+                    }
+                }
+            }
+        }
+        var count = 0
+        let h = dpq_fs_state_heap(state, &count)
+        var found = FastScanner.Found(heap: Array(UnsafeBufferPointer(start: h, count: count)), candidates: [])
+        if margin > 0 {
+            let c = dpq_fs_state_candidates(state, &count)
+            found.candidates = Array(UnsafeBufferPointer(start: c, count: count))
+        }
+        return found
+    }
+
+    /// Merges one query's scan states and re-ranks (FastScanner.finish, reading codes from the lists).
+    private func finish(_ parts: [FastScanner.Found], tables: LookupTables, bytes: QuantizedLookupTables, query qi: Int,
+                        k: Int, kq: Int, m: Int, rerank: FastScanRerank) -> [SearchHit] {
+        guard bytes.finite[qi] else { return [] }
+        let best = Array(parts.flatMap(\.heap).sorted().prefix(kq))
+        let items: [Int]
+        switch rerank {
+        case .none:
+            let a = bytes.scale[qi], b = bytes.bias[qi]
+            return best.prefix(k).map { SearchHit(index: Int($0 & 0xFFFF_FFFF), score: b - Float($0 >> 32) / a) }
+        case .top:
+            items = best.map { Int($0 & 0xFFFF_FFFF) }
+        case .exact:
+            guard let last = best.last else { return [] }
+            let limit = (last >> 32) + UInt64(m + 2)
+            items = parts.flatMap(\.candidates).filter { $0 >> 32 <= limit }.map { Int($0 & 0xFFFF_FFFF) }
+        }
+        var heap = TopK(capacity: k)
+        tables.values.withUnsafeBufferPointer { tv in
+            let t = tv.baseAddress! + qi * m * 16
+            for item in items {
+                guard let (list, slot) = location(of: item) else { continue }
+                // Summed in block order from block 0, from the nibbles in place.
+                let s: Float = lists.withList(list) { _, codes in
+                    var s: Float = 0
+                    for i in 0..<m { s += t[i * 16 + Int(PackedNibbles.get(codes, blocks: blocks, entry: slot, block: i))] }
+                    return s
+                }
+                if !s.isNaN { heap.push(RankKey.make(-s, item)) }
+            }
+        }
+        return CodeScanner.hits(heap.sorted(), metric: .innerProduct)
+    }
+}
