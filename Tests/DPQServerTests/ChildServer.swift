@@ -17,7 +17,8 @@ final class ChildServer: @unchecked Sendable {
 
     /// Starts the server and waits for its "listening on" line. Throws with the log's tail when
     /// it exits first.
-    init(dataDir: String, extraArgs: [String] = [], logPath: String? = nil, timeout: TimeInterval = 60) throws {
+    init(dataDir: String, extraArgs: [String] = [], environment: [String: String] = [:], logPath: String? = nil,
+         timeout: TimeInterval = 60) throws {
         guard FileManager.default.isExecutableFile(atPath: Self.binary) else {
             throw ChildServerError("build the dpq product first (swift build): \(Self.binary) is missing")
         }
@@ -26,6 +27,7 @@ final class ChildServer: @unchecked Sendable {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: Self.binary)
         p.arguments = ["serve", "--port", "0", "--data-dir", dataDir] + extraArgs
+        if !environment.isEmpty { p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         let out = Pipe()
         p.standardOutput = out
         p.standardError = FileHandle(forWritingAtPath: log)

@@ -94,16 +94,27 @@ import Tracing
         #expect(roots.first.map { $0.traceID != Self.traceID && $0.traceID != callerSpan.traceID } == true)
     }
 
-    @Test func dpqServeExportsToItsEndpointAndFlushesOnSIGTERM() async throws {
+    /// The real flag and the global bootstrap in `dpq serve`: the span reaches the collector with
+    /// the client's trace and parent. The batch delay is cut to 200 ms and the test waits for the
+    /// span (up to a minute) before stopping the server, so a loaded machine's slow export cannot
+    /// fail it; the flush on shutdown is the in-process test above.
+    @Test func dpqServeExportsToItsEndpoint() async throws {
         let receiver = try await OTLPReceiver.start()
         let dataDir = temporaryPath("dpq-tracing-child")
         defer { try? FileManager.default.removeItem(atPath: dataDir) }
-        let server = try ChildServer(dataDir: dataDir, extraArgs: ["--otel-endpoint", "http://127.0.0.1:\(receiver.port)"])
+        let server = try ChildServer(dataDir: dataDir, extraArgs: ["--otel-endpoint", "http://127.0.0.1:\(receiver.port)"],
+                                     environment: ["OTEL_BSP_SCHEDULE_DELAY": "200"])
         let port = try #require(server.address.split(separator: ":").last.flatMap { Int($0) })
         try await getServerInfo(port: port, metadata: Self.metadata)
+        var spans = try receiver.spans
+        let deadline = Date().addingTimeInterval(60)
+        while spans.isEmpty && Date() < deadline {
+            try await Task.sleep(for: .milliseconds(100))
+            spans = try receiver.spans
+        }
         server.stop()
         #expect(server.process.terminationStatus == 0)
-        let spans = try receiver.spans
+        spans = try receiver.spans
         await receiver.stop()
 
         let span = try #require(spans.first { $0.name == "dpq.v1.ServerInfoService/GetServerInfo" }, "\(spans.map(\.name))")
