@@ -4,7 +4,8 @@
 //          shape (n, L) with L >= 2, integers or bool: 0/1 indicator rows (row i has label j
 //          when [i, j] is 1), the usual multi-label target matrix (NUS-WIDE, scikit-learn's
 //          MultiLabelBinarizer); L is the number of classes. A row of zeros has no label.
-//   .ivecs d = 1: one class id per row; d >= 2: 0/1 indicator rows, as for .npy.
+//   .ivecs d = 1: one class id per row; d >= 2: 0/1 indicator rows, as for .npy. Files with any
+//          other extension are read as .ivecs, as the CLI always has.
 //
 // Any other value in an indicator row is an error naming its row and column: a (n, 2) array
 // of class ids would otherwise be read as indicators silently.
