@@ -82,8 +82,14 @@ let package = Package(
         .target(name: "DPQClient", dependencies: ["DPQProto",
             .product(name: "Tracing", package: "swift-distributed-tracing"),
         ] + grpc),
+        // Image files in (I/O, not engine math): libpng and libjpeg-turbo from Debian, driven by a
+        // small C shim that catches their errors with setjmp (libjpeg's default error_exit exits).
+        .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CJPEG", path: "Sources/CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg-dev"])]),
+        .target(name: "CImageCodecs", dependencies: ["CPNG", "CJPEG"]),
+        .target(name: "ImageFiles", dependencies: ["CImageCodecs"]),
         // 5. CLI
-        .executableTarget(name: "dpq", dependencies: ["DPQClient", "DPQServer", "DPQServerSupport", "DPQEngine",
+        .executableTarget(name: "dpq", dependencies: ["DPQClient", "DPQServer", "DPQServerSupport", "DPQEngine", "ImageFiles",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -103,6 +109,9 @@ let package = Package(
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         ]),
         .testTarget(name: "DPQEngineTests", dependencies: ["DPQEngine"], exclude: ["Fixtures"]),
+        // libpng's and libjpeg's encoders, for the image tests to write every kind of file.
+        .target(name: "CImageTestEncoders", dependencies: ["CPNG", "CJPEG"], path: "Tests/CImageTestEncoders"),
+        .testTarget(name: "ImageFilesTests", dependencies: ["ImageFiles", "CImageTestEncoders"]),
         .testTarget(name: "DPQStorageTests", dependencies: ["DPQStorage", "DPQEngine", "storage-crash-writer"]),
         .testTarget(name: "DPQServerSupportTests", dependencies: ["DPQServerSupport", "DPQProto",
             .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
@@ -115,6 +124,7 @@ let package = Package(
             .product(name: "OTel", package: "swift-otel"),
         ] + grpc),
         .testTarget(name: "DPQServerTests", dependencies: ["DPQServer", "DPQClient", "DPQServerSupport", "DPQEngine", "DPQProto",
+            "CImageTestEncoders",
             .product(name: "Tracing", package: "swift-distributed-tracing"),
             // The in-process OTLP/HTTP receiver of the export test.
             .product(name: "NIOCore", package: "swift-nio"),

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs what building and testing DPQ needs on a fresh Debian bookworm machine, only when
-# something is missing: OpenBLAS for the engine, numpy for the tests that cross-check file
-# formats with Python, Fashion-MNIST for the main job.
+# something is missing: OpenBLAS for the engine, libpng and libjpeg-turbo for the CLI's image
+# input (ImageFiles), numpy for the tests that cross-check file formats with Python,
+# Fashion-MNIST for the main job.
 set -euo pipefail
 need=()
-for pkg in libopenblas-dev dataset-fashion-mnist "$@"; do
+for pkg in libopenblas-dev libpng-dev libjpeg-dev dataset-fashion-mnist "$@"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

@@ -4,7 +4,7 @@
 # the Python and C clients against the freshly built server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh libprotobuf-c-dev protobuf-c-compiler libnghttp2-dev openssl
+scripts/install-deps.sh libpng-dev libjpeg-dev libprotobuf-c-dev protobuf-c-compiler libnghttp2-dev openssl
 swift build --build-tests
 # A hung test must fail this run with its name, not run into CI's wall clock: the whole suite
 # takes about 3 minutes on 2 cores, so 30 minutes means something waits forever. Line-buffered,

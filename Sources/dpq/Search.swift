@@ -16,7 +16,8 @@ struct Search: AsyncParsableCommand {
 
     func run() async throws {
         await DPQCLI.run(client) { dpq in
-            let queries = try input.rows().map(\.vector)
+            let rows = try input.rows()
+            let queries = rows.map(\.vector)
             let m: Metric = switch metric { case "ip", "inner_product": .innerProduct; case "l2", "squared_l2": .squaredL2; case nil: .unspecified; default: throw ValidationError("--metric must be l2 or ip") }
             let results = try await dpq.search(collection, queries: queries, k: k, bits: bits, metric: m,
                                                anyOf: anyLabel.isEmpty ? nil : anyLabel, rescoreOversampling: rescore)
@@ -25,7 +26,7 @@ struct Search: AsyncParsableCommand {
                 return
             }
             for (q, hits) in results.enumerated() {
-                print("query \(q):")
+                print(rows[q].id.map { "query \(q) (\($0)):" } ?? "query \(q):")
                 for h in hits { print("  \(h.id)\t\(h.score)\tlabels \(h.labels.map(String.init).joined(separator: ","))") }
             }
         }

@@ -28,8 +28,8 @@ struct Train: AsyncParsableCommand {
                 return
             }
             var source: String? = nil
-            // Vectors to upload: --file, --vector, or JSON lines piped on stdin.
-            let given = input.file != nil || !input.vector.isEmpty || isatty(STDIN_FILENO) == 0
+            // Vectors to upload: --file, --images, --vector, or JSON lines piped on stdin.
+            let given = input.isGiven || isatty(STDIN_FILENO) == 0
             if !fromItems && given, let rows = try input.rowsIfAny() {
                 let labels = try labelInput.read(rows: rows.count) ?? (rows.contains { !$0.labels.isEmpty } ? rows.map(\.labels) : nil)
                 let r = try await dpq.uploadTrainingData(collection, dataset: dataset, vectors: rows.map(\.vector), labels: labels)

@@ -2,22 +2,23 @@
 //   "\x93NUMPY", major, minor, header length (uint16 LE for 1.0, uint32 LE for 2.0/3.0),
 //   then a Python dict literal {'descr': ..., 'fortran_order': ..., 'shape': (...), }
 //   padded with spaces and ended by '\n', then the raw array data.
-// Supported: 1-D and 2-D arrays of float32, float64, uint8, int32, int64 in either byte
-// order (big-endian data is byte-swapped on reading) and in C or Fortran order (Fortran
-// data is transposed on reading). Writing uses version 1.0, little-endian, C order, with
+// Supported: 1-D to 4-D arrays of float32, float64, uint8, int32, int64 and bool in either
+// byte order (big-endian data is byte-swapped on reading) and in C or Fortran order (Fortran
+// data is reordered to C order on reading). Arrays of 3 or 4 dimensions are images, N x H x W
+// or N x H x W x C: as a matrix each becomes one row of H * W * C values in HWC order. Writing uses version 1.0, little-endian, C order, with
 // the header padded so the data starts at a multiple of 64 bytes, as numpy does.
 
 import Foundation
 
-/// A 1-D or 2-D array read from an .npy file, normalised to little-endian bytes in C
+/// A 1-D to 4-D array read from an .npy file, normalised to little-endian bytes in C
 /// (row-major) order whatever the file's byte order and memory order were.
 public struct NumpyArray: Sendable, Equatable {
     public enum DType: String, Sendable, CaseIterable {
-        case float32, float64, uint8, int32, int64
+        case float32, float64, uint8, int32, int64, bool
 
         public var size: Int {
             switch self {
-            case .uint8: 1
+            case .uint8, .bool: 1
             case .float32, .int32: 4
             case .float64, .int64: 8
             }
@@ -29,6 +30,7 @@ public struct NumpyArray: Sendable, Equatable {
             case .float32: "<f4"
             case .float64: "<f8"
             case .uint8: "|u1"
+            case .bool: "|b1"
             case .int32: "<i4"
             case .int64: "<i8"
             }
@@ -40,7 +42,7 @@ public struct NumpyArray: Sendable, Equatable {
     /// Little-endian element bytes, row-major.
     public let data: [UInt8]
 
-    /// Validates that shape is 1-D or 2-D with non-negative dims and that data has exactly
+    /// Validates that shape has 1 to 4 dimensions, each non-negative dims and that data has exactly
     /// the bytes the shape requires.
     public init(dtype: DType, shape: [Int], data: [UInt8]) throws {
         let bytes = try NumpyArray.byteCount(dtype: dtype, shape: shape)
@@ -64,7 +66,7 @@ public struct NumpyArray: Sendable, Equatable {
                     for i in 0..<n { out[i] = Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self))) }
                 case .float64:
                     for i in 0..<n { out[i] = Float(Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self)))) }
-                case .uint8:
+                case .uint8, .bool:
                     for i in 0..<n { out[i] = Float(raw[i]) }
                 case .int32:
                     for i in 0..<n { out[i] = Float(Int32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * i, as: Int32.self))) }
@@ -82,13 +84,13 @@ public struct NumpyArray: Sendable, Equatable {
         switch dtype {
         case .float32, .float64:
             throw DataFileError("expected an integer array, found dtype \(dtype.rawValue)")
-        case .uint8, .int32, .int64:
+        case .uint8, .bool, .int32, .int64:
             break
         }
         return data.withUnsafeBytes { raw in
             [Int](unsafeUninitializedCapacity: n) { out, initialized in
                 switch dtype {
-                case .uint8: for i in 0..<n { out[i] = Int(raw[i]) }
+                case .uint8, .bool: for i in 0..<n { out[i] = Int(raw[i]) }
                 case .int32: for i in 0..<n { out[i] = Int(Int32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * i, as: Int32.self))) }
                 default: for i in 0..<n { out[i] = Int(Int64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * i, as: Int64.self))) }
                 }
@@ -97,24 +99,37 @@ public struct NumpyArray: Sendable, Equatable {
         }
     }
 
-    /// 2-D arrays as they are; a 1-D array of n elements as an n x 1 matrix.
+    /// 2-D arrays as they are; a 1-D array of n elements as an n x 1 matrix; an array of
+    /// N x H x W (x C) images as N rows of H * W (* C) values, each image flattened in C order
+    /// (HWC: pixel (y, x) channel c at column (y * W + x) * C + c).
     public func matrix() -> Matrix {
         let rows = shape[0]
-        let cols = shape.count == 2 ? shape[1] : 1
+        let cols = shape.dropFirst().reduce(1, *)
         return Matrix(rows: rows, cols: cols, values: floats())
+    }
+
+    /// The shape of each image of an N x H x W x C array as (H, W, C), of an N x H x W array as
+    /// (H, W, 1); nil for 1-D and 2-D arrays.
+    public var imageShape: (height: Int, width: Int, channels: Int)? {
+        switch shape.count {
+        case 3: (shape[1], shape[2], 1)
+        case 4: (shape[1], shape[2], shape[3])
+        default: nil
+        }
     }
 
     /// A 1-D integer array, or a 2-D (n, 1) one, as n labels.
     public func labels() throws -> [Int] {
-        guard shape.count == 1 || shape[1] == 1 else {
+        guard shape.count == 1 || (shape.count == 2 && shape[1] == 1) else {
             throw DataFileError("labels must have shape (n,) or (n, 1), found \(NumpyArray.describe(shape))")
         }
         return try ints()
     }
 
     static func byteCount(dtype: DType, shape: [Int]) throws -> Int {
-        guard shape.count == 1 || shape.count == 2 else {
-            throw DataFileError("unsupported shape \(describe(shape)): only 1-D and 2-D arrays are supported")
+        guard (1...4).contains(shape.count) else {
+            throw DataFileError("unsupported shape \(describe(shape)): only 1-D to 4-D arrays are supported "
+                                + "(vectors N x D, images N x H x W or N x H x W x C)")
         }
         var total = dtype.size
         for dim in shape {
@@ -233,8 +248,8 @@ public enum NumpyFile {
 
         var bytes = [UInt8](raw[dataStart..<(dataStart + needed)])
         if header.bigEndian && header.dtype.size > 1 { swapBytes(&bytes, size: header.dtype.size) }
-        if header.fortranOrder && header.shape.count == 2 {
-            bytes = transpose(bytes, rows: header.shape[0], cols: header.shape[1], size: header.dtype.size)
+        if header.fortranOrder && header.shape.count >= 2 {
+            bytes = cOrder(fromFortran: bytes, shape: header.shape, size: header.dtype.size)
         }
         return try NumpyArray(dtype: header.dtype, shape: header.shape, data: bytes)
     }
@@ -250,14 +265,26 @@ public enum NumpyFile {
         }
     }
 
-    /// Fortran data of a rows x cols array is the C data of its cols x rows transpose.
-    private static func transpose(_ bytes: [UInt8], rows: Int, cols: Int, size: Int) -> [UInt8] {
-        [UInt8](unsafeUninitializedCapacity: bytes.count) { out, initialized in
+    /// Fortran (column-major) data reordered to C (row-major) order: element (i0, ..., ik) is
+    /// at i0 + d0 * (i1 + d1 * (...)) in Fortran order. For 2-D this is the transpose.
+    private static func cOrder(fromFortran bytes: [UInt8], shape: [Int], size: Int) -> [UInt8] {
+        let count = shape.reduce(1, *)
+        var strides = [Int](repeating: 1, count: shape.count)  // Fortran strides in elements
+        for a in shape.indices.dropFirst() { strides[a] = strides[a - 1] * shape[a - 1] }
+        return [UInt8](unsafeUninitializedCapacity: bytes.count) { out, initialized in
             bytes.withUnsafeBufferPointer { src in
-                for c in 0..<cols {
-                    for r in 0..<rows {
-                        let from = (c * rows + r) * size, to = (r * cols + c) * size
-                        for k in 0..<size { out[to + k] = src[from + k] }
+                var index = [Int](repeating: 0, count: shape.count)  // C-order odometer
+                var from = 0
+                for to in 0..<count {
+                    for k in 0..<size { out[to * size + k] = src[from * size + k] }
+                    var a = shape.count - 1
+                    while a >= 0 {
+                        index[a] += 1
+                        from += strides[a]
+                        if index[a] < shape[a] { break }
+                        from -= strides[a] * shape[a]
+                        index[a] = 0
+                        a -= 1
                     }
                 }
             }
@@ -304,7 +331,7 @@ public enum NumpyFile {
         }
 
         static func dtype(_ descr: String) throws -> (NumpyArray.DType, bigEndian: Bool) {
-            let unsupported = DataFileError("unsupported npy dtype '\(descr)' (supported: float32, float64, uint8, int32, int64)")
+            let unsupported = DataFileError("unsupported npy dtype '\(descr)' (supported: float32, float64, uint8, int32, int64, bool)")
             guard let order = descr.first else { throw unsupported }
             let type: String
             let big: Bool
@@ -319,6 +346,7 @@ public enum NumpyFile {
             case "f4": dtype = .float32
             case "f8": dtype = .float64
             case "u1": dtype = .uint8
+            case "b1": dtype = .bool
             case "i4": dtype = .int32
             case "i8": dtype = .int64
             default: throw unsupported

@@ -173,11 +173,42 @@ func npyFile(major: UInt8 = 1, header: String, data: [UInt8]) -> Data {
         expectDataFileError("too large") {
             _ = try NumpyFile.parse(npyFile(header: "{'descr': '<f8', 'fortran_order': False, 'shape': (4611686018427387904, 4), }", data: four))
         }
-        expectDataFileError("only 1-D and 2-D arrays are supported") {
-            _ = try NumpyFile.parse(npyFile(header: "{'descr': '<f4', 'fortran_order': False, 'shape': (1, 2, 2), }", data: four))
+        expectDataFileError("only 1-D to 4-D arrays are supported") {
+            _ = try NumpyFile.parse(npyFile(header: "{'descr': '<f4', 'fortran_order': False, 'shape': (1, 1, 2, 2, 1), }", data: four))
         }
         expectDataFileError("0-D arrays are not supported") {
             _ = try NumpyFile.parse(npyFile(header: "{'descr': '<f4', 'fortran_order': False, 'shape': (), }", data: Array(four.prefix(4))))
+        }
+    }
+
+    /// Images N x H x W x C (and N x H x W): each is one row of H * W * C values in HWC order.
+    @Test func imageArraysFlattenInHWCOrder() throws {
+        let bytes = (0..<24).map { UInt8($0 * 3) }
+        let four = try NumpyFile.parse(npyFile(header: "{'descr': '|u1', 'fortran_order': False, 'shape': (2, 2, 3, 2), }", data: bytes))
+        #expect(four.shape == [2, 2, 3, 2] && four.imageShape! == (2, 3, 2))
+        let m = four.matrix()
+        #expect(m.rows == 2 && m.cols == 12 && m.values == bytes.map(Float.init))
+        // Pixel (y 1, x 2) channel 1 of image 1: column (1 * 3 + 2) * 2 + 1 = 11.
+        #expect(m[1, 11] == Float(bytes[12 + 11]))
+        let three = try NumpyFile.parse(npyFile(header: "{'descr': '|u1', 'fortran_order': False, 'shape': (3, 2, 4), }", data: bytes))
+        #expect(three.imageShape! == (2, 4, 1) && three.matrix().cols == 8)
+        #expect(try NumpyFile.parse(npyFile(header: "{'descr': '|u1', 'fortran_order': False, 'shape': (4, 6), }", data: bytes)).imageShape == nil)
+
+        // Fortran order: element (i, j, k, l) of shape (a, b, c, d) at i + a * (j + b * (k + c * l)).
+        let shape = [2, 2, 3, 2]
+        var fortran = [UInt8](repeating: 0, count: 24)
+        for i in 0..<2 { for j in 0..<2 { for k in 0..<3 { for l in 0..<2 {
+            fortran[i + 2 * (j + 2 * (k + 3 * l))] = bytes[((i * 2 + j) * 3 + k) * 2 + l]
+        } } } }
+        let f = try NumpyFile.parse(npyFile(header: "{'descr': '|u1', 'fortran_order': True, 'shape': (2, 2, 3, 2), }", data: fortran))
+        #expect(f.shape == shape && f.data == bytes)
+
+        // Written and read back as float32 images.
+        try IOTestSupport.withTemporaryDirectory { dir in
+            let path = dir.appendingPathComponent("images.npy").path
+            let floats = try NumpyArray(dtype: .float32, shape: shape, data: leBytes(floats: bytes.map { Float($0) / 255 }))
+            try NumpyFile.write(floats, to: path)
+            #expect(try VectorFile.read(path) == Matrix(rows: 2, cols: 12, values: bytes.map { Float($0) / 255 }))
         }
     }
 

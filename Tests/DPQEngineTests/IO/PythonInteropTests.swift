@@ -33,7 +33,13 @@ import Testing
             with open(d + '/v%d.npy' % v[0], 'wb') as f:
                 np.lib.format.write_array(f, (base * 0.5 - 1).astype('<f4'), version=v)
         np.save(d + '/c8.npy', np.zeros(2, dtype='<c8'))
-        np.save(d + '/three_d.npy', np.zeros((2, 2, 2), dtype='<f4'))
+        np.save(d + '/five_d.npy', np.zeros((1, 2, 2, 2, 1), dtype='<f4'))
+        img = (np.arange(2 * 3 * 4 * 2) * 5 % 256).astype('u1').reshape(2, 3, 4, 2)
+        np.save(d + '/images.npy', img)
+        np.save(d + '/images_fortran.npy', np.asfortranarray(img))
+        np.save(d + '/images_f4_be_fortran.npy', np.asfortranarray(img.astype('>f4')))
+        np.save(d + '/gray_images.npy', img[..., 0])
+        np.save(d + '/indicators_bool.npy', np.array([[True, False, True], [False, False, False]]))
         print('ok')
         """
         try IOTestSupport.withTemporaryDirectory { dir in
@@ -70,7 +76,21 @@ import Testing
             #expect(empty.rows == 0 && empty.cols == 4)
 
             expectDataFileError("unsupported npy dtype '<c8'") { _ = try NumpyFile.read(path("c8.npy")) }
-            expectDataFileError("only 1-D and 2-D") { _ = try NumpyFile.read(path("three_d.npy")) }
+            expectDataFileError("only 1-D to 4-D") { _ = try NumpyFile.read(path("five_d.npy")) }
+
+            // Images N x H x W x C, in C or Fortran order: one row of H * W * C values in HWC order each.
+            let pixels = (0..<48).map { Float($0 * 5 % 256) }
+            for name in ["images.npy", "images_fortran.npy", "images_f4_be_fortran.npy"] {
+                let a = try NumpyFile.read(path(name))
+                #expect(a.shape == [2, 3, 4, 2] && a.imageShape! == (3, 4, 2), "\(name)")
+                #expect(a.matrix() == Matrix(rows: 2, cols: 24, values: pixels), "\(name)")
+            }
+            let gray = try NumpyFile.read(path("gray_images.npy"))
+            #expect(gray.imageShape! == (3, 4, 1))
+            #expect(gray.matrix() == Matrix(rows: 2, cols: 12, values: stride(from: 0, to: 48, by: 2).map { pixels[$0] }))
+            let bools = try NumpyFile.read(path("indicators_bool.npy"))
+            #expect(bools.dtype == .bool)
+            #expect(try LabelFile.read(path("indicators_bool.npy")) == [[0, 2], []])
         }
     }
 
