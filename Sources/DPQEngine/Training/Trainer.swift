@@ -90,7 +90,12 @@ public enum Trainer {
                 let t = Float(done) / Float(max(totalSteps - 1, 1))
                 let gamma = training.gammaStart + (training.gammaEnd - training.gammaStart) * t
                 let lr = learningRate(training, progress: Float(done) / Float(totalSteps))
-                let batch = x.rows(rows)
+                var batch = x.rows(rows)
+                if let augmentation = training.augmentation, let shape = config.inputShape {
+                    // Its own fork, drawn only when augmenting: runs without it keep their streams.
+                    var r = random.fork()
+                    augmentation.apply(to: &batch, shape: shape, random: &r)
+                }
                 var dropoutRandom: SeededRandom? = random.fork()
                 let (terms, grads) = TrainingStep.run(
                     network: network, codebooks: codebooks, assignment: config.assignment,
@@ -134,6 +139,14 @@ public enum Trainer {
             throw EngineError.invalidArgument("vectors: dimension \(data.cols), the model expects input_dimension \(model.inputDimension)")
         }
         try requireFinite(data, "vectors")
+        if let a = training.augmentation {
+            guard let shape = model.inputShape, !shape.isFlat else {
+                throw EngineError.invalidArgument("augmentation needs images: set the model's input_shape (H x W x C)")
+            }
+            if a.cropPadding >= min(shape.height, shape.width) {
+                throw EngineError.invalidArgument("augmentation crop_padding \(a.cropPadding) must be smaller than the \(shape) image")
+            }
+        }
         if model.hasNetwork {
             guard let labels else { throw EngineError.invalidArgument("labels: label_mode \(model.labelMode.rawValue) needs labels for every training vector") }
             guard labels.count == data.rows else {
