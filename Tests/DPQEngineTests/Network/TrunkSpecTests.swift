@@ -26,7 +26,8 @@ import DPQEngine
     }
 
     @Test func shapesOfThePreset() throws {
-        let spec = try TrunkSpec(parsing: TrunkSpec.presets["cnn"]!)
+        #expect(try TrunkSpec(parsing: TrunkSpec.presets["cnn"]!).shapes(input: Self.image).last == TensorShape(flat: 3136))
+        let spec = try TrunkSpec(parsing: TrunkSpec.presets["vgg4"]!)
         let shapes = try spec.shapes(input: Self.image)
         #expect(shapes.map(\.description) == ["28x28x32", "28x28x32", "28x28x32", "28x28x32", "28x28x32", "28x28x32",
                                                "14x14x32", "14x14x64", "14x14x64", "14x14x64", "14x14x64", "14x14x64",
