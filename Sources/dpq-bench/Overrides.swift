@@ -30,6 +30,8 @@ enum Overrides {
             case "input_dropout": model.inputDropout = try float()
             case "feature_dimension": model.featureDimension = try int()
             case "hidden_sizes": model.hiddenSizes = try v.split(separator: ",").map { guard let i = Int($0) else { throw EngineError.invalidArgument("--set hidden_sizes: \(v)") }; return i }
+            case "trunk": model.trunk = v.isEmpty || v == "mlp" ? nil : (TrunkSpec.presets[v] ?? v)
+            case "input_shape": guard let shape = TensorShape(parsing: v) else { throw EngineError.invalidArgument("--set input_shape: expected HxWxC, got \(v)") }; model.inputShape = shape
             case "classifier_input": guard let c = ClassifierInput(rawValue: v) else { throw EngineError.invalidArgument("--set classifier_input: \(v)") }; model.classifierInput = c
             case "metric": guard let m = SearchMetric(rawValue: v) else { throw EngineError.invalidArgument("--set metric: \(v)") }; model.metric = m
             case "assignment": guard let a = Assignment(rawValue: v) else { throw EngineError.invalidArgument("--set assignment: \(v)") }; model.assignment = a

@@ -22,6 +22,12 @@ struct Quality: ParsableCommand {
     @Option(help: "Classification-only epochs before the codebooks are initialised.") var pretrainEpochs: Int?
     @Option(help: "Feature dimension D.") var featureDimension: Int?
     @Option(help: "Threads (default: all cores).") var threads: Int?
+    @Option(help: "The trunk: a spec string (conv3x3-32,bn,relu,maxpool2,...,gap), a preset name (cnn), or mlp for the hidden-sizes MLP (the default).")
+    var trunk: String?
+    @Option(help: "Items are images of this shape, HxWxC (e.g. 28x28x1), NHWC values; needed by a convolutional trunk.")
+    var inputShape: String?
+    @Option(help: "Training augmentation for image inputs: random crops with this much padding (0: none).") var cropPadding = 0
+    @Flag(help: "Training augmentation for image inputs: random horizontal flips.") var flip = false
     @Option(help: "Override a training or model setting, e.g. --set tau=0.1 (repeatable).") var set: [String] = []
     @Flag(help: "Train only the progressive model (no ablations), for quick experiments.") var onlyDpq = false
     @Option(help: "faiss baselines JSON to compare with (default: <data>/../../baselines/<name>.json when present).")
@@ -38,10 +44,20 @@ struct Quality: ParsableCommand {
         else { splits = LabelledSplits.synthetic() }
         var model = Defaults.model(inputDimension: splits.train.cols, classCount: splits.classCount)
         if let featureDimension { model.featureDimension = featureDimension }
+        if let inputShape {
+            guard let shape = TensorShape(parsing: inputShape) else { throw ValidationError("--input-shape: expected HxWxC, got \(inputShape)") }
+            model.inputShape = shape
+        }
+        if let trunk, trunk != "mlp" {
+            model.trunk = TrunkSpec.presets[trunk] ?? trunk
+            // Pixel dropout is the MLP's augmentation; a convolutional trunk gets crops and flips instead.
+            model.inputDropout = 0
+        }
         var training = Defaults.training
         if let epochs { training.epochs = epochs }
         if let pretrainEpochs { training.pretrainEpochs = pretrainEpochs }
         training.threads = threads ?? ProcessInfo.processInfo.activeProcessorCount
+        if cropPadding > 0 || flip { training.augmentation = Augmentation(cropPadding: cropPadding, horizontalFlip: flip) }
         try Overrides.apply(set, model: &model, training: &training)
         let bench = QualityBenchmark(splits: splits, model: model, training: training, seeds: seeds, verbose: verbose,
                                      ablations: !onlyDpq)

@@ -63,10 +63,15 @@ struct TrainSpeed: ParsableCommand {
                     let o0 = Self.now()
                     if let g = grads.network {
                         let arrays = g.arrays
-                        network.visitParameters { slot, p in optimizer.update(slot: slot, parameters: &p, gradient: arrays[slot], learningRate: 1e-3) }
+                        var slot = 0
+                        network.visitNamedParameters { name, p in
+                            optimizer.update(name, parameters: &p, gradient: arrays[slot], learningRate: 1e-3)
+                            slot += 1
+                        }
+                        network.storeBuffers(g.buffers)
                     }
                     if let g = grads.codebooks {
-                        optimizer.update(slot: network.parameterSlotCount, parameters: &codebooks.values, gradient: g, learningRate: 1e-3)
+                        optimizer.update("quantizer.codebooks", parameters: &codebooks.values, gradient: g, learningRate: 1e-3)
                     }
                     optimizerSeconds += Self.now() - o0
                 }

@@ -44,6 +44,17 @@ public enum BLAS {
         }
     }
 
+    /// C = alpha * op(A) op(B) + beta * C on raw row-major storage with leading dimensions,
+    /// for products over parts of a batch (convolution works through the batch in chunks).
+    public static func gemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
+                            a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                            beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        if m == 0 || n == 0 { return }
+        gemmOperations.wrappingAdd(2 * m * n * k, ordering: .relaxed)
+        cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+
     /// Returns alpha * op(A) op(B).
     public static func product(_ a: Matrix, transposeA: Bool = false,
                                _ b: Matrix, transposeB: Bool = false, alpha: Float = 1) -> Matrix {

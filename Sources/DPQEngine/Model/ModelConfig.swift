@@ -26,6 +26,13 @@ public enum ClassifierInput: String, Sendable, Codable, CaseIterable {
 
 public struct ModelConfig: Sendable, Codable, Equatable {
     public var inputDimension: Int
+    /// Height x width x channels of an item (its values in NHWC order); nil for a flat vector.
+    /// Its count must equal inputDimension.
+    public var inputShape: TensorShape?
+    /// The trunk as a spec string (TrunkSpec's grammar, e.g. "conv3x3-32,bn,relu,maxpool2,gap");
+    /// nil for the MLP of hiddenSizes, ReLU and `dropout`.
+    public var trunk: String?
+    /// Hidden layer sizes of the MLP trunk (used when `trunk` is nil).
     public var hiddenSizes: [Int]
     public var featureDimension: Int
     public var dropout: Float
@@ -60,14 +67,18 @@ public struct ModelConfig: Sendable, Codable, Equatable {
         self.deviationFloor = deviationFloor
     }
 
+    // inputShape and trunk are nil for every model written before they existed, and nil values
+    // are left out of the JSON, so such models still write the same bytes.
     enum CodingKeys: String, CodingKey {
-        case inputDimension, hiddenSizes, featureDimension, dropout, inputDropout, classifierInput, labelMode, classCount
+        case inputDimension, inputShape, trunk, hiddenSizes, featureDimension, dropout, inputDropout, classifierInput, labelMode, classCount
         case blocks, codebookSize, assignment, metric, deviationFloor
     }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.init(inputDimension: try c.decode(Int.self, forKey: .inputDimension))
+        inputShape = try c.decodeIfPresent(TensorShape.self, forKey: .inputShape)
+        trunk = try c.decodeIfPresent(String.self, forKey: .trunk)
         hiddenSizes = try c.decode([Int].self, forKey: .hiddenSizes)
         featureDimension = try c.decode(Int.self, forKey: .featureDimension)
         dropout = try c.decode(Float.self, forKey: .dropout)
@@ -96,13 +107,26 @@ public struct ModelConfig: Sendable, Codable, Equatable {
     public func problems() -> [String] {
         var out: [String] = []
         if inputDimension < 1 || inputDimension > 1 << 20 { out.append("input_dimension must be in 1...1048576, got \(inputDimension)") }
+        if let shape = inputShape {
+            if shape.height < 1 || shape.width < 1 || shape.channels < 1 {
+                out.append("input_shape must have every size >= 1, got \(shape.height)x\(shape.width)x\(shape.channels)")
+            } else if shape.count != inputDimension {
+                out.append("input_shape \(shape) has \(shape.count) values, input_dimension is \(inputDimension)")
+            }
+        }
         if hasNetwork {
-            if hiddenSizes.contains(where: { $0 < 1 || $0 > 65536 }) { out.append("hidden_sizes must each be in 1...65536, got \(hiddenSizes)") }
-            if hiddenSizes.count > 8 { out.append("hidden_sizes may have at most 8 layers, got \(hiddenSizes.count)") }
+            if trunk == nil {
+                if hiddenSizes.contains(where: { $0 < 1 || $0 > 65536 }) { out.append("hidden_sizes must each be in 1...65536, got \(hiddenSizes)") }
+                if hiddenSizes.count > 8 { out.append("hidden_sizes may have at most 8 layers, got \(hiddenSizes.count)") }
+            } else if out.isEmpty, let problem = trunkProblem() {
+                out.append(problem)
+            }
             if featureDimension < 1 || featureDimension > 65536 { out.append("feature_dimension must be in 1...65536, got \(featureDimension)") }
             if classCount < 2 && labelMode == .single { out.append("class_count must be at least 2 for single-label data, got \(classCount)") }
             if classCount < 1 || classCount > 100_000 { out.append("class_count must be in 1...100000, got \(classCount)") }
-            if classifierInput == .trunk && hiddenSizes.isEmpty { out.append("classifier_input trunk needs at least one hidden layer") }
+            if classifierInput == .trunk && (trunk == nil ? hiddenSizes.isEmpty : trunk!.isEmpty) {
+                out.append("classifier_input trunk needs at least one hidden layer")
+            }
         }
         if !(dropout >= 0 && dropout < 1) { out.append("dropout must be in [0, 1), got \(dropout)") }
         if !(inputDropout >= 0 && inputDropout < 1) { out.append("input_dropout must be in [0, 1), got \(inputDropout)") }
@@ -112,5 +136,16 @@ public struct ModelConfig: Sendable, Codable, Equatable {
         }
         if !(deviationFloor >= 0 && deviationFloor.isFinite) { out.append("deviation_floor must be finite and >= 0, got \(deviationFloor)") }
         return out
+    }
+
+    /// Why the trunk spec does not parse or does not fit the input shape, or nil.
+    func trunkProblem() -> String? {
+        guard let trunk else { return nil }
+        do {
+            _ = try TrunkSpec(parsing: trunk).shapes(input: inputShape ?? TensorShape(flat: inputDimension))
+            return nil
+        } catch {
+            return "\(error)"
+        }
     }
 }

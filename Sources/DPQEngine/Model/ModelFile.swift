@@ -1,10 +1,17 @@
 // A model is one safetensors file, readable with numpy alone:
 //   standardizer.mean [Din], standardizer.deviation [Din]            (F32)
-//   network.trunk.<l>.weight [in, out], network.trunk.<l>.bias [out]  (F32, absent without labels)
-//   network.feature.weight/bias, network.classifier.weight/bias       (F32)
+//   network.<name> for every tensor of the network (F32, absent without labels):
+//     network.trunk.<l>.weight [in, out], .bias [out]         dense layers
+//     network.trunk.<l>.weight [kH, kW, C_in, C_out], .bias   convolutions (NHWC, y = cols W + b)
+//     network.trunk.<l>.weight/bias/running_mean/running_var [C]   batch norm
+//     network.feature.weight/bias, network.classifier.weight/bias
 //   quantizer.codebooks [M, K, D]                                     (F32)
+// Trunk layers are numbered by position in the spec (config.trunk), or, for the hidden-sizes
+// MLP (no trunk in the config), by dense layer: network.trunk.0 is the first hidden layer, as in
+// every file written before trunks were spec strings.
 // Metadata: format = "dpq-model", format_version = "1", config = the ModelConfig as JSON
-// (snake_case keys). Weights are row-major with inputs on the first axis: y = x W + b.
+// (snake_case keys; input_shape [H, W, C] and trunk only when set). Weights are row-major with
+// inputs on the first axis: y = x W + b.
 
 import Foundation
 
@@ -15,7 +22,7 @@ extension DPQModel {
     static func configCoder() -> (JSONEncoder, JSONDecoder) {
         let e = JSONEncoder()
         e.keyEncodingStrategy = .convertToSnakeCase
-        e.outputFormatting = [.sortedKeys]
+        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let d = JSONDecoder()
         d.keyDecodingStrategy = .convertFromSnakeCase
         return (e, d)
@@ -25,14 +32,8 @@ extension DPQModel {
         var t: [String: SafeTensors.Tensor] = [:]
         t["standardizer.mean"] = .init(floats: standardizer.mean, shape: [standardizer.dimension])
         t["standardizer.deviation"] = .init(floats: standardizer.deviation, shape: [standardizer.dimension])
-        func put(_ name: String, _ layer: DenseLayer) {
-            t["network.\(name).weight"] = .init(floats: layer.weight.values, shape: [layer.inputs, layer.outputs])
-            t["network.\(name).bias"] = .init(floats: layer.bias, shape: [layer.outputs])
-        }
-        if let network {
-            for (l, layer) in network.trunk.enumerated() { put("trunk.\(l)", layer) }
-            put("feature", network.feature)
-            put("classifier", network.classifier)
+        if var network {
+            network.visitTensors { name, tensor, values in t["network.\(name)"] = .init(floats: values, shape: tensor.shape) }
         }
         let c = codebooks
         t["quantizer.codebooks"] = .init(floats: c.values, shape: [c.blocks, c.size, c.dimension])
@@ -68,18 +69,22 @@ extension DPQModel {
         if standardizer.deviation.contains(where: { $0 <= 0 }) { throw fail("standardizer.deviation must be positive") }
         var network: FeatureNetwork?
         if config.hasNetwork {
-            func layer(_ name: String, _ i: Int, _ o: Int) throws -> DenseLayer {
-                DenseLayer(weight: Matrix(rows: i, cols: o, values: try floats("network.\(name).weight", [i, o])),
-                           bias: try floats("network.\(name).bias", [o]))
+            // The network's own list of named tensors says what the file must hold; the weights
+            // drawn here are all overwritten.
+            var random = SeededRandom(seed: 0)
+            var net = try FeatureNetwork(validating: config, random: &random)
+            var failure: (any Error)?
+            net.visitTensors { name, tensor, values in
+                guard failure == nil else { return }
+                do {
+                    values = try floats("network.\(name)", tensor.shape)
+                    if name.hasSuffix("running_var"), let bad = values.firstIndex(where: { $0 < 0 }) {
+                        throw fail("tensor 'network.\(name)' has a negative variance at \(bad)")
+                    }
+                } catch { failure = error }
             }
-            var trunk: [DenseLayer] = []
-            var width = din
-            for (l, h) in config.hiddenSizes.enumerated() { trunk.append(try layer("trunk.\(l)", width, h)); width = h }
-            let feature = try layer("feature", width, config.featureDimension)
-            let head = try layer("classifier", config.classifierInput == .trunk ? width : config.featureDimension, config.classCount)
-            network = FeatureNetwork(trunk: trunk, feature: feature, classifier: head,
-                                     classifierInput: config.classifierInput, dropout: config.dropout,
-                                     inputDropout: config.inputDropout)
+            if let failure { throw failure }
+            network = net
         }
         let d = config.quantizedDimension
         let books = Codebooks(blocks: config.blocks, size: config.codebookSize, dimension: d,

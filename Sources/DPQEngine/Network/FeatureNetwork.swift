@@ -1,97 +1,149 @@
-// The network that maps a standardised input x to a feature f and class logits z:
-//   a_0 = x,  a_l = dropout(relu(a_{l-1} W_l + b_l))         (the trunk)
-//   f   = tanh(a_L W_f + b_f)                                 (the feature, in [-1, 1]^D)
-//   z   = a_L W_c + b_c   or   f W_c + b_c                    (the classifier head)
-// Backward is written by hand; `Gradient` mirrors the parameters one to one.
+// The network that maps a standardised input x (one NHWC item per row) to a feature f and
+// class logits z:
+//   a   = trunk(x)                       a list of layers (Layers/), built from a TrunkSpec
+//   f   = tanh(a W_f + b_f)              the feature, in [-1, 1]^D
+//   z   = a W_c + b_c   or   f W_c + b_c the classifier head
+// The trunk is one implementation for every model: a spec string (ModelConfig.trunk), or the
+// hidden-sizes MLP written as the layer list dense-h, relu[, dropout] per hidden size.
+// Tensors are named "<layer name>.<tensor>": trunk layers are named trunk.<position> when built
+// from a spec and trunk.<index among dense layers> for the hidden-sizes MLP, the names its model
+// files always had; then feature.* and classifier.*. The optimiser walks the parameters by name;
+// buffers (batch-norm running statistics) are saved but never optimised.
 
 public struct FeatureNetwork: Sendable, Equatable {
-    public var trunk: [DenseLayer]
+    public var inputShape: TensorShape
+    public var trunk: [any Layer]
+    /// One name per trunk layer, the prefix of its tensors' names.
+    public var trunkNames: [String]
     public var feature: DenseLayer
     public var classifier: DenseLayer
     public var classifierInput: ClassifierInput
-    public var dropout: Float
+    /// Dropout on the standardised input in training (no backward: the input has no parameters).
     public var inputDropout: Float
 
-    public init(trunk: [DenseLayer], feature: DenseLayer, classifier: DenseLayer,
-                classifierInput: ClassifierInput, dropout: Float, inputDropout: Float = 0) {
+    public init(inputShape: TensorShape, trunk: [any Layer], trunkNames: [String], feature: DenseLayer,
+                classifier: DenseLayer, classifierInput: ClassifierInput, inputDropout: Float = 0) {
+        precondition(trunk.count == trunkNames.count, "FeatureNetwork: \(trunk.count) layers, \(trunkNames.count) names")
+        self.inputShape = inputShape
         self.trunk = trunk
+        self.trunkNames = trunkNames
         self.feature = feature
         self.classifier = classifier
         self.classifierInput = classifierInput
-        self.dropout = dropout
         self.inputDropout = inputDropout
     }
 
-    public init(config: ModelConfig, random: inout SeededRandom) {
-        var layers: [DenseLayer] = []
-        var width = config.inputDimension
-        for h in config.hiddenSizes {
-            layers.append(DenseLayer(inputs: width, outputs: h, gain: Float(2).squareRoot(), random: &random))
-            width = h
+    /// The network of `config`, weights drawn from `random` (trunk in order, feature, classifier).
+    /// Throws when the trunk spec does not parse or its shapes do not fit (config.problems() says the same).
+    public init(validating config: ModelConfig, random: inout SeededRandom) throws {
+        let input = config.inputShape ?? TensorShape(flat: config.inputDimension)
+        var spec: TrunkSpec
+        if let text = config.trunk {
+            spec = try TrunkSpec(parsing: text)
+        } else {
+            spec = TrunkSpec.mlp(hiddenSizes: config.hiddenSizes, dropout: config.dropout)
+            // NHWC rows already are the flattened image: the MLP reads them as they are.
+            if !input.isFlat { spec.layers.insert(.flatten, at: 0) }
         }
+        let layers = try spec.build(input: input, random: &random)
+        var names: [String] = []
+        var dense = 0
+        for (i, layer) in layers.enumerated() {
+            if config.trunk != nil { names.append("trunk.\(i)") }
+            else if layer is DenseLayer { names.append("trunk.\(dense)"); dense += 1 }
+            else { names.append("trunk.\(i).\(layer.token)") }  // no tensors: the name is never stored
+        }
+        let width = layers.last?.outputShape.count ?? input.count
         let feature = DenseLayer(inputs: width, outputs: config.featureDimension, gain: 1, random: &random)
         let headInputs = config.classifierInput == .trunk ? width : config.featureDimension
         let classifier = DenseLayer(inputs: headInputs, outputs: config.classCount, gain: 1, random: &random)
-        self.init(trunk: layers, feature: feature, classifier: classifier,
-                  classifierInput: config.classifierInput, dropout: config.dropout, inputDropout: config.inputDropout)
+        self.init(inputShape: input, trunk: layers, trunkNames: names, feature: feature, classifier: classifier,
+                  classifierInput: config.classifierInput, inputDropout: config.inputDropout)
     }
 
-    /// What backward needs from a forward pass.
+    /// As `init(validating:random:)` for a configuration known to be valid (trains on an invalid one).
+    public init(config: ModelConfig, random: inout SeededRandom) {
+        do { try self.init(validating: config, random: &random) }
+        catch { preconditionFailure("FeatureNetwork: invalid configuration: \(error)") }
+    }
+
+    public var trunkOutputWidth: Int { trunk.last?.outputShape.count ?? inputShape.count }
+
+    /// What backward needs from a forward pass: each layer's cache, and the outputs the losses read.
     public struct Activations: Sendable {
         public var input: Matrix
-        /// Output of each trunk layer after ReLU and dropout.
-        public var trunk: [Matrix]
-        public var masks: [[Float]]
+        public var caches: [any Sendable]
+        public var trunkOutput: Matrix
         public var feature: Matrix
         public var logits: Matrix
-        public var trunkOutput: Matrix { trunk.last ?? input }
     }
 
-    /// Forward pass for inference: no dropout.
-    public func forward(_ x: Matrix) -> Activations { run(x) { _ in nil } }
+    /// Forward pass for inference: no dropout, batch norm with running statistics.
+    public func forward(_ x: Matrix) -> Activations {
+        var mode = LayerMode.inference
+        return run(x, mode: &mode)
+    }
 
-    /// Forward pass for training: dropout masks (input and hidden) drawn from `random`.
-    /// The input mask needs no backward: the input has no parameters.
+    /// Forward pass for training: dropout masks (input, then each dropout layer) drawn from `random`,
+    /// batch norm with the batch's statistics.
     public func forward(_ x: Matrix, training random: inout SeededRandom) -> Activations {
         var r = random
-        defer { random = r }
         var input = x
         if inputDropout > 0 { _ = Activation.dropout(&input, rate: inputDropout, random: &r) }
-        let rate = dropout
-        return run(input) { a in rate > 0 ? Activation.dropout(&a, rate: rate, random: &r) : nil }
+        var mode = LayerMode.training(random: r)
+        defer { random = mode.random }
+        return run(input, mode: &mode)
     }
 
-    private func run(_ x: Matrix, dropout drop: (inout Matrix) -> [Float]?) -> Activations {
-        var outs: [Matrix] = []
-        var masks: [[Float]] = []
-        let (a, f) = trunkAndFeature(x) { a in
-            if let mask = drop(&a) { masks.append(mask) }
-            outs.append(a)
-        }
-        let logits = classifier.forward(classifierInput == .trunk ? a : f)
-        return Activations(input: x, trunk: outs, masks: masks, feature: f, logits: logits)
-    }
-
-    /// The trunk (each layer's ReLU output handed to `after`) and the tanh feature layer.
-    private func trunkAndFeature(_ x: Matrix, after: (inout Matrix) -> Void) -> (trunkOutput: Matrix, feature: Matrix) {
+    private func run(_ x: Matrix, mode: inout LayerMode) -> Activations {
+        var caches: [any Sendable] = []
+        caches.reserveCapacity(trunk.count)
         var a = x
         for layer in trunk {
-            a = layer.forward(a)
-            Activation.relu(&a)
-            after(&a)
+            let (y, cache) = layer.forwardErased(a, mode: &mode)
+            caches.append(cache)
+            a = y
         }
         var f = feature.forward(a)
         Activation.tanh(&f)
-        return (a, f)
+        let logits = classifier.forward(classifierInput == .trunk ? a : f)
+        return Activations(input: x, caches: caches, trunkOutput: a, feature: f, logits: logits)
     }
 
-    /// Features for inference (no dropout, no classifier, no activations kept).
-    public func features(_ x: Matrix) -> Matrix { trunkAndFeature(x) { _ in }.feature }
+    /// Features for inference (no caches kept past each layer), in chunks of items whose
+    /// largest activation stays near 16M floats, so a convolutional trunk over many images
+    /// does not hold every image's feature maps at once.
+    public func features(_ x: Matrix) -> Matrix {
+        let widest = max(inputShape.count, trunk.map(\.outputShape.count).max() ?? 0)
+        let chunk = max(1, min(4096, (1 << 24) / max(widest, 1)))
+        if x.rows <= chunk { return featuresOfChunk(x) }
+        var out = Matrix(rows: x.rows, cols: feature.outputs)
+        var start = 0
+        while start < x.rows {
+            let end = min(start + chunk, x.rows)
+            let part = featuresOfChunk(x.rowRange(start..<end))
+            out.values.replaceSubrange((start * out.cols)..<(end * out.cols), with: part.values)
+            start = end
+        }
+        return out
+    }
+
+    private func featuresOfChunk(_ x: Matrix) -> Matrix {
+        var mode = LayerMode.inference
+        var a = x
+        for layer in trunk { a = layer.forwardErased(a, mode: &mode).0 }
+        var f = feature.forward(a)
+        Activation.tanh(&f)
+        return f
+    }
 
     public struct Gradient: Sendable {
-        public var trunk: [DenseLayer.Gradient]
+        /// Per trunk layer, dL/dp for each of its parameters (in the order of its `tensors`).
+        public var trunk: [[[Float]]]
         public var feature: DenseLayer.Gradient
         public var classifier: DenseLayer.Gradient
+        /// Per trunk layer, the new values of its buffers after this (training) forward; empty if none.
+        public var buffers: [[[Float]]]
     }
 
     /// Gradients of the parameters given dL/dz (logits) and dL/df (feature) from the losses
@@ -105,44 +157,92 @@ public struct FeatureNetwork: Sendable, Equatable {
         }
         Activation.tanhBackward(output: act.feature, gradient: &df)
         let (gf, dTrunkOut) = feature.backward(input: act.trunkOutput, outputGradient: df, needInput: !trunk.isEmpty)
-        var grads = [DenseLayer.Gradient?](repeating: nil, count: trunk.count)
+        var grads = [[[Float]]](repeating: [], count: trunk.count)
+        var buffers = [[[Float]]](repeating: [], count: trunk.count)
         if var da = dTrunkOut {
             if classifierInput == .trunk, let dHead {
                 for i in da.values.indices { da.values[i] += dHead.values[i] }
             }
             for l in stride(from: trunk.count - 1, through: 0, by: -1) {
-                if !act.masks.isEmpty { Activation.applyMask(act.masks[l], to: &da) }
-                Activation.reluBackward(output: act.trunk[l], gradient: &da)
-                let input = l == 0 ? act.input : act.trunk[l - 1]
-                let (g, dPrev) = trunk[l].backward(input: input, outputGradient: da, needInput: l > 0)
-                grads[l] = g
-                if let dPrev { da = dPrev }
+                // Nothing below the lowest layer with parameters needs dL/dx.
+                let needInput = trunk[..<l].contains { !$0.tensors.isEmpty }
+                let g = trunk[l].backwardErased(da, cache: act.caches[l], needInputGradient: needInput)
+                grads[l] = g.parameters
+                buffers[l] = trunk[l].updatedBuffersErased(act.caches[l])
+                guard let dx = g.input else { break }
+                da = dx
             }
         }
-        return Gradient(trunk: grads.map { $0! }, feature: gf, classifier: gc)
+        for l in trunk.indices where buffers[l].isEmpty { buffers[l] = trunk[l].updatedBuffersErased(act.caches[l]) }
+        return Gradient(trunk: grads, feature: gf, classifier: gc, buffers: buffers)
     }
 
-    /// Parameters in a fixed order (trunk weights and biases, feature, classifier), for optimisers.
+    // MARK: named tensors
+
+    /// Every tensor of the network, with its full name: parameters and buffers of the trunk in
+    /// layer order, then feature.weight/bias and classifier.weight/bias.
+    public var namedTensors: [(name: String, tensor: LayerTensor)] {
+        var out: [(String, LayerTensor)] = []
+        for (l, layer) in trunk.enumerated() { for t in layer.tensors { out.append(("\(trunkNames[l]).\(t.name)", t)) } }
+        for t in feature.tensors { out.append(("feature.\(t.name)", t)) }
+        for t in classifier.tensors { out.append(("classifier.\(t.name)", t)) }
+        return out
+    }
+
+    /// Visits every tensor (parameters and buffers) by full name, in the order of `namedTensors`.
+    public mutating func visitTensors(_ body: (String, LayerTensor, inout [Float]) -> Void) {
+        for l in trunk.indices {
+            let tensors = trunk[l].tensors
+            for (i, t) in tensors.enumerated() { trunk[l].withTensor(i) { body("\(trunkNames[l]).\(t.name)", t, &$0) } }
+        }
+        for (i, t) in feature.tensors.enumerated() { feature.withTensor(i) { body("feature.\(t.name)", t, &$0) } }
+        for (i, t) in classifier.tensors.enumerated() { classifier.withTensor(i) { body("classifier.\(t.name)", t, &$0) } }
+    }
+
+    /// The learned parameters by full name, in a fixed order (trunk, feature, classifier): what the
+    /// optimiser walks. `Gradient.arrays` lists their gradients in the same order.
+    public mutating func visitNamedParameters(_ body: (String, inout [Float]) -> Void) {
+        visitTensors { name, t, v in if !t.isBuffer { body(name, &v) } }
+    }
+
+    public var parameterNames: [String] { namedTensors.filter { !$0.tensor.isBuffer }.map(\.name) }
+
+    /// The parameters by position in that order (slot i is parameterNames[i]).
     public mutating func visitParameters(_ body: (Int, inout [Float]) -> Void) {
         var slot = 0
-        for l in trunk.indices {
-            body(slot, &trunk[l].weight.values); slot += 1
-            body(slot, &trunk[l].bias); slot += 1
-        }
-        body(slot, &feature.weight.values); slot += 1
-        body(slot, &feature.bias); slot += 1
-        body(slot, &classifier.weight.values); slot += 1
-        body(slot, &classifier.bias)
+        visitNamedParameters { _, v in body(slot, &v); slot += 1 }
     }
 
-    public var parameterSlotCount: Int { 2 * trunk.count + 4 }
+    public var parameterSlotCount: Int { parameterNames.count }
+
+    /// Stores the buffers a training step computed (Gradient.buffers).
+    public mutating func storeBuffers(_ buffers: [[[Float]]]) {
+        for l in trunk.indices where l < buffers.count && !buffers[l].isEmpty {
+            let tensors = trunk[l].tensors
+            var b = 0
+            for (i, t) in tensors.enumerated() where t.isBuffer {
+                let value = buffers[l][b]
+                trunk[l].withTensor(i) { $0 = value }
+                b += 1
+            }
+        }
+    }
+
+    /// Multiply-adds of one item's inference (for cost estimates).
+    public var multiplyAdds: Int { trunk.reduce(0) { $0 + $1.multiplyAdds } + feature.multiplyAdds }
+
+    public static func == (a: FeatureNetwork, b: FeatureNetwork) -> Bool {
+        guard a.inputShape == b.inputShape, a.trunkNames == b.trunkNames, a.trunk.map(\.token) == b.trunk.map(\.token),
+              a.trunk.map(\.inputShape) == b.trunk.map(\.inputShape), a.feature == b.feature, a.classifier == b.classifier,
+              a.classifierInput == b.classifierInput, a.inputDropout == b.inputDropout else { return false }
+        return zip(a.trunk, b.trunk).allSatisfy { $0.tensorValues == $1.tensorValues }
+    }
 }
 
 extension FeatureNetwork.Gradient {
-    /// The gradient arrays in the order of `FeatureNetwork.visitParameters`.
+    /// The gradient arrays in the order of `FeatureNetwork.visitNamedParameters`.
     public var arrays: [[Float]] {
-        var out: [[Float]] = []
-        for g in trunk { out.append(g.weight.values); out.append(g.bias) }
+        var out: [[Float]] = trunk.flatMap { $0 }
         out.append(feature.weight.values); out.append(feature.bias)
         out.append(classifier.weight.values); out.append(classifier.bias)
         return out

@@ -1,6 +1,10 @@
 // Per-dimension standardisation x' = (x - mean) / max(std, floor), fitted on training data.
 // The floor (a fraction of the average deviation) keeps constant dimensions, such as image
 // borders, from blowing up a test item that happens to differ there.
+// Images (an input shape that is not flat) are standardised per channel instead: one mean and
+// deviation over every pixel of a channel, repeated at each position, so that a convolution's
+// shared weights and shifted (augmented) images see the same scale everywhere. The stored
+// arrays keep one value per input dimension either way.
 
 public struct Standardizer: Sendable, Equatable {
     public var mean: [Float]
@@ -35,6 +39,20 @@ public struct Standardizer: Sendable, Equatable {
         let floor = max(average * Double(relativeFloor), 1e-6)
         dev = dev.map { max($0, floor) }
         self.init(mean: mean.map(Float.init), deviation: dev.map(Float.init))
+    }
+
+    /// Per dimension for flat inputs (`shape` nil or flat), per channel for images.
+    public init(fitting data: Matrix, shape: TensorShape?, relativeFloor: Float = 0.1) {
+        guard let shape, !shape.isFlat, shape.count == data.cols else {
+            self.init(fitting: data, relativeFloor: relativeFloor)
+            return
+        }
+        let c = shape.channels
+        let perChannel = Standardizer(fitting: Matrix(rows: data.rows * shape.height * shape.width, cols: c, values: data.values),
+                                      relativeFloor: relativeFloor)
+        let positions = shape.height * shape.width
+        self.init(mean: (0..<positions).flatMap { _ in perChannel.mean },
+                  deviation: (0..<positions).flatMap { _ in perChannel.deviation })
     }
 
     public var dimension: Int { mean.count }

@@ -1,4 +1,5 @@
-// First-order optimisers over parameter slots (one [Float] each).
+// First-order optimisers over named parameters (one [Float] each; the network's names, e.g.
+// "trunk.0.weight", and "quantizer.codebooks"), with their state kept per name:
 //   Adam:  m = b1 m + (1-b1) g;  v = b2 v + (1-b2) g^2;  p -= lr * m_hat / (sqrt(v_hat) + eps)
 //   SGD:   v = momentum v + g;  p -= lr * v
 // Weight decay, when set, is added to the gradient (L2), not decoupled.
@@ -10,9 +11,13 @@ public struct Optimizer: Sendable {
     let beta1: Float = 0.9
     let beta2: Float = 0.999
     let epsilon: Float = 1e-8
-    private var first: [[Float]] = []
-    private var second: [[Float]] = []
-    private var steps: [Int] = []
+
+    struct State: Sendable {
+        var first: [Float]
+        var second: [Float]
+        var steps = 0
+    }
+    private var states: [String: State] = [:]
 
     public init(kind: OptimizerKind, momentum: Float = 0.9, weightDecay: Float = 0) {
         self.kind = kind
@@ -20,26 +25,27 @@ public struct Optimizer: Sendable {
         self.weightDecay = weightDecay
     }
 
-    /// One update of slot `slot` with gradient `g` at learning rate `lr`.
-    public mutating func update(slot: Int, parameters p: inout [Float], gradient g: [Float], learningRate lr: Float) {
-        precondition(p.count == g.count, "Optimizer: slot \(slot) has \(p.count) parameters and \(g.count) gradients")
-        while first.count <= slot { first.append([]); second.append([]); steps.append(0) }
-        if first[slot].count != p.count {
-            first[slot] = [Float](repeating: 0, count: p.count)
-            second[slot] = kind == .adam ? [Float](repeating: 0, count: p.count) : []
-            steps[slot] = 0
+    /// One update of parameter `name` with gradient `g` at learning rate `lr`.
+    public mutating func update(_ name: String, parameters p: inout [Float], gradient g: [Float], learningRate lr: Float) {
+        precondition(p.count == g.count, "Optimizer: \(name) has \(p.count) parameters and \(g.count) gradients")
+        // Taken out of the dictionary while it is updated, so that its arrays are not copied.
+        var state = states.removeValue(forKey: name) ?? State(first: [], second: [])
+        defer { states[name] = state }
+        if state.first.count != p.count {
+            state = State(first: [Float](repeating: 0, count: p.count),
+                          second: kind == .adam ? [Float](repeating: 0, count: p.count) : [])
         }
-        steps[slot] += 1
+        state.steps += 1
         let wd = weightDecay
         switch kind {
         case .adam:
-            let t = Float(steps[slot])
+            let t = Float(state.steps)
             let c1 = 1 / (1 - powf_(beta1, t)), c2 = 1 / (1 - powf_(beta2, t))
             let b1 = beta1, b2 = beta2, eps = epsilon
             // Elementwise, so split between BLAS's threads for the large slots: the same
             // arithmetic per element whatever the split. squareRoot() vectorises; sqrtf would not.
-            first[slot].withUnsafeMutableBufferPointer { m in
-                second[slot].withUnsafeMutableBufferPointer { v in
+            state.first.withUnsafeMutableBufferPointer { m in
+                state.second.withUnsafeMutableBufferPointer { v in
                     p.withUnsafeMutableBufferPointer { pp in
                         g.withUnsafeBufferPointer { gg in
                             let (mb, vb, pb, gb) = (SharedMutablePointer(base: m.baseAddress!), SharedMutablePointer(base: v.baseAddress!),
@@ -82,7 +88,7 @@ public struct Optimizer: Sendable {
             }
         case .sgd:
             let mom = momentum
-            first[slot].withUnsafeMutableBufferPointer { v in
+            state.first.withUnsafeMutableBufferPointer { v in
                 p.withUnsafeMutableBufferPointer { pp in
                     g.withUnsafeBufferPointer { gg in
                         for i in 0..<pp.count {

@@ -19,7 +19,7 @@ public enum Trainer {
         if let t = training.threads { BLAS.setThreads(t) }
         defer { if training.threads != nil { BLAS.setThreads(previousThreads) } }
         var random = SeededRandom(seed: training.seed)
-        let standardizer = Standardizer(fitting: data, relativeFloor: config.deviationFloor)
+        let standardizer = Standardizer(fitting: data, shape: config.inputShape, relativeFloor: config.deviationFloor)
         let x = standardizer.apply(data)
         var clock = TrainingClock(config: config, training: training, rows: data.rows, progress: progress)
 
@@ -81,7 +81,6 @@ public enum Trainer {
         let batch = min(training.batchSize, n)
         let stepsPerEpoch = (n + batch - 1) / batch
         let totalSteps = epochs * stepsPerEpoch
-        let codebookSlot = network.parameterSlotCount
         for epoch in 0..<epochs {
             let order = random.permutation(n)
             var running = LossTerms()
@@ -91,20 +90,31 @@ public enum Trainer {
                 let t = Float(done) / Float(max(totalSteps - 1, 1))
                 let gamma = training.gammaStart + (training.gammaEnd - training.gammaStart) * t
                 let lr = learningRate(training, progress: Float(done) / Float(totalSteps))
+                var batch = x.rows(rows)
+                if let augmentation = training.augmentation, let shape = config.inputShape {
+                    // Its own fork, drawn only when augmenting: runs without it keep their streams.
+                    var r = random.fork()
+                    augmentation.apply(to: &batch, shape: shape, random: &r)
+                }
                 var dropoutRandom: SeededRandom? = random.fork()
                 let (terms, grads) = TrainingStep.run(
                     network: network, codebooks: codebooks, assignment: config.assignment,
-                    x: x.rows(rows), rows: rows, labels: labels, multiLabel: multi,
+                    x: batch, rows: rows, labels: labels, multiLabel: multi,
                     config: training, gamma: gamma, phase: phase, random: &dropoutRandom)
                 guard terms.total.isFinite else {
                     throw EngineError.invalidArgument("training diverged (loss \(terms.total)) in the \(phase.rawValue) phase at epoch \(epoch + 1); lower learning_rate or gamma")
                 }
                 if let g = grads.network {
                     let arrays = g.arrays
-                    network.visitParameters { slot, p in optimizer.update(slot: slot, parameters: &p, gradient: arrays[slot], learningRate: lr) }
+                    var slot = 0
+                    network.visitNamedParameters { name, p in
+                        optimizer.update(name, parameters: &p, gradient: arrays[slot], learningRate: lr)
+                        slot += 1
+                    }
+                    network.storeBuffers(g.buffers)
                 }
                 if let g = grads.codebooks {
-                    optimizer.update(slot: codebookSlot, parameters: &codebooks.values, gradient: g,
+                    optimizer.update("quantizer.codebooks", parameters: &codebooks.values, gradient: g,
                                      learningRate: lr * training.codebookLearningRateScale)
                 }
                 running.updateMean(with: terms, count: s + 1)
@@ -129,6 +139,14 @@ public enum Trainer {
             throw EngineError.invalidArgument("vectors: dimension \(data.cols), the model expects input_dimension \(model.inputDimension)")
         }
         try requireFinite(data, "vectors")
+        if let a = training.augmentation {
+            guard let shape = model.inputShape, !shape.isFlat else {
+                throw EngineError.invalidArgument("augmentation needs images: set the model's input_shape (H x W x C)")
+            }
+            if a.cropPadding >= min(shape.height, shape.width) {
+                throw EngineError.invalidArgument("augmentation crop_padding \(a.cropPadding) must be smaller than the \(shape) image")
+            }
+        }
         if model.hasNetwork {
             guard let labels else { throw EngineError.invalidArgument("labels: label_mode \(model.labelMode.rawValue) needs labels for every training vector") }
             guard labels.count == data.rows else {

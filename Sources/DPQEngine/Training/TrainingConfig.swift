@@ -61,6 +61,8 @@ public struct TrainingConfig: Sendable, Codable, Equatable {
     public var stopGradientAtFeature: Bool
     /// Threads for BLAS and the engine's own loops; nil uses every core.
     public var threads: Int?
+    /// Random crops and flips of image batches in training (needs the model's input_shape); nil: off.
+    public var augmentation: Augmentation?
 
     public init(mode: TrainingMode = .endToEnd, pretrainEpochs: Int = 20, epochs: Int = 30, batchSize: Int = 256,
                 optimizer: OptimizerKind = .adam, learningRate: Float = 1e-3, codebookLearningRateScale: Float = 1,
@@ -68,7 +70,7 @@ public struct TrainingConfig: Sendable, Codable, Equatable {
                 seed: UInt64 = 1, gammaStart: Float = 1, gammaEnd: Float = 10, lambda: Float = 1,
                 lambdaQuantized: Float = 0, tau: Float = 0.005, mu: Float = 1, nu: Float = 0.1,
                 codebookInit: CodebookInit = .residualKMeans, kmeansIterations: Int = 20,
-                stopGradientAtFeature: Bool = false, threads: Int? = nil) {
+                stopGradientAtFeature: Bool = false, threads: Int? = nil, augmentation: Augmentation? = nil) {
         self.mode = mode
         self.pretrainEpochs = pretrainEpochs
         self.epochs = epochs
@@ -91,6 +93,7 @@ public struct TrainingConfig: Sendable, Codable, Equatable {
         self.kmeansIterations = kmeansIterations
         self.stopGradientAtFeature = stopGradientAtFeature
         self.threads = threads
+        self.augmentation = augmentation
     }
 
     /// Every problem with this configuration, each naming its field; empty when valid.
@@ -109,6 +112,9 @@ public struct TrainingConfig: Sendable, Codable, Equatable {
         if !(momentum >= 0 && momentum < 1) { out.append("momentum must be in [0, 1), got \(momentum)") }
         if kmeansIterations < 0 || kmeansIterations > 1000 { out.append("kmeans_iterations must be in 0...1000, got \(kmeansIterations)") }
         if let t = threads, t < 1 { out.append("threads must be >= 1, got \(t)") }
+        if let a = augmentation, a.cropPadding < 0 || a.cropPadding > 64 {
+            out.append("augmentation crop_padding must be in 0...64, got \(a.cropPadding)")
+        }
         return out
     }
 }

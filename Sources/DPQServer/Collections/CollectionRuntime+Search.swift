@@ -35,9 +35,7 @@ extension CollectionRuntime {
     func searchOperations(queries: Int, blocks: Int) -> Int {
         let s = current
         guard let model = s.model, let index = s.index else { return 0 }  // answers with an error at once
-        let network = model.network.map { n in
-            (n.trunk + [n.feature]).reduce(0) { $0 + $1.inputs * $1.outputs }
-        } ?? 0
+        let network = model.network?.multiplyAdds ?? 0
         let (perQuery, overflow) = (network + index.count * blocks).multipliedReportingOverflow(by: queries)
         return overflow ? .max : perQuery
     }

@@ -78,4 +78,46 @@ import DPQEngine
         }
         #expect(checked > 50)
     }
+
+    /// A convolutional network in training mode (batch statistics, a fixed dropout mask) through
+    /// every named parameter, with either head. ReLU and max pooling are left out here: after
+    /// batch norm, hundreds of pre-activations sit near their kinks and some finite difference
+    /// would straddle one; each is checked on its own in LayerGradientTests, where inputs keep clear.
+    @Test(arguments: [ClassifierInput.trunk, .feature])
+    func imageNetwork(head: ClassifierInput) {
+        var config = ModelConfig(inputDimension: 50, featureDimension: 4, inputDropout: 0.1, classifierInput: head, classCount: 3)
+        config.inputShape = TensorShape(height: 5, width: 5, channels: 2)
+        config.trunk = "conv3x3-3,bn,avgpool2/s1,conv2x2-4/s2/p0,bn,dropout-0.3,gap,dense-5"
+        var r = SeededRandom(seed: 9)
+        let net = FeatureNetwork(config: config, random: &r)
+        let x = TestData.matrix(rows: 4, cols: 50, seed: 10)
+        let gz = TestData.matrix(rows: 4, cols: 3, seed: 11)
+        let gf = TestData.matrix(rows: 4, cols: 4, seed: 12)
+        func forward(_ n: FeatureNetwork) -> FeatureNetwork.Activations {
+            var fixed = SeededRandom(seed: 13)
+            return n.forward(x, training: &fixed)
+        }
+        func loss(_ n: FeatureNetwork) -> Float {
+            let a = forward(n)
+            return probe(a.logits, gz) + probe(a.feature, gf)
+        }
+        let grads = net.backward(forward(net), logitsGradient: gz, featureGradient: gf).arrays
+        #expect(grads.count == net.parameterSlotCount)
+        var checked = 0
+        for slot in 0..<net.parameterSlotCount {
+            var params: [Float] = []
+            var copy = net
+            copy.visitParameters { s, p in if s == slot { params = p } }
+            let idx = TestData.sampleIndices(params.count, min(params.count, 12), seed: UInt64(slot))
+            let numeric = TestData.numericGradient(params, indices: idx, eps: 5e-3) { v in
+                var n = net
+                n.visitParameters { s, p in if s == slot { p = v } }
+                return loss(n)
+            }
+            let analytic = idx.map { grads[slot][$0] }
+            #expect(TestData.relativeError(analytic, numeric, floor: 3e-2) < 5e-2, "\(net.parameterNames[slot])")
+            checked += idx.count
+        }
+        #expect(checked > 80)
+    }
 }

@@ -1,7 +1,9 @@
 // An affine layer Y = X W + b with X: B x in, W: in x out, b: out.
 // Backward, given dL/dY: dW = X^T dY, db = column sums of dY, dX = dY W^T.
+// In a trunk its input must be flat (1 x 1 x in): put flatten or gap after spatial layers.
+// The cache is the input (dW needs it). The feature and classifier heads are dense layers too.
 
-public struct DenseLayer: Sendable, Equatable {
+public struct DenseLayer: Layer, Equatable {
     public var weight: Matrix
     public var bias: [Float]
 
@@ -56,5 +58,22 @@ public struct DenseLayer: Sendable, Equatable {
         }
         let dx = needInput ? BLAS.product(dy, weight, transposeB: true) : nil
         return (Gradient(weight: dw, bias: db), dx)
+    }
+
+    // Layer conformance: the trunk runs it through these.
+    public var token: String { "dense-\(outputs)" }
+    public var inputShape: TensorShape { TensorShape(flat: inputs) }
+    public var outputShape: TensorShape { TensorShape(flat: outputs) }
+    public var tensors: [LayerTensor] { [LayerTensor("weight", [inputs, outputs]), LayerTensor("bias", [outputs])] }
+    public mutating func withTensor(_ index: Int, _ body: (inout [Float]) -> Void) {
+        if index == 0 { body(&weight.values) } else { body(&bias) }
+    }
+    public var multiplyAdds: Int { inputs * outputs }
+
+    public func forward(_ x: Matrix, mode: inout LayerMode) -> (output: Matrix, cache: Matrix) { (forward(x), x) }
+
+    public func backward(_ dy: Matrix, cache x: Matrix, needInputGradient: Bool) -> LayerGradient {
+        let (g, dx) = backward(input: x, outputGradient: dy, needInput: needInputGradient)
+        return LayerGradient(input: dx, parameters: [g.weight.values, g.bias])
     }
 }
