@@ -11,7 +11,7 @@ import Testing
         let f = try await ServerFixture.start()
         defer { f.removeData() }
         try await f.client.createCollection("w", inputDimension: 16, numClasses: 4, model: smallModel())
-        let data = Clusters.make(400, seed: 5)
+        let data = Clusters.make(1_000, seed: 5)
         try await f.client.uploadTrainingData("w", vectors: data.vectors, labels: data.labels.map { [$0] })
         _ = try await f.client.startTraining("w", options: .with { $0.epochs = 10_000; $0.pretrainEpochs = 0; $0.batchSize = 8; $0.seed = 1; $0.threads = 1 })
         let start = Date()

@@ -13,9 +13,10 @@ final class TrainingJob: Sendable {
     let id: String
     let collection: String
     private let progress: Mutex<Dpq_V1_TrainingProgress>
-    /// Milestone snapshots numbered from 1, the latest `milestonesKept` of them.
+    /// Milestone snapshots numbered from 1, the latest `milestonesKept` of them (a watcher more
+    /// than that many behind, e.g. one stalled by flow control, skips the oldest; about 1 MB).
     private let milestoneLog = Mutex<(count: UInt64, recent: [Dpq_V1_TrainingProgress])>((0, []))
-    static let milestonesKept = 256
+    static let milestonesKept = 4_096
     private let cancelFlag = Atomic<Bool>(false)
 
     init(collection: String, rows: Int) {
