@@ -8,7 +8,9 @@ extension DPQClient {
     // MARK: Collections
 
     @discardableResult
-    public func createCollection(_ name: String, inputDimension: Int, numClasses: Int = 0, labelMode: Dpq_V1_LabelMode = .unspecified,
+    /// `inputShape` (height, width, channels) declares image inputs; `inputDimension` may then be 0.
+    public func createCollection(_ name: String, inputDimension: Int, inputShape: (height: Int, width: Int, channels: Int)? = nil,
+                                 numClasses: Int = 0, labelMode: Dpq_V1_LabelMode = .unspecified,
                                  model: ModelConfig = ModelConfig(), metric: Metric = .unspecified, keepVectors: Bool = false,
                                  trainingDefaults: TrainingOptions? = nil, timeout: Duration? = nil) async throws -> CollectionInfo {
         try await call {
@@ -19,6 +21,9 @@ extension DPQClient {
                 $0.name = name
                 $0.config = .with {
                     $0.inputDimension = UInt32(inputDimension)
+                    if let s = inputShape {
+                        $0.inputShape = .with { $0.height = UInt32(s.height); $0.width = UInt32(s.width); $0.channels = UInt32(s.channels) }
+                    }
                     $0.model = m
                     $0.metric = metric
                     $0.keepVectors = keepVectors

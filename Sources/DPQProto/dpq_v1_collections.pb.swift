@@ -84,101 +84,21 @@ public nonisolated enum Dpq_V1_CollectionState: SwiftProtobuf.Enum, Swift.CaseIt
 }
 
 /// Everything fixed when a collection is created.
-public nonisolated struct Dpq_V1_CollectionConfig: Sendable {
+public nonisolated struct Dpq_V1_CollectionConfig: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
   /// Dimension of input vectors (items, queries, training rows). 1..Limits.max_input_dimension.
-  /// Required.
-  public var inputDimension: UInt32 = 0
+  /// Required unless input_shape is set.
+  public var inputDimension: UInt32 {
+    get {_storage._inputDimension}
+    set {_uniqueStorage()._inputDimension = newValue}
+  }
 
   /// Network and quantizer shape (hidden sizes, D, M, K, assignment, label mode, classes).
   public var model: Dpq_V1_ModelConfig {
-    get {_model ?? Dpq_V1_ModelConfig()}
-    set {_model = newValue}
-  }
-  /// Returns true if `model` has been explicitly set.
-  public var hasModel: Bool {self._model != nil}
-  /// Clears the value of `model`. Subsequent reads from it will return its default value.
-  public mutating func clearModel() {self._model = nil}
-
-  /// Default metric for Search and Evaluate. UNSPECIFIED = INNER_PRODUCT (chosen by measurement, see
-  /// docs/benchmarks.md).
-  public var metric: Dpq_V1_Metric = .unspecified
-
-  /// Keep each item's original vector after encoding. Needed for Search re-scoring, for training from
-  /// the collection's items after they were encoded, for retraining/importing with items present, and
-  /// for GetItems/ListItems with_vectors. Costs 4 * input_dimension bytes per item. Default false:
-  /// originals are dropped once an item is encoded.
-  public var keepVectors: Bool = false
-
-  /// Training options used by StartTraining when the job does not override them (including the loss
-  /// weights lambda, lambda_quantized, tau, mu, nu). Unset fields take server defaults.
-  public var trainingDefaults: Dpq_V1_TrainingOptions {
-    get {_trainingDefaults ?? Dpq_V1_TrainingOptions()}
-    set {_trainingDefaults = newValue}
-  }
-  /// Returns true if `trainingDefaults` has been explicitly set.
-  public var hasTrainingDefaults: Bool {self._trainingDefaults != nil}
-  /// Clears the value of `trainingDefaults`. Subsequent reads from it will return its default value.
-  public mutating func clearTrainingDefaults() {self._trainingDefaults = nil}
-
-  public var unknownFields = SwiftProtobuf.UnknownStorage()
-
-  public init() {}
-
-  fileprivate var _model: Dpq_V1_ModelConfig? = nil
-  fileprivate var _trainingDefaults: Dpq_V1_TrainingOptions? = nil
-}
-
-/// A collection as seen by clients.
-public nonisolated struct Dpq_V1_CollectionInfo: @unchecked Sendable {
-  // SwiftProtobuf.Message conformance is added in an extension below. See the
-  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
-  // methods supported on all messages.
-
-  public var name: String {
-    get {_storage._name}
-    set {_uniqueStorage()._name = newValue}
-  }
-
-  /// The configuration with every default resolved.
-  public var config: Dpq_V1_CollectionConfig {
-    get {_storage._config ?? Dpq_V1_CollectionConfig()}
-    set {_uniqueStorage()._config = newValue}
-  }
-  /// Returns true if `config` has been explicitly set.
-  public var hasConfig: Bool {_storage._config != nil}
-  /// Clears the value of `config`. Subsequent reads from it will return its default value.
-  public mutating func clearConfig() {_uniqueStorage()._config = nil}
-
-  public var state: Dpq_V1_CollectionState {
-    get {_storage._state}
-    set {_uniqueStorage()._state = newValue}
-  }
-
-  /// true when a model is available, i.e. Search/Encode/Decode/Evaluate work.
-  public var hasModel_p: Bool {
-    get {_storage._hasModel_p}
-    set {_uniqueStorage()._hasModel_p = newValue}
-  }
-
-  /// Items stored.
-  public var itemCount: UInt64 {
-    get {_storage._itemCount}
-    set {_uniqueStorage()._itemCount = newValue}
-  }
-
-  /// Items stored but not yet encoded with the current model (all of them before the first training).
-  public var pendingItems: UInt64 {
-    get {_storage._pendingItems}
-    set {_uniqueStorage()._pendingItems = newValue}
-  }
-
-  /// Summary of the model in use; unset when has_model is false.
-  public var model: Dpq_V1_ModelSummary {
-    get {_storage._model ?? Dpq_V1_ModelSummary()}
+    get {_storage._model ?? Dpq_V1_ModelConfig()}
     set {_uniqueStorage()._model = newValue}
   }
   /// Returns true if `model` has been explicitly set.
@@ -186,44 +106,137 @@ public nonisolated struct Dpq_V1_CollectionInfo: @unchecked Sendable {
   /// Clears the value of `model`. Subsequent reads from it will return its default value.
   public mutating func clearModel() {_uniqueStorage()._model = nil}
 
-  /// Latest snapshot of the current or most recent training job; unset if none ever ran.
-  public var training: Dpq_V1_TrainingProgress {
-    get {_storage._training ?? Dpq_V1_TrainingProgress()}
-    set {_uniqueStorage()._training = newValue}
-  }
-  /// Returns true if `training` has been explicitly set.
-  public var hasTraining: Bool {_storage._training != nil}
-  /// Clears the value of `training`. Subsequent reads from it will return its default value.
-  public mutating func clearTraining() {_uniqueStorage()._training = nil}
-
-  /// Most recent error of a training job or import; empty if none since the last success.
-  public var lastError: String {
-    get {_storage._lastError}
-    set {_uniqueStorage()._lastError = newValue}
+  /// Default metric for Search and Evaluate. UNSPECIFIED = INNER_PRODUCT (chosen by measurement, see
+  /// docs/benchmarks.md).
+  public var metric: Dpq_V1_Metric {
+    get {_storage._metric}
+    set {_uniqueStorage()._metric = newValue}
   }
 
-  /// Storage used by items (codes, originals, labels), in bytes.
-  public var storageBytes: UInt64 {
-    get {_storage._storageBytes}
-    set {_uniqueStorage()._storageBytes = newValue}
+  /// Keep each item's original vector after encoding. Needed for Search re-scoring, for training from
+  /// the collection's items after they were encoded, for retraining/importing with items present, and
+  /// for GetItems/ListItems with_vectors. Costs 4 * input_dimension bytes per item. Default false:
+  /// originals are dropped once an item is encoded.
+  public var keepVectors: Bool {
+    get {_storage._keepVectors}
+    set {_uniqueStorage()._keepVectors = newValue}
   }
 
-  public var createdAtUnixMs: Int64 {
-    get {_storage._createdAtUnixMs}
-    set {_uniqueStorage()._createdAtUnixMs = newValue}
+  /// Training options used by StartTraining when the job does not override them (including the loss
+  /// weights lambda, lambda_quantized, tau, mu, nu). Unset fields take server defaults.
+  public var trainingDefaults: Dpq_V1_TrainingOptions {
+    get {_storage._trainingDefaults ?? Dpq_V1_TrainingOptions()}
+    set {_uniqueStorage()._trainingDefaults = newValue}
   }
+  /// Returns true if `trainingDefaults` has been explicitly set.
+  public var hasTrainingDefaults: Bool {_storage._trainingDefaults != nil}
+  /// Clears the value of `trainingDefaults`. Subsequent reads from it will return its default value.
+  public mutating func clearTrainingDefaults() {_uniqueStorage()._trainingDefaults = nil}
 
-  /// Training datasets of the collection.
-  public var datasets: [Dpq_V1_TrainingDataInfo] {
-    get {_storage._datasets}
-    set {_uniqueStorage()._datasets = newValue}
+  /// The shape of image inputs: each vector holds height x width x channels values, row by row, the
+  /// channels of a pixel together (HWC, as numpy's N x H x W x C arrays flatten). Optional for vectors;
+  /// required by a model trunk with convolution or pooling layers. When set, input_dimension may be 0
+  /// (it is then height * width * channels) and otherwise must equal that product.
+  public var inputShape: Dpq_V1_ImageShape {
+    get {_storage._inputShape ?? Dpq_V1_ImageShape()}
+    set {_uniqueStorage()._inputShape = newValue}
   }
+  /// Returns true if `inputShape` has been explicitly set.
+  public var hasInputShape: Bool {_storage._inputShape != nil}
+  /// Clears the value of `inputShape`. Subsequent reads from it will return its default value.
+  public mutating func clearInputShape() {_uniqueStorage()._inputShape = nil}
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _storage = _StorageClass.defaultInstance
+}
+
+/// Height, width and channels of an image input, each at least 1.
+public nonisolated struct Dpq_V1_ImageShape: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var height: UInt32 = 0
+
+  public var width: UInt32 = 0
+
+  public var channels: UInt32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// A collection as seen by clients.
+public nonisolated struct Dpq_V1_CollectionInfo: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var name: String = String()
+
+  /// The configuration with every default resolved.
+  public var config: Dpq_V1_CollectionConfig {
+    get {_config ?? Dpq_V1_CollectionConfig()}
+    set {_config = newValue}
+  }
+  /// Returns true if `config` has been explicitly set.
+  public var hasConfig: Bool {self._config != nil}
+  /// Clears the value of `config`. Subsequent reads from it will return its default value.
+  public mutating func clearConfig() {self._config = nil}
+
+  public var state: Dpq_V1_CollectionState = .unspecified
+
+  /// true when a model is available, i.e. Search/Encode/Decode/Evaluate work.
+  public var hasModel_p: Bool = false
+
+  /// Items stored.
+  public var itemCount: UInt64 = 0
+
+  /// Items stored but not yet encoded with the current model (all of them before the first training).
+  public var pendingItems: UInt64 = 0
+
+  /// Summary of the model in use; unset when has_model is false.
+  public var model: Dpq_V1_ModelSummary {
+    get {_model ?? Dpq_V1_ModelSummary()}
+    set {_model = newValue}
+  }
+  /// Returns true if `model` has been explicitly set.
+  public var hasModel: Bool {self._model != nil}
+  /// Clears the value of `model`. Subsequent reads from it will return its default value.
+  public mutating func clearModel() {self._model = nil}
+
+  /// Latest snapshot of the current or most recent training job; unset if none ever ran.
+  public var training: Dpq_V1_TrainingProgress {
+    get {_training ?? Dpq_V1_TrainingProgress()}
+    set {_training = newValue}
+  }
+  /// Returns true if `training` has been explicitly set.
+  public var hasTraining: Bool {self._training != nil}
+  /// Clears the value of `training`. Subsequent reads from it will return its default value.
+  public mutating func clearTraining() {self._training = nil}
+
+  /// Most recent error of a training job or import; empty if none since the last success.
+  public var lastError: String = String()
+
+  /// Storage used by items (codes, originals, labels), in bytes.
+  public var storageBytes: UInt64 = 0
+
+  public var createdAtUnixMs: Int64 = 0
+
+  /// Training datasets of the collection.
+  public var datasets: [Dpq_V1_TrainingDataInfo] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _config: Dpq_V1_CollectionConfig? = nil
+  fileprivate var _model: Dpq_V1_ModelSummary? = nil
+  fileprivate var _training: Dpq_V1_TrainingProgress? = nil
 }
 
 public nonisolated struct Dpq_V1_CreateCollectionRequest: Sendable {
@@ -363,75 +376,15 @@ nonisolated extension Dpq_V1_CollectionState: SwiftProtobuf._ProtoNameProviding 
 
 nonisolated extension Dpq_V1_CollectionConfig: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".CollectionConfig"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}input_dimension\0\u{1}model\0\u{1}metric\0\u{3}keep_vectors\0\u{3}training_defaults\0")
-
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularUInt32Field(value: &self.inputDimension) }()
-      case 2: try { try decoder.decodeSingularMessageField(value: &self._model) }()
-      case 3: try { try decoder.decodeSingularEnumField(value: &self.metric) }()
-      case 4: try { try decoder.decodeSingularBoolField(value: &self.keepVectors) }()
-      case 5: try { try decoder.decodeSingularMessageField(value: &self._trainingDefaults) }()
-      default: break
-      }
-    }
-  }
-
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    // The use of inline closures is to circumvent an issue where the compiler
-    // allocates stack space for every if/case branch local when no optimizations
-    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-    // https://github.com/apple/swift-protobuf/issues/1182
-    if self.inputDimension != 0 {
-      try visitor.visitSingularUInt32Field(value: self.inputDimension, fieldNumber: 1)
-    }
-    try { if let v = self._model {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
-    } }()
-    if self.metric != .unspecified {
-      try visitor.visitSingularEnumField(value: self.metric, fieldNumber: 3)
-    }
-    if self.keepVectors != false {
-      try visitor.visitSingularBoolField(value: self.keepVectors, fieldNumber: 4)
-    }
-    try { if let v = self._trainingDefaults {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
-    } }()
-    try unknownFields.traverse(visitor: &visitor)
-  }
-
-  public static func ==(lhs: Dpq_V1_CollectionConfig, rhs: Dpq_V1_CollectionConfig) -> Bool {
-    if lhs.inputDimension != rhs.inputDimension {return false}
-    if lhs._model != rhs._model {return false}
-    if lhs.metric != rhs.metric {return false}
-    if lhs.keepVectors != rhs.keepVectors {return false}
-    if lhs._trainingDefaults != rhs._trainingDefaults {return false}
-    if lhs.unknownFields != rhs.unknownFields {return false}
-    return true
-  }
-}
-
-nonisolated extension Dpq_V1_CollectionInfo: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".CollectionInfo"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}config\0\u{1}state\0\u{3}has_model\0\u{3}item_count\0\u{3}pending_items\0\u{1}model\0\u{1}training\0\u{3}last_error\0\u{3}storage_bytes\0\u{3}created_at_unix_ms\0\u{1}datasets\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}input_dimension\0\u{1}model\0\u{1}metric\0\u{3}keep_vectors\0\u{3}training_defaults\0\u{3}input_shape\0")
 
   fileprivate class _StorageClass {
-    var _name: String = String()
-    var _config: Dpq_V1_CollectionConfig? = nil
-    var _state: Dpq_V1_CollectionState = .unspecified
-    var _hasModel_p: Bool = false
-    var _itemCount: UInt64 = 0
-    var _pendingItems: UInt64 = 0
-    var _model: Dpq_V1_ModelSummary? = nil
-    var _training: Dpq_V1_TrainingProgress? = nil
-    var _lastError: String = String()
-    var _storageBytes: UInt64 = 0
-    var _createdAtUnixMs: Int64 = 0
-    var _datasets: [Dpq_V1_TrainingDataInfo] = []
+    var _inputDimension: UInt32 = 0
+    var _model: Dpq_V1_ModelConfig? = nil
+    var _metric: Dpq_V1_Metric = .unspecified
+    var _keepVectors: Bool = false
+    var _trainingDefaults: Dpq_V1_TrainingOptions? = nil
+    var _inputShape: Dpq_V1_ImageShape? = nil
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -442,18 +395,12 @@ nonisolated extension Dpq_V1_CollectionInfo: SwiftProtobuf.Message, SwiftProtobu
     private init() {}
 
     init(copying source: _StorageClass) {
-      _name = source._name
-      _config = source._config
-      _state = source._state
-      _hasModel_p = source._hasModel_p
-      _itemCount = source._itemCount
-      _pendingItems = source._pendingItems
+      _inputDimension = source._inputDimension
       _model = source._model
-      _training = source._training
-      _lastError = source._lastError
-      _storageBytes = source._storageBytes
-      _createdAtUnixMs = source._createdAtUnixMs
-      _datasets = source._datasets
+      _metric = source._metric
+      _keepVectors = source._keepVectors
+      _trainingDefaults = source._trainingDefaults
+      _inputShape = source._inputShape
     }
   }
 
@@ -472,18 +419,12 @@ nonisolated extension Dpq_V1_CollectionInfo: SwiftProtobuf.Message, SwiftProtobu
         // allocates stack space for every case branch when no optimizations are
         // enabled. https://github.com/apple/swift-protobuf/issues/1034
         switch fieldNumber {
-        case 1: try { try decoder.decodeSingularStringField(value: &_storage._name) }()
-        case 2: try { try decoder.decodeSingularMessageField(value: &_storage._config) }()
-        case 3: try { try decoder.decodeSingularEnumField(value: &_storage._state) }()
-        case 4: try { try decoder.decodeSingularBoolField(value: &_storage._hasModel_p) }()
-        case 5: try { try decoder.decodeSingularUInt64Field(value: &_storage._itemCount) }()
-        case 6: try { try decoder.decodeSingularUInt64Field(value: &_storage._pendingItems) }()
-        case 7: try { try decoder.decodeSingularMessageField(value: &_storage._model) }()
-        case 8: try { try decoder.decodeSingularMessageField(value: &_storage._training) }()
-        case 9: try { try decoder.decodeSingularStringField(value: &_storage._lastError) }()
-        case 10: try { try decoder.decodeSingularUInt64Field(value: &_storage._storageBytes) }()
-        case 11: try { try decoder.decodeSingularInt64Field(value: &_storage._createdAtUnixMs) }()
-        case 12: try { try decoder.decodeRepeatedMessageField(value: &_storage._datasets) }()
+        case 1: try { try decoder.decodeSingularUInt32Field(value: &_storage._inputDimension) }()
+        case 2: try { try decoder.decodeSingularMessageField(value: &_storage._model) }()
+        case 3: try { try decoder.decodeSingularEnumField(value: &_storage._metric) }()
+        case 4: try { try decoder.decodeSingularBoolField(value: &_storage._keepVectors) }()
+        case 5: try { try decoder.decodeSingularMessageField(value: &_storage._trainingDefaults) }()
+        case 6: try { try decoder.decodeSingularMessageField(value: &_storage._inputShape) }()
         default: break
         }
       }
@@ -496,67 +437,172 @@ nonisolated extension Dpq_V1_CollectionInfo: SwiftProtobuf.Message, SwiftProtobu
       // allocates stack space for every if/case branch local when no optimizations
       // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
       // https://github.com/apple/swift-protobuf/issues/1182
-      if !_storage._name.isEmpty {
-        try visitor.visitSingularStringField(value: _storage._name, fieldNumber: 1)
-      }
-      try { if let v = _storage._config {
-        try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
-      } }()
-      if _storage._state != .unspecified {
-        try visitor.visitSingularEnumField(value: _storage._state, fieldNumber: 3)
-      }
-      if _storage._hasModel_p != false {
-        try visitor.visitSingularBoolField(value: _storage._hasModel_p, fieldNumber: 4)
-      }
-      if _storage._itemCount != 0 {
-        try visitor.visitSingularUInt64Field(value: _storage._itemCount, fieldNumber: 5)
-      }
-      if _storage._pendingItems != 0 {
-        try visitor.visitSingularUInt64Field(value: _storage._pendingItems, fieldNumber: 6)
+      if _storage._inputDimension != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._inputDimension, fieldNumber: 1)
       }
       try { if let v = _storage._model {
-        try visitor.visitSingularMessageField(value: v, fieldNumber: 7)
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
       } }()
-      try { if let v = _storage._training {
-        try visitor.visitSingularMessageField(value: v, fieldNumber: 8)
+      if _storage._metric != .unspecified {
+        try visitor.visitSingularEnumField(value: _storage._metric, fieldNumber: 3)
+      }
+      if _storage._keepVectors != false {
+        try visitor.visitSingularBoolField(value: _storage._keepVectors, fieldNumber: 4)
+      }
+      try { if let v = _storage._trainingDefaults {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
       } }()
-      if !_storage._lastError.isEmpty {
-        try visitor.visitSingularStringField(value: _storage._lastError, fieldNumber: 9)
+      try { if let v = _storage._inputShape {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
+      } }()
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Dpq_V1_CollectionConfig, rhs: Dpq_V1_CollectionConfig) -> Bool {
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._inputDimension != rhs_storage._inputDimension {return false}
+        if _storage._model != rhs_storage._model {return false}
+        if _storage._metric != rhs_storage._metric {return false}
+        if _storage._keepVectors != rhs_storage._keepVectors {return false}
+        if _storage._trainingDefaults != rhs_storage._trainingDefaults {return false}
+        if _storage._inputShape != rhs_storage._inputShape {return false}
+        return true
       }
-      if _storage._storageBytes != 0 {
-        try visitor.visitSingularUInt64Field(value: _storage._storageBytes, fieldNumber: 10)
+      if !storagesAreEqual {return false}
+    }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Dpq_V1_ImageShape: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ImageShape"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}height\0\u{1}width\0\u{1}channels\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt32Field(value: &self.height) }()
+      case 2: try { try decoder.decodeSingularUInt32Field(value: &self.width) }()
+      case 3: try { try decoder.decodeSingularUInt32Field(value: &self.channels) }()
+      default: break
       }
-      if _storage._createdAtUnixMs != 0 {
-        try visitor.visitSingularInt64Field(value: _storage._createdAtUnixMs, fieldNumber: 11)
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.height != 0 {
+      try visitor.visitSingularUInt32Field(value: self.height, fieldNumber: 1)
+    }
+    if self.width != 0 {
+      try visitor.visitSingularUInt32Field(value: self.width, fieldNumber: 2)
+    }
+    if self.channels != 0 {
+      try visitor.visitSingularUInt32Field(value: self.channels, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Dpq_V1_ImageShape, rhs: Dpq_V1_ImageShape) -> Bool {
+    if lhs.height != rhs.height {return false}
+    if lhs.width != rhs.width {return false}
+    if lhs.channels != rhs.channels {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Dpq_V1_CollectionInfo: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".CollectionInfo"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}config\0\u{1}state\0\u{3}has_model\0\u{3}item_count\0\u{3}pending_items\0\u{1}model\0\u{1}training\0\u{3}last_error\0\u{3}storage_bytes\0\u{3}created_at_unix_ms\0\u{1}datasets\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.name) }()
+      case 2: try { try decoder.decodeSingularMessageField(value: &self._config) }()
+      case 3: try { try decoder.decodeSingularEnumField(value: &self.state) }()
+      case 4: try { try decoder.decodeSingularBoolField(value: &self.hasModel_p) }()
+      case 5: try { try decoder.decodeSingularUInt64Field(value: &self.itemCount) }()
+      case 6: try { try decoder.decodeSingularUInt64Field(value: &self.pendingItems) }()
+      case 7: try { try decoder.decodeSingularMessageField(value: &self._model) }()
+      case 8: try { try decoder.decodeSingularMessageField(value: &self._training) }()
+      case 9: try { try decoder.decodeSingularStringField(value: &self.lastError) }()
+      case 10: try { try decoder.decodeSingularUInt64Field(value: &self.storageBytes) }()
+      case 11: try { try decoder.decodeSingularInt64Field(value: &self.createdAtUnixMs) }()
+      case 12: try { try decoder.decodeRepeatedMessageField(value: &self.datasets) }()
+      default: break
       }
-      if !_storage._datasets.isEmpty {
-        try visitor.visitRepeatedMessageField(value: _storage._datasets, fieldNumber: 12)
-      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.name.isEmpty {
+      try visitor.visitSingularStringField(value: self.name, fieldNumber: 1)
+    }
+    try { if let v = self._config {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    } }()
+    if self.state != .unspecified {
+      try visitor.visitSingularEnumField(value: self.state, fieldNumber: 3)
+    }
+    if self.hasModel_p != false {
+      try visitor.visitSingularBoolField(value: self.hasModel_p, fieldNumber: 4)
+    }
+    if self.itemCount != 0 {
+      try visitor.visitSingularUInt64Field(value: self.itemCount, fieldNumber: 5)
+    }
+    if self.pendingItems != 0 {
+      try visitor.visitSingularUInt64Field(value: self.pendingItems, fieldNumber: 6)
+    }
+    try { if let v = self._model {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 7)
+    } }()
+    try { if let v = self._training {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 8)
+    } }()
+    if !self.lastError.isEmpty {
+      try visitor.visitSingularStringField(value: self.lastError, fieldNumber: 9)
+    }
+    if self.storageBytes != 0 {
+      try visitor.visitSingularUInt64Field(value: self.storageBytes, fieldNumber: 10)
+    }
+    if self.createdAtUnixMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.createdAtUnixMs, fieldNumber: 11)
+    }
+    if !self.datasets.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.datasets, fieldNumber: 12)
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Dpq_V1_CollectionInfo, rhs: Dpq_V1_CollectionInfo) -> Bool {
-    if lhs._storage !== rhs._storage {
-      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
-        let _storage = _args.0
-        let rhs_storage = _args.1
-        if _storage._name != rhs_storage._name {return false}
-        if _storage._config != rhs_storage._config {return false}
-        if _storage._state != rhs_storage._state {return false}
-        if _storage._hasModel_p != rhs_storage._hasModel_p {return false}
-        if _storage._itemCount != rhs_storage._itemCount {return false}
-        if _storage._pendingItems != rhs_storage._pendingItems {return false}
-        if _storage._model != rhs_storage._model {return false}
-        if _storage._training != rhs_storage._training {return false}
-        if _storage._lastError != rhs_storage._lastError {return false}
-        if _storage._storageBytes != rhs_storage._storageBytes {return false}
-        if _storage._createdAtUnixMs != rhs_storage._createdAtUnixMs {return false}
-        if _storage._datasets != rhs_storage._datasets {return false}
-        return true
-      }
-      if !storagesAreEqual {return false}
-    }
+    if lhs.name != rhs.name {return false}
+    if lhs._config != rhs._config {return false}
+    if lhs.state != rhs.state {return false}
+    if lhs.hasModel_p != rhs.hasModel_p {return false}
+    if lhs.itemCount != rhs.itemCount {return false}
+    if lhs.pendingItems != rhs.pendingItems {return false}
+    if lhs._model != rhs._model {return false}
+    if lhs._training != rhs._training {return false}
+    if lhs.lastError != rhs.lastError {return false}
+    if lhs.storageBytes != rhs.storageBytes {return false}
+    if lhs.createdAtUnixMs != rhs.createdAtUnixMs {return false}
+    if lhs.datasets != rhs.datasets {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

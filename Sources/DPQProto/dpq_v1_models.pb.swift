@@ -245,6 +245,14 @@ public nonisolated struct Dpq_V1_ModelConfig: Sendable {
     set {inputDropoutOpt = .inputDropout(newValue)}
   }
 
+  /// The trunk as a list of layers, instead of hidden_sizes: comma-separated layer specs, e.g.
+  /// "conv3x3-32,bn,relu,maxpool2,conv3x3-64,bn,relu,maxpool2,flatten": conv<K>[x<K2>]-<channels>,
+  /// maxpool<K>, avgpool<K> (each with optional /s<stride> and /p<padding>), gap, flatten, bn, relu,
+  /// dropout[-<rate>], dense-<units> (the grammar opens Sources/DPQEngine/Network/TrunkSpec.swift).
+  /// Convolution and pooling need CollectionConfig.input_shape. Empty = the MLP of hidden_sizes.
+  /// Ignored with label_mode NONE.
+  public var trunk: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   /// Dropout rate in the trunk, in [0, 1). Unset = 0.
@@ -673,7 +681,7 @@ nonisolated extension Dpq_V1_HiddenSizes: SwiftProtobuf.Message, SwiftProtobuf._
 
 nonisolated extension Dpq_V1_ModelConfig: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ModelConfig"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}hidden_sizes\0\u{3}feature_dimension\0\u{1}blocks\0\u{3}codebook_size\0\u{1}assignment\0\u{3}label_mode\0\u{3}num_classes\0\u{3}classifier_input\0\u{1}dropout\0\u{3}input_dropout\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}hidden_sizes\0\u{3}feature_dimension\0\u{1}blocks\0\u{3}codebook_size\0\u{1}assignment\0\u{3}label_mode\0\u{3}num_classes\0\u{3}classifier_input\0\u{1}dropout\0\u{3}input_dropout\0\u{1}trunk\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -705,6 +713,7 @@ nonisolated extension Dpq_V1_ModelConfig: SwiftProtobuf.Message, SwiftProtobuf._
           self.inputDropoutOpt = .inputDropout(v)
         }
       }()
+      case 11: try { try decoder.decodeSingularStringField(value: &self.trunk) }()
       default: break
       }
     }
@@ -745,6 +754,9 @@ nonisolated extension Dpq_V1_ModelConfig: SwiftProtobuf.Message, SwiftProtobuf._
     try { if case .inputDropout(let v)? = self.inputDropoutOpt {
       try visitor.visitSingularFloatField(value: v, fieldNumber: 10)
     } }()
+    if !self.trunk.isEmpty {
+      try visitor.visitSingularStringField(value: self.trunk, fieldNumber: 11)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -759,6 +771,7 @@ nonisolated extension Dpq_V1_ModelConfig: SwiftProtobuf.Message, SwiftProtobuf._
     if lhs.classifierInput != rhs.classifierInput {return false}
     if lhs.dropoutOpt != rhs.dropoutOpt {return false}
     if lhs.inputDropoutOpt != rhs.inputDropoutOpt {return false}
+    if lhs.trunk != rhs.trunk {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -13,7 +13,11 @@ struct Collections: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a collection.")
         @OptionGroup var client: ClientOptions
         @Argument(help: "Collection name.") var name: String
-        @Option(help: "Input vector dimension.") var dimension: Int
+        @Option(help: "Input vector dimension (may be left out with --input-shape).") var dimension: Int?
+        @Option(name: .customLong("input-shape"), help: "Image inputs: HxWxC, e.g. 28x28x1 (vectors hold the pixels in HWC order).")
+        var inputShape: String?
+        @Option(help: "The network trunk as a layer spec instead of --hidden, e.g. conv3x3-32,bn,relu,maxpool2,flatten.")
+        var trunk: String?
         @Option(help: "Number of classes (0 = no labels: unsupervised).") var classes: Int = 0
         @Flag(help: "Items may carry several labels.") var multiLabel = false
         @Option(help: "Blocks M (bits = M * log2 K).") var blocks: Int?
@@ -33,12 +37,22 @@ struct Collections: AsyncParsableCommand {
                 let sizes = hidden.split(separator: ",").compactMap { UInt32($0) }
                 model.hiddenSizes = .with { $0.sizes = sizes }
             }
+            if let trunk { model.trunk = trunk }
+            var shape: (height: Int, width: Int, channels: Int)?
+            if let inputShape {
+                let parts = inputShape.lowercased().split(separator: "x").map { Int($0) }
+                guard parts.count == 3, let h = parts[0], let w = parts[1], let c = parts[2] else {
+                    throw ValidationError("--input-shape must be HxWxC, e.g. 28x28x1; got '\(inputShape)'")
+                }
+                shape = (h, w, c)
+            }
+            guard dimension != nil || shape != nil else { throw ValidationError("give --dimension or --input-shape") }
             if classes > 0 { model.labelMode = multiLabel ? .multi : .single; model.numClasses = UInt32(classes) } else { model.labelMode = .none }
             let m: Metric = switch metric { case "ip", "inner_product": .innerProduct; case "l2", "squared_l2": .squaredL2; default: .unspecified }
             var defaults: TrainingOptions?
             if let epochs { defaults = .with { $0.epochs = UInt32(epochs) } }
             await DPQCLI.run(client) { dpq in
-                let info = try await dpq.createCollection(name, inputDimension: dimension, model: model, metric: m,
+                let info = try await dpq.createCollection(name, inputDimension: dimension ?? 0, inputShape: shape, model: model, metric: m,
                                                           keepVectors: keepVectors, trainingDefaults: defaults)
                 if client.json { printProto(info) } else { print("created \(info.name): \(describe(info))") }
             }

@@ -125,6 +125,9 @@ final class CollectionRuntime: Sendable {
     var protoConfig: Dpq_V1_CollectionConfig {
         .with {
             $0.inputDimension = UInt32(model.inputDimension)
+            if let s = model.inputShape {
+                $0.inputShape = .with { $0.height = UInt32(s.height); $0.width = UInt32(s.width); $0.channels = UInt32(s.channels) }
+            }
             $0.model = ConfigConversions.protoModel(model)
             $0.metric = model.metric.proto
             $0.keepVectors = config.keepVectors

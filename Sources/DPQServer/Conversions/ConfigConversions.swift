@@ -22,7 +22,12 @@ enum ConfigConversions {
     static func model(_ c: Dpq_V1_CollectionConfig) throws -> ModelConfig {
         let p = c.model
         var m = ModelConfig(inputDimension: Int(c.inputDimension))
+        if c.hasInputShape {
+            let s = c.inputShape
+            m.inputShape = TensorShape(height: Int(s.height), width: Int(s.width), channels: Int(s.channels))
+        }
         if p.hasHiddenSizes { m.hiddenSizes = p.hiddenSizes.sizes.map(Int.init) }
+        if !p.trunk.isEmpty { m.trunk = p.trunk }
         if p.featureDimension != 0 { m.featureDimension = Int(p.featureDimension) }
         if p.blocks != 0 { m.blocks = Int(p.blocks) }
         if p.codebookSize != 0 { m.codebookSize = Int(p.codebookSize) }
@@ -56,8 +61,26 @@ enum ConfigConversions {
         return m
     }
 
+    /// input_dimension of a config with input_shape: the shape's product, which a nonzero
+    /// input_dimension must equal.
+    static func inputDimension(of c: Dpq_V1_CollectionConfig, limit: Int) throws -> UInt32 {
+        let s = c.inputShape
+        guard s.height >= 1, s.width >= 1, s.channels >= 1 else {
+            throw invalid("config.input_shape: height, width and channels must each be at least 1, got \(s.height) x \(s.width) x \(s.channels)")
+        }
+        let product = UInt64(s.height) * UInt64(s.width) * UInt64(s.channels)
+        guard product <= UInt64(limit) else {
+            throw invalid("config.input_shape: \(s.height) x \(s.width) x \(s.channels) = \(product) values is above max_input_dimension \(limit)")
+        }
+        guard c.inputDimension == 0 || UInt64(c.inputDimension) == product else {
+            throw invalid("config.input_shape: \(s.height) x \(s.width) x \(s.channels) = \(product) values, but config.input_dimension is \(c.inputDimension)")
+        }
+        return UInt32(product)
+    }
+
     static func protoModel(_ m: ModelConfig) -> Dpq_V1_ModelConfig {
         var p = Dpq_V1_ModelConfig()
+        p.trunk = m.trunk ?? ""
         p.hiddenSizes = .with { $0.sizes = m.hiddenSizes.map(UInt32.init) }
         p.featureDimension = UInt32(m.featureDimension)
         p.blocks = UInt32(m.blocks)

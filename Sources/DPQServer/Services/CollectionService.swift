@@ -14,8 +14,9 @@ struct CollectionService: Dpq_V1_CollectionService.SimpleServiceProtocol {
             try Validate.collectionName(request.name)
             let limits = registry.limits
             guard request.hasConfig else { throw invalid("config is required (at least config.input_dimension)") }
-            let c = request.config
-            guard c.inputDimension > 0 else { throw invalid("config.input_dimension is required and must be > 0") }
+            var c = request.config
+            if c.hasInputShape { c.inputDimension = try ConfigConversions.inputDimension(of: c, limit: limits.maxInputDimension) }
+            guard c.inputDimension > 0 else { throw invalid("config.input_dimension is required and must be > 0 (or set config.input_shape)") }
             guard c.inputDimension <= limits.maxInputDimension else {
                 throw invalid("config.input_dimension \(c.inputDimension) is above max_input_dimension \(limits.maxInputDimension)")
             }

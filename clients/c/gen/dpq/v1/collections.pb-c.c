@@ -52,6 +52,51 @@ void   dpq__v1__collection_config__free_unpacked
   assert(message->base.descriptor == &dpq__v1__collection_config__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   dpq__v1__image_shape__init
+                     (Dpq__V1__ImageShape         *message)
+{
+  static const Dpq__V1__ImageShape init_value = DPQ__V1__IMAGE_SHAPE__INIT;
+  *message = init_value;
+}
+size_t dpq__v1__image_shape__get_packed_size
+                     (const Dpq__V1__ImageShape *message)
+{
+  assert(message->base.descriptor == &dpq__v1__image_shape__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t dpq__v1__image_shape__pack
+                     (const Dpq__V1__ImageShape *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &dpq__v1__image_shape__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t dpq__v1__image_shape__pack_to_buffer
+                     (const Dpq__V1__ImageShape *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &dpq__v1__image_shape__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Dpq__V1__ImageShape *
+       dpq__v1__image_shape__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Dpq__V1__ImageShape *)
+     protobuf_c_message_unpack (&dpq__v1__image_shape__descriptor,
+                                allocator, len, data);
+}
+void   dpq__v1__image_shape__free_unpacked
+                     (Dpq__V1__ImageShape *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &dpq__v1__image_shape__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   dpq__v1__collection_info__init
                      (Dpq__V1__CollectionInfo         *message)
 {
@@ -457,7 +502,7 @@ void   dpq__v1__delete_collection_response__free_unpacked
   assert(message->base.descriptor == &dpq__v1__delete_collection_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-static const ProtobufCFieldDescriptor dpq__v1__collection_config__field_descriptors[5] =
+static const ProtobufCFieldDescriptor dpq__v1__collection_config__field_descriptors[6] =
 {
   {
     "input_dimension",
@@ -519,9 +564,22 @@ static const ProtobufCFieldDescriptor dpq__v1__collection_config__field_descript
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "input_shape",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Dpq__V1__CollectionConfig, input_shape),
+    &dpq__v1__image_shape__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned dpq__v1__collection_config__field_indices_by_name[] = {
   0,   /* field[0] = input_dimension */
+  5,   /* field[5] = input_shape */
   3,   /* field[3] = keep_vectors */
   2,   /* field[2] = metric */
   1,   /* field[1] = model */
@@ -530,7 +588,7 @@ static const unsigned dpq__v1__collection_config__field_indices_by_name[] = {
 static const ProtobufCIntRange dpq__v1__collection_config__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 5 }
+  { 0, 6 }
 };
 const ProtobufCMessageDescriptor dpq__v1__collection_config__descriptor =
 {
@@ -540,11 +598,75 @@ const ProtobufCMessageDescriptor dpq__v1__collection_config__descriptor =
   "Dpq__V1__CollectionConfig",
   "dpq.v1",
   sizeof(Dpq__V1__CollectionConfig),
-  5,
+  6,
   dpq__v1__collection_config__field_descriptors,
   dpq__v1__collection_config__field_indices_by_name,
   1,  dpq__v1__collection_config__number_ranges,
   (ProtobufCMessageInit) dpq__v1__collection_config__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor dpq__v1__image_shape__field_descriptors[3] =
+{
+  {
+    "height",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Dpq__V1__ImageShape, height),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "width",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Dpq__V1__ImageShape, width),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "channels",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Dpq__V1__ImageShape, channels),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned dpq__v1__image_shape__field_indices_by_name[] = {
+  2,   /* field[2] = channels */
+  0,   /* field[0] = height */
+  1,   /* field[1] = width */
+};
+static const ProtobufCIntRange dpq__v1__image_shape__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor dpq__v1__image_shape__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "dpq.v1.ImageShape",
+  "ImageShape",
+  "Dpq__V1__ImageShape",
+  "dpq.v1",
+  sizeof(Dpq__V1__ImageShape),
+  3,
+  dpq__v1__image_shape__field_descriptors,
+  dpq__v1__image_shape__field_indices_by_name,
+  1,  dpq__v1__image_shape__number_ranges,
+  (ProtobufCMessageInit) dpq__v1__image_shape__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor dpq__v1__collection_info__field_descriptors[12] =

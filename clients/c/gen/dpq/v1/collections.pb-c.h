@@ -19,6 +19,7 @@ PROTOBUF_C__BEGIN_DECLS
 #include "dpq/v1/training.pb-c.h"
 
 typedef struct Dpq__V1__CollectionConfig Dpq__V1__CollectionConfig;
+typedef struct Dpq__V1__ImageShape Dpq__V1__ImageShape;
 typedef struct Dpq__V1__CollectionInfo Dpq__V1__CollectionInfo;
 typedef struct Dpq__V1__CreateCollectionRequest Dpq__V1__CreateCollectionRequest;
 typedef struct Dpq__V1__CreateCollectionResponse Dpq__V1__CreateCollectionResponse;
@@ -68,7 +69,7 @@ struct  Dpq__V1__CollectionConfig
   ProtobufCMessage base;
   /*
    * Dimension of input vectors (items, queries, training rows). 1..Limits.max_input_dimension.
-   * Required.
+   * Required unless input_shape is set.
    */
   uint32_t input_dimension;
   /*
@@ -92,10 +93,32 @@ struct  Dpq__V1__CollectionConfig
    * weights lambda, lambda_quantized, tau, mu, nu). Unset fields take server defaults.
    */
   Dpq__V1__TrainingOptions *training_defaults;
+  /*
+   * The shape of image inputs: each vector holds height x width x channels values, row by row, the
+   * channels of a pixel together (HWC, as numpy's N x H x W x C arrays flatten). Optional for vectors;
+   * required by a model trunk with convolution or pooling layers. When set, input_dimension may be 0
+   * (it is then height * width * channels) and otherwise must equal that product.
+   */
+  Dpq__V1__ImageShape *input_shape;
 };
 #define DPQ__V1__COLLECTION_CONFIG__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&dpq__v1__collection_config__descriptor) \
-    , 0, NULL, DPQ__V1__METRIC__METRIC_UNSPECIFIED, 0, NULL }
+    , 0, NULL, DPQ__V1__METRIC__METRIC_UNSPECIFIED, 0, NULL, NULL }
+
+
+/*
+ * Height, width and channels of an image input, each at least 1.
+ */
+struct  Dpq__V1__ImageShape
+{
+  ProtobufCMessage base;
+  uint32_t height;
+  uint32_t width;
+  uint32_t channels;
+};
+#define DPQ__V1__IMAGE_SHAPE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&dpq__v1__image_shape__descriptor) \
+    , 0, 0, 0 }
 
 
 /*
@@ -256,6 +279,25 @@ Dpq__V1__CollectionConfig *
                       const uint8_t       *data);
 void   dpq__v1__collection_config__free_unpacked
                      (Dpq__V1__CollectionConfig *message,
+                      ProtobufCAllocator *allocator);
+/* Dpq__V1__ImageShape methods */
+void   dpq__v1__image_shape__init
+                     (Dpq__V1__ImageShape         *message);
+size_t dpq__v1__image_shape__get_packed_size
+                     (const Dpq__V1__ImageShape   *message);
+size_t dpq__v1__image_shape__pack
+                     (const Dpq__V1__ImageShape   *message,
+                      uint8_t             *out);
+size_t dpq__v1__image_shape__pack_to_buffer
+                     (const Dpq__V1__ImageShape   *message,
+                      ProtobufCBuffer     *buffer);
+Dpq__V1__ImageShape *
+       dpq__v1__image_shape__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   dpq__v1__image_shape__free_unpacked
+                     (Dpq__V1__ImageShape *message,
                       ProtobufCAllocator *allocator);
 /* Dpq__V1__CollectionInfo methods */
 void   dpq__v1__collection_info__init
@@ -433,6 +475,9 @@ void   dpq__v1__delete_collection_response__free_unpacked
 typedef void (*Dpq__V1__CollectionConfig_Closure)
                  (const Dpq__V1__CollectionConfig *message,
                   void *closure_data);
+typedef void (*Dpq__V1__ImageShape_Closure)
+                 (const Dpq__V1__ImageShape *message,
+                  void *closure_data);
 typedef void (*Dpq__V1__CollectionInfo_Closure)
                  (const Dpq__V1__CollectionInfo *message,
                   void *closure_data);
@@ -516,6 +561,7 @@ void dpq__v1__collection_service__delete_collection(ProtobufCService *service,
 
 extern const ProtobufCEnumDescriptor    dpq__v1__collection_state__descriptor;
 extern const ProtobufCMessageDescriptor dpq__v1__collection_config__descriptor;
+extern const ProtobufCMessageDescriptor dpq__v1__image_shape__descriptor;
 extern const ProtobufCMessageDescriptor dpq__v1__collection_info__descriptor;
 extern const ProtobufCMessageDescriptor dpq__v1__create_collection_request__descriptor;
 extern const ProtobufCMessageDescriptor dpq__v1__create_collection_response__descriptor;

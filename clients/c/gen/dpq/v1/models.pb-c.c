@@ -585,7 +585,7 @@ const ProtobufCMessageDescriptor dpq__v1__hidden_sizes__descriptor =
   (ProtobufCMessageInit) dpq__v1__hidden_sizes__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor dpq__v1__model_config__field_descriptors[10] =
+static const ProtobufCFieldDescriptor dpq__v1__model_config__field_descriptors[11] =
 {
   {
     "hidden_sizes",
@@ -707,6 +707,18 @@ static const ProtobufCFieldDescriptor dpq__v1__model_config__field_descriptors[1
     0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "trunk",
+    11,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Dpq__V1__ModelConfig, trunk),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned dpq__v1__model_config__field_indices_by_name[] = {
   4,   /* field[4] = assignment */
@@ -719,11 +731,12 @@ static const unsigned dpq__v1__model_config__field_indices_by_name[] = {
   9,   /* field[9] = input_dropout */
   5,   /* field[5] = label_mode */
   6,   /* field[6] = num_classes */
+  10,   /* field[10] = trunk */
 };
 static const ProtobufCIntRange dpq__v1__model_config__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 10 }
+  { 0, 11 }
 };
 const ProtobufCMessageDescriptor dpq__v1__model_config__descriptor =
 {
@@ -733,7 +746,7 @@ const ProtobufCMessageDescriptor dpq__v1__model_config__descriptor =
   "Dpq__V1__ModelConfig",
   "dpq.v1",
   sizeof(Dpq__V1__ModelConfig),
-  10,
+  11,
   dpq__v1__model_config__field_descriptors,
   dpq__v1__model_config__field_indices_by_name,
   1,  dpq__v1__model_config__number_ranges,

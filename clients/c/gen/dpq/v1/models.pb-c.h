@@ -158,6 +158,15 @@ struct  Dpq__V1__ModelConfig
    */
   uint32_t num_classes;
   Dpq__V1__ClassifierInput classifier_input;
+  /*
+   * The trunk as a list of layers, instead of hidden_sizes: comma-separated layer specs, e.g.
+   * "conv3x3-32,bn,relu,maxpool2,conv3x3-64,bn,relu,maxpool2,flatten": conv<K>[x<K2>]-<channels>,
+   * maxpool<K>, avgpool<K> (each with optional /s<stride> and /p<padding>), gap, flatten, bn, relu,
+   * dropout[-<rate>], dense-<units> (the grammar opens Sources/DPQEngine/Network/TrunkSpec.swift).
+   * Convolution and pooling need CollectionConfig.input_shape. Empty = the MLP of hidden_sizes.
+   * Ignored with label_mode NONE.
+   */
+  char *trunk;
   Dpq__V1__ModelConfig__DropoutOptCase dropout_opt_case;
   union {
     float dropout;
@@ -169,7 +178,7 @@ struct  Dpq__V1__ModelConfig
 };
 #define DPQ__V1__MODEL_CONFIG__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&dpq__v1__model_config__descriptor) \
-    , NULL, 0, 0, 0, DPQ__V1__ASSIGNMENT__ASSIGNMENT_UNSPECIFIED, DPQ__V1__LABEL_MODE__LABEL_MODE_UNSPECIFIED, 0, DPQ__V1__CLASSIFIER_INPUT__CLASSIFIER_INPUT_UNSPECIFIED, DPQ__V1__MODEL_CONFIG__DROPOUT_OPT__NOT_SET, {0}, DPQ__V1__MODEL_CONFIG__INPUT_DROPOUT_OPT__NOT_SET, {0} }
+    , NULL, 0, 0, 0, DPQ__V1__ASSIGNMENT__ASSIGNMENT_UNSPECIFIED, DPQ__V1__LABEL_MODE__LABEL_MODE_UNSPECIFIED, 0, DPQ__V1__CLASSIFIER_INPUT__CLASSIFIER_INPUT_UNSPECIFIED, (char *)protobuf_c_empty_string, DPQ__V1__MODEL_CONFIG__DROPOUT_OPT__NOT_SET, {0}, DPQ__V1__MODEL_CONFIG__INPUT_DROPOUT_OPT__NOT_SET, {0} }
 
 
 /*

@@ -24,18 +24,30 @@ COLLECTION_STATE_READY: CollectionState
 COLLECTION_STATE_FAILED: CollectionState
 
 class CollectionConfig(_message.Message):
-    __slots__ = ("input_dimension", "model", "metric", "keep_vectors", "training_defaults")
+    __slots__ = ("input_dimension", "model", "metric", "keep_vectors", "training_defaults", "input_shape")
     INPUT_DIMENSION_FIELD_NUMBER: _ClassVar[int]
     MODEL_FIELD_NUMBER: _ClassVar[int]
     METRIC_FIELD_NUMBER: _ClassVar[int]
     KEEP_VECTORS_FIELD_NUMBER: _ClassVar[int]
     TRAINING_DEFAULTS_FIELD_NUMBER: _ClassVar[int]
+    INPUT_SHAPE_FIELD_NUMBER: _ClassVar[int]
     input_dimension: int
     model: _models_pb2.ModelConfig
     metric: _common_pb2.Metric
     keep_vectors: bool
     training_defaults: _training_pb2.TrainingOptions
-    def __init__(self, input_dimension: _Optional[int] = ..., model: _Optional[_Union[_models_pb2.ModelConfig, _Mapping]] = ..., metric: _Optional[_Union[_common_pb2.Metric, str]] = ..., keep_vectors: _Optional[bool] = ..., training_defaults: _Optional[_Union[_training_pb2.TrainingOptions, _Mapping]] = ...) -> None: ...
+    input_shape: ImageShape
+    def __init__(self, input_dimension: _Optional[int] = ..., model: _Optional[_Union[_models_pb2.ModelConfig, _Mapping]] = ..., metric: _Optional[_Union[_common_pb2.Metric, str]] = ..., keep_vectors: _Optional[bool] = ..., training_defaults: _Optional[_Union[_training_pb2.TrainingOptions, _Mapping]] = ..., input_shape: _Optional[_Union[ImageShape, _Mapping]] = ...) -> None: ...
+
+class ImageShape(_message.Message):
+    __slots__ = ("height", "width", "channels")
+    HEIGHT_FIELD_NUMBER: _ClassVar[int]
+    WIDTH_FIELD_NUMBER: _ClassVar[int]
+    CHANNELS_FIELD_NUMBER: _ClassVar[int]
+    height: int
+    width: int
+    channels: int
+    def __init__(self, height: _Optional[int] = ..., width: _Optional[int] = ..., channels: _Optional[int] = ...) -> None: ...
 
 class CollectionInfo(_message.Message):
     __slots__ = ("name", "config", "state", "has_model", "item_count", "pending_items", "model", "training", "last_error", "storage_bytes", "created_at_unix_ms", "datasets")

@@ -45,7 +45,7 @@ class HiddenSizes(_message.Message):
     def __init__(self, sizes: _Optional[_Iterable[int]] = ...) -> None: ...
 
 class ModelConfig(_message.Message):
-    __slots__ = ("hidden_sizes", "feature_dimension", "blocks", "codebook_size", "assignment", "label_mode", "num_classes", "classifier_input", "dropout", "input_dropout")
+    __slots__ = ("hidden_sizes", "feature_dimension", "blocks", "codebook_size", "assignment", "label_mode", "num_classes", "classifier_input", "dropout", "input_dropout", "trunk")
     HIDDEN_SIZES_FIELD_NUMBER: _ClassVar[int]
     FEATURE_DIMENSION_FIELD_NUMBER: _ClassVar[int]
     BLOCKS_FIELD_NUMBER: _ClassVar[int]
@@ -56,6 +56,7 @@ class ModelConfig(_message.Message):
     CLASSIFIER_INPUT_FIELD_NUMBER: _ClassVar[int]
     DROPOUT_FIELD_NUMBER: _ClassVar[int]
     INPUT_DROPOUT_FIELD_NUMBER: _ClassVar[int]
+    TRUNK_FIELD_NUMBER: _ClassVar[int]
     hidden_sizes: HiddenSizes
     feature_dimension: int
     blocks: int
@@ -66,7 +67,8 @@ class ModelConfig(_message.Message):
     classifier_input: ClassifierInput
     dropout: float
     input_dropout: float
-    def __init__(self, hidden_sizes: _Optional[_Union[HiddenSizes, _Mapping]] = ..., feature_dimension: _Optional[int] = ..., blocks: _Optional[int] = ..., codebook_size: _Optional[int] = ..., assignment: _Optional[_Union[Assignment, str]] = ..., label_mode: _Optional[_Union[LabelMode, str]] = ..., num_classes: _Optional[int] = ..., classifier_input: _Optional[_Union[ClassifierInput, str]] = ..., dropout: _Optional[float] = ..., input_dropout: _Optional[float] = ...) -> None: ...
+    trunk: str
+    def __init__(self, hidden_sizes: _Optional[_Union[HiddenSizes, _Mapping]] = ..., feature_dimension: _Optional[int] = ..., blocks: _Optional[int] = ..., codebook_size: _Optional[int] = ..., assignment: _Optional[_Union[Assignment, str]] = ..., label_mode: _Optional[_Union[LabelMode, str]] = ..., num_classes: _Optional[int] = ..., classifier_input: _Optional[_Union[ClassifierInput, str]] = ..., dropout: _Optional[float] = ..., input_dropout: _Optional[float] = ..., trunk: _Optional[str] = ...) -> None: ...
 
 class ModelSummary(_message.Message):
     __slots__ = ("input_dimension", "quantized_dimension", "blocks", "codebook_size", "bits_per_block", "max_bits", "supported_bits", "bytes_per_code", "parameter_count", "trained_by_job", "trained_at_unix_ms", "training_rows", "trained_with", "final_losses", "sha256", "config")

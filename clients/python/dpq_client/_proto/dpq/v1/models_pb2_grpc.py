@@ -106,11 +106,12 @@ class ModelServiceServicer:
         Errors:
         INVALID_ARGUMENT: no chunk; collection name missing in the first chunk (or different later);
         not a valid safetensors DPQ model; total_bytes or sha256 given and not matching what arrived;
-        the model's configuration is invalid.
+        the model's configuration is invalid; the model's input dimension differs from the
+        collection's input_dimension.
         NOT_FOUND: the collection does not exist and create_if_missing is false.
-        FAILED_PRECONDITION: a training job is running on the collection; the model's input dimension
-        differs from the collection's input_dimension; the collection has encoded items whose
-        original vectors are not stored (keep_vectors false), so they could not be re-encoded.
+        FAILED_PRECONDITION: a training job is running on the collection; the collection has encoded
+        items whose original vectors are not stored (keep_vectors false), so they could not be
+        re-encoded.
         RESOURCE_EXHAUSTED: the file exceeds Limits.max_model_bytes.
         CANCELLED: the client cancelled (nothing changes).
         """
