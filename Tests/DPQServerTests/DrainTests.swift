@@ -20,7 +20,7 @@ import Glibc
         let server = try ChildServer(dataDir: dir, extraArgs: ["--drain-timeout", "20"])
         defer { server.stop() }
         let port = Self.port(server.address), pid = server.pid
-        try await Task.detached { try Self.drainRaw(port: port, pid: pid) }.value
+        try await onOwnThread { try Self.drainRaw(port: port, pid: pid) }
         server.process.waitUntilExit()
         #expect(server.process.terminationStatus == 0)
     }

@@ -16,7 +16,7 @@ import Testing
 
     /// Pings every `interval` seconds for `duration` seconds; returns the GOAWAY received, if any.
     static func ping(port: Int, every interval: Double, for duration: Double) throws -> RawFrame? {
-        let h2 = try RawHTTP2Connection(port: port, receiveTimeout: 1)
+        let h2 = try RawHTTP2Connection(port: port, receiveTimeout: 20)
         _ = try h2.readUntil { $0.type == RawFrame.settings && $0.flags & RawFrame.ack == 0 }
         try h2.sendFrame(type: RawFrame.settings, flags: RawFrame.ack, stream: 0, payload: [])
         let end = Date().addingTimeInterval(duration)
@@ -39,7 +39,7 @@ import Testing
         let f = try await Self.server { $0.minPingIntervalSeconds = 1 }
         defer { f.removeData() }
         let port = f.server.port
-        let goAway = try await Task.detached { try Self.ping(port: port, every: 1.1, for: 6) }.value
+        let goAway = try await onOwnThread { try Self.ping(port: port, every: 1.1, for: 6) }
         #expect(goAway == nil, "GOAWAY \(goAway.map { "code \($0.errorCode)" } ?? "")")
         await f.stop()
     }
@@ -48,7 +48,7 @@ import Testing
         let f = try await Self.server { $0.minPingIntervalSeconds = 10 }
         defer { f.removeData() }
         let port = f.server.port
-        let goAway = try await Task.detached { try Self.ping(port: port, every: 0.2, for: 10) }.value
+        let goAway = try await onOwnThread { try Self.ping(port: port, every: 0.2, for: 10) }
         #expect(goAway?.errorCode == 0xb, "expected GOAWAY ENHANCE_YOUR_CALM (11), got \(String(describing: goAway))")
         await f.stop()
     }
@@ -57,7 +57,7 @@ import Testing
         let f = try await Self.server { $0.maxIdleSeconds = 1 }
         defer { f.removeData() }
         let port = f.server.port
-        let (goAway, seconds) = try await Task.detached { () throws -> (RawFrame, Double) in
+        let (goAway, seconds) = try await onOwnThread { () throws -> (RawFrame, Double) in
             let start = Date()
             let h2 = try RawHTTP2Connection(port: port, receiveTimeout: 20)
             let g = try h2.readUntil { f in
@@ -67,7 +67,7 @@ import Testing
                 return f.type == RawFrame.goAway
             }
             return (g, Date().timeIntervalSince(start))
-        }.value
+        }
         #expect(goAway.errorCode == 0 && seconds >= 0.9 && seconds < 15, "GOAWAY code \(goAway.errorCode) after \(seconds) s")
         await f.stop()
     }

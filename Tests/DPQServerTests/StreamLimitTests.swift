@@ -20,7 +20,7 @@ import Testing
         let f = try await ServerFixture.start(connection: connection)
         defer { f.removeData() }
         let port = f.server.port
-        try await Task.detached { try Self.overshoot(port: port) }.value
+        try await onOwnThread { try Self.overshoot(port: port) }
         await f.stop()
     }
 
