@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 START=$SECONDS
 # One progress line per step, with the time since the start, so a cold run is never silent.
 step() { printf '\n[%s/8, %ds] %s\n' "$1" "$((SECONDS - START))" "$2"; }
-step 1 "installing missing packages, building dpq and dpq-bench (a cold debug build: about 10 minutes on 2 cores)"
+step 1 "installing missing packages, building dpq and dpq-bench (a cold debug build: about 6 minutes on 2 cores)"
 scripts/install-deps.sh || echo "warning: could not install every package; continuing" >&2
 # A debug build is enough: the engine target is compiled with -O in every configuration,
 # and a debug build of the gRPC stack takes minutes less than a release one.
