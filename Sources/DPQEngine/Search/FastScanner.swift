@@ -154,22 +154,37 @@ public struct FastScanner: Sendable {
         return out
     }
 
-    /// Merges the workers' keys for one query and re-ranks them.
-    private func finish(_ parts: [Found], tables: LookupTables, bytes: QuantizedLookupTables, query qi: Int,
-                        k: Int, kq: Int, m: Int, rerank: FastScanRerank) -> [SearchHit] {
-        guard bytes.finite[qi] else { return [] }
+    /// What merging the workers' keys for one query leaves: the answer itself (no re-ranking, or
+    /// nothing to rank), or the items whose exact scores decide it. Shared with IVFFastScan.
+    enum Shortlist {
+        case hits([SearchHit])
+        case rescore([Int])
+    }
+
+    static func shortlist(_ parts: [Found], bytes: QuantizedLookupTables, query qi: Int,
+                          k: Int, kq: Int, m: Int, rerank: FastScanRerank) -> Shortlist {
+        guard bytes.finite[qi] else { return .hits([]) }
         let best = Array(parts.flatMap(\.heap).sorted().prefix(kq))
-        let items: [Int]
         switch rerank {
         case .none:
             let a = bytes.scale[qi], b = bytes.bias[qi]
-            return best.prefix(k).map { SearchHit(index: Int($0 & 0xFFFF_FFFF), score: b - Float($0 >> 32) / a) }
+            return .hits(best.prefix(k).map { SearchHit(index: Int($0 & 0xFFFF_FFFF), score: b - Float($0 >> 32) / a) })
         case .top:
-            items = best.map { Int($0 & 0xFFFF_FFFF) }
+            return .rescore(best.map { Int($0 & 0xFFFF_FFFF) })
         case .exact:
-            guard let last = best.last else { return [] }
+            guard let last = best.last else { return .hits([]) }
             let limit = (last >> 32) + UInt64(m + 2)
-            items = parts.flatMap(\.candidates).filter { $0 >> 32 <= limit }.map { Int($0 & 0xFFFF_FFFF) }
+            return .rescore(parts.flatMap(\.candidates).filter { $0 >> 32 <= limit }.map { Int($0 & 0xFFFF_FFFF) })
+        }
+    }
+
+    /// Merges the workers' keys for one query and re-ranks them.
+    private func finish(_ parts: [Found], tables: LookupTables, bytes: QuantizedLookupTables, query qi: Int,
+                        k: Int, kq: Int, m: Int, rerank: FastScanRerank) -> [SearchHit] {
+        let items: [Int]
+        switch Self.shortlist(parts, bytes: bytes, query: qi, k: k, kq: kq, m: m, rerank: rerank) {
+        case .hits(let hits): return hits
+        case .rescore(let list): items = list
         }
         var heap = TopK(capacity: k)
         tables.values.withUnsafeBufferPointer { tv in

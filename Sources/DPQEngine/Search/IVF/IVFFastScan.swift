@@ -106,19 +106,10 @@ extension IVFIndex {
     /// Merges one query's scan states and re-ranks (FastScanner.finish, reading codes from the lists).
     private func finish(_ parts: [FastScanner.Found], tables: LookupTables, bytes: QuantizedLookupTables, query qi: Int,
                         k: Int, kq: Int, m: Int, rerank: FastScanRerank) -> [SearchHit] {
-        guard bytes.finite[qi] else { return [] }
-        let best = Array(parts.flatMap(\.heap).sorted().prefix(kq))
         let items: [Int]
-        switch rerank {
-        case .none:
-            let a = bytes.scale[qi], b = bytes.bias[qi]
-            return best.prefix(k).map { SearchHit(index: Int($0 & 0xFFFF_FFFF), score: b - Float($0 >> 32) / a) }
-        case .top:
-            items = best.map { Int($0 & 0xFFFF_FFFF) }
-        case .exact:
-            guard let last = best.last else { return [] }
-            let limit = (last >> 32) + UInt64(m + 2)
-            items = parts.flatMap(\.candidates).filter { $0 >> 32 <= limit }.map { Int($0 & 0xFFFF_FFFF) }
+        switch FastScanner.shortlist(parts, bytes: bytes, query: qi, k: k, kq: kq, m: m, rerank: rerank) {
+        case .hits(let hits): return hits
+        case .rescore(let list): items = list
         }
         var heap = TopK(capacity: k)
         tables.values.withUnsafeBufferPointer { tv in
