@@ -1,5 +1,5 @@
-// The query / train / database splits a benchmark runs on: a folder in the layout of
-// ../shared/data (TEXMEX files plus meta.json), or Debian's Fashion-MNIST IDX files
+// The query / train / database splits a benchmark runs on: a folder of TEXMEX splits
+// (train/query/database .fvecs or .bvecs with _labels.ivecs, plus meta.json), or Debian's Fashion-MNIST IDX files
 // (/usr/share/datasets/fashion-mnist) split here with a fixed seed in the same proportions.
 
 import DPQEngine

@@ -6,7 +6,7 @@ struct Quality: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train one progressive model and report mAP at every code length against the ablations.")
 
-    @Option(help: "A folder in the layout of ../shared/data (train/query/database TEXMEX files).")
+    @Option(help: "A folder of TEXMEX splits: train/query/database .fvecs or .bvecs and _labels.ivecs (dpq-bench prepare writes one).")
     var data: String?
 
     @Option(help: "A folder with Fashion-MNIST IDX files (Debian: /usr/share/datasets/fashion-mnist).")

@@ -10,7 +10,7 @@ struct Reconstruction: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Unsupervised DPQ against faiss ResidualQuantizer (beam 1): reconstruction error.")
 
-    @Option(help: "A folder in the layout of ../shared/data.") var data: String?
+    @Option(help: "A folder of TEXMEX splits, as dpq-bench prepare writes.") var data: String?
     @Option(help: "Blocks M.") var blocks = 4
     @Option(help: "Codebook size K.") var codebookSize = 256
     @Option(help: "k-means iterations (half of them per dimension step; faiss runs 10 per step).") var kmeansIterations = 50
