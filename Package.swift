@@ -41,6 +41,8 @@ let package = Package(
         // Tracing (off unless an OTLP endpoint is configured): the API, and swift-otel's OTLP exporter.
         .package(url: "https://github.com/apple/swift-distributed-tracing", from: "1.7.3"),
         .package(url: "https://github.com/swift-otel/swift-otel", from: "1.6.0"),
+        // The PostgreSQL store (`dpq serve --store postgres://...`).
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // 1. engine
@@ -54,6 +56,14 @@ let package = Package(
             .product(name: "GRDB", package: "GRDB.swift"),
             // The raw SQLite API, for the bulk load that reads blobs without copying them.
             .product(name: "GRDBSQLite", package: "GRDB.swift"),
+        ]),
+        // The same storage interface over PostgreSQL, apart so that SQLite-only users of DPQStorage
+        // (the crash writer, the engine's tools) do not link a network database driver.
+        .target(name: "DPQPostgresStorage", dependencies: ["DPQStorage", "DPQEngine",
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
         // Child process for the kill -9 durability test: upserts batches and prints "acked <n>".
         .executableTarget(name: "storage-crash-writer", dependencies: ["DPQStorage"]),
@@ -72,7 +82,7 @@ let package = Package(
             .product(name: "Tracing", package: "swift-distributed-tracing"),
             .product(name: "OTel", package: "swift-otel"),
         ] + grpc),
-        .target(name: "DPQServer", dependencies: ["DPQEngine", "DPQStorage", "DPQProto", "DPQServerSupport",
+        .target(name: "DPQServer", dependencies: ["DPQEngine", "DPQStorage", "DPQPostgresStorage", "DPQProto", "DPQServerSupport",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Crypto", package: "swift-crypto"),
@@ -112,7 +122,10 @@ let package = Package(
         // libpng's and libjpeg's encoders, for the image tests to write every kind of file.
         .target(name: "CImageTestEncoders", dependencies: ["CPNG", "CJPEG"], path: "Tests/CImageTestEncoders"),
         .testTarget(name: "ImageFilesTests", dependencies: ["ImageFiles", "CImageTestEncoders"]),
-        .testTarget(name: "DPQStorageTests", dependencies: ["DPQStorage", "DPQEngine", "storage-crash-writer"]),
+        // Starts a throwaway PostgreSQL server (initdb in a temporary folder) for the tests.
+        .target(name: "PostgresTestSupport", path: "Tests/PostgresTestSupport"),
+        .testTarget(name: "DPQStorageTests", dependencies: ["DPQStorage", "DPQPostgresStorage", "DPQEngine", "PostgresTestSupport",
+                                                            "storage-crash-writer"]),
         .testTarget(name: "DPQServerSupportTests", dependencies: ["DPQServerSupport", "DPQProto",
             .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
             .product(name: "Logging", package: "swift-log"),
@@ -124,7 +137,7 @@ let package = Package(
             .product(name: "OTel", package: "swift-otel"),
         ] + grpc),
         .testTarget(name: "DPQServerTests", dependencies: ["DPQServer", "DPQClient", "DPQServerSupport", "DPQEngine", "DPQProto",
-            "CImageTestEncoders",
+            "CImageTestEncoders", "PostgresTestSupport",
             .product(name: "Tracing", package: "swift-distributed-tracing"),
             // The in-process OTLP/HTTP receiver of the export test.
             .product(name: "NIOCore", package: "swift-nio"),

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs what building and testing DPQ needs on a fresh Debian bookworm machine, only when
 # something is missing: OpenBLAS for the engine, libpng and libjpeg-turbo for the CLI's image
-# input (ImageFiles), numpy for the tests that cross-check file formats with Python,
-# Fashion-MNIST for the main job.
+# input (ImageFiles), PostgreSQL 15 for the tests of the PostgreSQL store (they run its initdb and
+# postgres binaries in a temporary folder; the package's own cluster is not used), numpy for the
+# tests that cross-check file formats with Python, Fashion-MNIST for the main job.
 set -euo pipefail
 need=()
-for pkg in libopenblas-dev libpng-dev libjpeg-dev dataset-fashion-mnist "$@"; do
+for pkg in libopenblas-dev libpng-dev libjpeg-dev postgresql-15 dataset-fashion-mnist "$@"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

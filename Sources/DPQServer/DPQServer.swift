@@ -38,13 +38,14 @@ public enum DPQServer {
         }
     }
 
-    static func build(_ settings: ServerSettings, apiKeys: APIKeys?, tls: TLSFiles?, tracer: (any Tracer)?, logger: Logger) throws -> Parts {
+    static func build(_ settings: ServerSettings, apiKeys: APIKeys?, tls: TLSFiles?, tracer: (any Tracer)?, logger: Logger) async throws -> Parts {
         // `threads` bounds searches and evaluations (passed down) and the BLAS calls of encodes
         // and trainings (OpenBLAS's thread count is per process; a training that asks for fewer
         // threads sets it back when it ends).
         let threads = settings.threads ?? Cores.available
         BLAS.setThreads(threads)
-        let registry = try CollectionRegistry(dataDir: settings.dataDir, limits: settings.limits, threads: threads, logger: logger)
+        let registry = try await CollectionRegistry.open(store: settings.store, dataDir: settings.dataDir, limits: settings.limits,
+                                                         threads: threads, logger: logger)
         let health = HealthService()
         let reflection = try ReflectionService(services: serviceNames)
         let services: [any RegistrableRPCService] = [
@@ -100,7 +101,7 @@ public enum DPQServer {
         let tracing = try settings.otelEndpoint.flatMap {
             try OTelTracing.bootstrap(endpoint: $0, environment: ProcessInfo.processInfo.environment, logger: logger)
         }
-        let parts = try build(settings, apiKeys: apiKeys, tls: tls, tracer: tracing?.tracer, logger: logger)
+        let parts = try await build(settings, apiKeys: apiKeys, tls: tls, tracer: tracing?.tracer, logger: logger)
         // The span exporter first: a group stops its services in reverse order, so it flushes
         // after the server has finished its last RPCs.
         var lifecycle: [any Service] = tracing.map { [$0.service] } ?? []
@@ -117,6 +118,7 @@ public enum DPQServer {
             tasks.addTask { try await group.run() }
             let port = try await port(of: parts.server)
             logger.info("dpq server listening", metadata: ["host": "\(settings.host)", "port": "\(port)", "data_dir": "\(settings.dataDir)",
+                                                         "store": "\(parts.registry.directory.location)",
                                                          "executor": EventLoopConcurrency.isInstalled ? "event-loops" : "swift-default"])
             onListening(port)
         }
@@ -128,7 +130,7 @@ public enum DPQServer {
     public static func start(settings: ServerSettings, apiKeys: APIKeys? = nil, tls: TLSFiles? = nil,
                              tracer: (any Tracer)? = nil,
                              logger: Logger = Logger(label: "dpq.server")) async throws -> RunningServer {
-        let parts = try build(settings, apiKeys: apiKeys, tls: tls, tracer: tracer, logger: logger)
+        let parts = try await build(settings, apiKeys: apiKeys, tls: tls, tracer: tracer, logger: logger)
         let task = Task { try await parts.server.serve() }
         let port = try await port(of: parts.server)
         return RunningServer(port: port, parts: parts, task: task)

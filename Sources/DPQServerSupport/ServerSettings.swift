@@ -106,6 +106,9 @@ public struct ServerSettings: Codable, Sendable, Equatable {
     public var host = "127.0.0.1"
     public var port = 50051
     public var dataDir = "./dpq-data"
+    /// nil: collections live in SQLite files under `dataDir` (the default); a postgres:// URL:
+    /// in that PostgreSQL database instead (`dataDir` is then unused).
+    public var store: String?
     public var maxMessageBytes = 64 << 20
     /// nil: no metrics endpoint; 0: an ephemeral port.
     public var metricsPort: Int?
@@ -125,6 +128,7 @@ public struct ServerSettings: Codable, Sendable, Equatable {
         public var host: String?
         public var port: Int?
         public var dataDir: String?
+        public var store: String?
         public var maxMessageBytes: Int?
         public var metricsPort: Int?
         public var logFormat: LogFormat?
@@ -152,19 +156,19 @@ public struct ServerSettings: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case host, port, dataDir, maxMessageBytes, metricsPort, logFormat, logLevel, threads, otelEndpoint, limits, connection
+        case host, port, dataDir, store, maxMessageBytes, metricsPort, logFormat, logLevel, threads, otelEndpoint, limits, connection
     }
 
     /// Environment variable for each top-level key.
     public static let environmentVariables: [String: String] = [
-        "host": "DPQ_HOST", "port": "DPQ_PORT", "dataDir": "DPQ_DATA_DIR", "maxMessageBytes": "DPQ_MAX_MESSAGE_BYTES",
+        "host": "DPQ_HOST", "port": "DPQ_PORT", "dataDir": "DPQ_DATA_DIR", "store": "DPQ_STORE", "maxMessageBytes": "DPQ_MAX_MESSAGE_BYTES",
         "metricsPort": "DPQ_METRICS_PORT", "logFormat": "DPQ_LOG_FORMAT", "logLevel": "DPQ_LOG_LEVEL",
         "threads": "DPQ_THREADS", "otelEndpoint": "DPQ_OTEL_ENDPOINT",
     ]
 
     /// Command-line flag for each top-level key, as used in error messages.
     public static let flags: [String: String] = [
-        "host": "--host", "port": "--port", "dataDir": "--data-dir", "maxMessageBytes": "--max-message-bytes",
+        "host": "--host", "port": "--port", "dataDir": "--data-dir", "store": "--store", "maxMessageBytes": "--max-message-bytes",
         "metricsPort": "--metrics-port", "logFormat": "--log-format", "logLevel": "--log-level", "threads": "--threads",
         "otelEndpoint": "--otel-endpoint",
     ]
@@ -175,6 +179,9 @@ public struct ServerSettings: Codable, Sendable, Equatable {
         if let v = try c.settingsValue("host", String.self, decoder: decoder) { self.host = v }
         if let v = try c.settingsValue("port", Int.self, decoder: decoder) { self.port = v }
         if let v = try c.settingsValue("dataDir", String.self, decoder: decoder) { self.dataDir = v }
+        if c.contains(AnyKey("store")) {  // null: the SQLite data directory
+            self.store = try c.settingsValue("store", String.self, decoder: decoder, allowNull: true)
+        }
         if let v = try c.settingsValue("maxMessageBytes", Int.self, decoder: decoder) { self.maxMessageBytes = v }
         // null is meaningful here: it turns the metrics endpoint off / uses all cores.
         if c.contains(AnyKey("metricsPort")) {
@@ -201,6 +208,13 @@ public struct ServerSettings: Codable, Sendable, Equatable {
         guard !self.host.isEmpty else { throw SettingsError("\(describe("host")): must not be empty") }
         try checkRange(self.port, 0...65_535, describe("port"))
         guard !self.dataDir.isEmpty else { throw SettingsError("\(describe("dataDir")): must not be empty") }
+        if let s = self.store {
+            // The URL's parts are checked when the server connects (DPQPostgresStorage.PostgresURL).
+            let lower = s.lowercased()
+            guard lower.hasPrefix("postgres://") || lower.hasPrefix("postgresql://") else {
+                throw SettingsError("\(describe("store")): must be a postgres:// URL (postgres://user@host:port/database), or unset for the SQLite data directory")
+            }
+        }
         // Messages are length-prefixed with 32 bits on the wire; below 1 KiB nothing useful fits.
         try checkRange(self.maxMessageBytes, 1_024...Int(UInt32.max), describe("maxMessageBytes"))
         if let p = self.metricsPort { try checkRange(p, 0...65_535, describe("metricsPort")) }
@@ -255,6 +269,7 @@ public struct ServerSettings: Codable, Sendable, Equatable {
         if let v = env("host") { settings.host = v }
         if let v = env("port") { settings.port = try envInt("port", v) }
         if let v = env("dataDir") { settings.dataDir = v }
+        if let v = env("store") { settings.store = v }
         if let v = env("maxMessageBytes") { settings.maxMessageBytes = try envInt("maxMessageBytes", v) }
         if let v = env("metricsPort") {
             let off = ["off", "none", "disabled"].contains(v.lowercased())
@@ -276,6 +291,7 @@ public struct ServerSettings: Codable, Sendable, Equatable {
         apply(overrides.host, "host", \.host)
         apply(overrides.port, "port", \.port)
         apply(overrides.dataDir, "dataDir", \.dataDir)
+        apply(overrides.store, "store", \.storeValue)
         apply(overrides.maxMessageBytes, "maxMessageBytes", \.maxMessageBytes)
         // The optional settings need their own keypaths: with `\.metricsPort` T would be Int?,
         // and a nil override would turn into .some(nil) and erase the lower layers.
@@ -302,6 +318,11 @@ public struct ServerSettings: Codable, Sendable, Equatable {
     private var metricsPortValue: Int {
         get { self.metricsPort ?? 0 }
         set { self.metricsPort = newValue }
+    }
+
+    private var storeValue: String {
+        get { self.store ?? "" }
+        set { self.store = newValue }
     }
 
     private var threadsValue: Int {

@@ -4,42 +4,42 @@
 
 import Foundation
 
-enum Blobs {
-    static func labels(_ labels: [Int]) -> Data {
+package enum Blobs {
+    package static func labels(_ labels: [Int]) -> Data {
         var d = Data(capacity: labels.count * 4)
         for l in labels { withUnsafeBytes(of: UInt32(truncatingIfNeeded: l).littleEndian) { d.append(contentsOf: $0) } }
         return d
     }
 
-    static func labels(_ raw: UnsafeRawBufferPointer) -> [Int] {
+    package static func labels(_ raw: UnsafeRawBufferPointer) -> [Int] {
         let n = raw.count / 4
         return (0..<n).map { Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self))) }
     }
 
-    static func labels(_ data: Data) -> [Int] { data.withUnsafeBytes { labels($0) } }
+    package static func labels(_ data: Data) -> [Int] { data.withUnsafeBytes { labels($0) } }
 
-    static func floats(_ values: some Collection<Float>) -> Data {
+    package static func floats(_ values: some Collection<Float>) -> Data {
         var d = Data(capacity: values.count * 4)
         for v in values { withUnsafeBytes(of: v.bitPattern.littleEndian) { d.append(contentsOf: $0) } }
         return d
     }
 
     /// Appends the Float32s of `raw` to `out`.
-    static func appendFloats(_ raw: UnsafeRawBufferPointer, to out: inout [Float]) {
+    package static func appendFloats(_ raw: UnsafeRawBufferPointer, to out: inout [Float]) {
         let n = raw.count / 4
         for i in 0..<n {
             out.append(Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self))))
         }
     }
 
-    static func floats(_ data: Data) -> [Float] {
+    package static func floats(_ data: Data) -> [Float] {
         var out = [Float]()
         out.reserveCapacity(data.count / 4)
         data.withUnsafeBytes { appendFloats($0, to: &out) }
         return out
     }
 
-    static func raggedLabels(_ rows: [[Int]]) -> Data {
+    package static func raggedLabels(_ rows: [[Int]]) -> Data {
         var d = Data()
         for row in rows {
             withUnsafeBytes(of: UInt32(row.count).littleEndian) { d.append(contentsOf: $0) }
@@ -48,7 +48,7 @@ enum Blobs {
         return d
     }
 
-    static func raggedLabels(_ data: Data, rows: Int) throws(StorageError) -> [[Int]] {
+    package static func raggedLabels(_ data: Data, rows: Int) throws(StorageError) -> [[Int]] {
         let all = labels(data)
         var out = [[Int]]()
         out.reserveCapacity(rows)

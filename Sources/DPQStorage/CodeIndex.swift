@@ -60,7 +60,7 @@ public struct CodeIndex: Sendable {
     }
 
     /// An index over everything `store` holds, under `model`.
-    public init(store: CollectionStore, model: DPQModel, keepNorms: Bool = true) throws {
+    public init(store: any CollectionStorage, model: DPQModel, keepNorms: Bool = true) throws {
         try self.init(try store.loadAll(), codebooks: model.codebooks, classCount: store.config.model.classCount,
                       keepNorms: keepNorms)
     }

@@ -36,14 +36,14 @@ public struct CollectionConfig: Codable, Sendable, Equatable {
 
     // The date is stored as seconds since 2001 (Foundation's native form) so that a config
     // read back is equal to the one written, to the last bit.
-    static let encoder: JSONEncoder = {
+    package static let encoder: JSONEncoder = {
         let e = JSONEncoder()
         e.keyEncodingStrategy = .convertToSnakeCase
         e.outputFormatting = [.sortedKeys, .prettyPrinted]
         return e
     }()
 
-    static let decoder: JSONDecoder = {
+    package static let decoder: JSONDecoder = {
         let d = JSONDecoder()
         d.keyDecodingStrategy = .convertFromSnakeCase
         return d

@@ -8,48 +8,10 @@ import GRDB
 import DPQEngine
 
 extension CollectionStore {
-    /// Throws invalidArgument naming the first item that does not fit this collection.
-    func validate(_ item: StoredItem) throws(StorageError) {
-        do { try ItemID.validate(item.id) } catch let e as StorageError { throw e } catch { throw .from(error, "id") }
-        let classes = max(config.model.classCount, 1)
-        if let bad = item.labels.first(where: { $0 < 0 || $0 >= classes }) {
-            throw StorageError.invalidArgument("item \(item.id): label \(bad) is outside 0..<\(classes)")
-        }
-        if !item.code.isEmpty { try validateCode(item.code, of: item.id) }
-        if config.keepVectors || item.code.isEmpty {
-            guard let v = item.vector else {
-                throw StorageError.invalidArgument("item \(item.id): \(item.code.isEmpty ? "an item without a code must keep its vector" : "the collection keeps vectors and this item has none")")
-            }
-            guard v.count == config.model.inputDimension else {
-                throw StorageError.invalidArgument("item \(item.id): vector has dimension \(v.count), the collection expects \(config.model.inputDimension)")
-            }
-            if let bad = v.firstIndex(where: { !$0.isFinite }) {
-                throw StorageError.invalidArgument("item \(item.id): vector value \(bad) is \(v[bad]), values must be finite")
-            }
-        }
-    }
-
-    /// Throws invalidArgument unless `code` has the collection's length and every code is below K.
-    func validateCode(_ code: [UInt8], of id: ItemID) throws(StorageError) {
-        guard code.count == config.codeBytes else {
-            throw StorageError.invalidArgument("item \(id): code has \(code.count) bytes, the collection's codes have \(config.codeBytes)")
-        }
-        let k = config.model.codebookSize
-        if CodeMatrix.bytesPerCode(codebookSize: k) == 1 {
-            if k < 256, let bad = code.first(where: { Int($0) >= k }) {
-                throw StorageError.invalidArgument("item \(id): code \(bad) is not below the codebook size \(k)")
-            }
-        } else {
-            for i in stride(from: 0, to: code.count, by: 2) where Int(code[i]) | Int(code[i + 1]) << 8 >= k {
-                throw StorageError.invalidArgument("item \(id): code \(Int(code[i]) | Int(code[i + 1]) << 8) is not below the codebook size \(k)")
-            }
-        }
-    }
-
     /// Stores `items` in one transaction. Vectors are dropped unless the collection keeps them
     /// or the item has no code yet (it is encoded from its vector once a model exists).
     public func upsert(_ items: [StoredItem]) throws {
-        for item in items { try validate(item) }
+        for item in items { try config.check(item) }
         let keep = config.keepVectors
         try write("store \(items.count) items in '\(config.name)'") { db in
             let byNumber = try db.cachedStatement(sql: """

@@ -44,11 +44,8 @@ extension CollectionStore {
     /// top of this file). Items not listed keep their codes; ids that no longer exist are
     /// skipped. Sets the state to ready and clears the last error.
     public func commitModel(_ model: DPQModel, recodedItems: [(ItemID, [UInt8])]) throws {
-        let c = model.config, mine = config.model
-        guard c.inputDimension == mine.inputDimension, c.blocks == mine.blocks, c.codebookSize == mine.codebookSize else {
-            throw StorageError.invalidArgument("model of '\(config.name)': the model takes \(c.inputDimension)-dimensional input with \(c.blocks) blocks of \(c.codebookSize) codewords, the collection is configured for \(mine.inputDimension), \(mine.blocks) and \(mine.codebookSize)")
-        }
-        for (id, code) in recodedItems { try validateCode(code, of: id) }
+        try config.checkModel(model)
+        for (id, code) in recodedItems { try config.checkCode(code, of: id) }
         try commitLock.withLock { _ throws in
             let old = try modelGeneration()
             let next = old + 1

@@ -14,31 +14,20 @@ public struct DatasetInfo: Sendable, Equatable {
     public var labelledRows: Int
     public var bytes: Int
     public var updatedAtUnixMs: Int64
+
+    public init(name: String, rows: Int, labelledRows: Int, bytes: Int, updatedAtUnixMs: Int64) {
+        self.name = name
+        self.rows = rows
+        self.labelledRows = labelledRows
+        self.bytes = bytes
+        self.updatedAtUnixMs = updatedAtUnixMs
+    }
 }
 
 extension CollectionStore {
-    func checkTrainingChunk(_ vectors: Matrix, _ labels: [[Int]]) throws {
-        let d = config.model.inputDimension
-        guard vectors.cols == d || vectors.rows == 0 else {
-            throw StorageError.invalidArgument("training vectors have dimension \(vectors.cols), the collection expects \(d)")
-        }
-        guard labels.isEmpty || labels.count == vectors.rows else {
-            throw StorageError.invalidArgument("training data has \(vectors.rows) vectors but \(labels.count) label lists")
-        }
-        if let bad = vectors.values.firstIndex(where: { !$0.isFinite }) {
-            throw StorageError.invalidArgument("training vectors: row \(bad / d) column \(bad % d) is \(vectors.values[bad]), values must be finite")
-        }
-        let classes = max(config.model.classCount, 1)
-        for (r, row) in labels.enumerated() {
-            if let bad = row.first(where: { $0 < 0 || $0 >= classes }) {
-                throw StorageError.invalidArgument("training labels: row \(r) has label \(bad), outside 0..<\(classes)")
-            }
-        }
-    }
-
     /// Writes an upload in one transaction: `replace` drops the dataset's earlier rows first.
     public func writeTrainingData(dataset: String, chunks: [(Matrix, [[Int]])], replace: Bool) throws {
-        for (v, l) in chunks { try checkTrainingChunk(v, l) }
+        for (v, l) in chunks { try config.checkTrainingChunk(v, l) }
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         try write("store training data '\(dataset)' in '\(config.name)'") { db in
             if replace { try db.execute(sql: "DELETE FROM training_data WHERE dataset = ?", arguments: [dataset]) }
@@ -52,13 +41,8 @@ extension CollectionStore {
         }
     }
 
-    /// Appends rows to a dataset in one transaction. `labels` has one list per row, or is empty.
-    public func appendTrainingData(dataset: String = "default", vectors: Matrix, labels: [[Int]]) throws {
-        try writeTrainingData(dataset: dataset, chunks: [(vectors, labels)], replace: false)
-    }
-
     /// All rows of a dataset, in the order they were appended.
-    public func trainingData(dataset: String = "default") throws -> (Matrix, [[Int]]) {
+    public func trainingData(dataset: String) throws -> (Matrix, [[Int]]) {
         let d = config.model.inputDimension
         return try read("read the training data of '\(config.name)'") { db in
             var values = [Float]()
@@ -78,7 +62,7 @@ extension CollectionStore {
         }
     }
 
-    public func trainingDataCount(dataset: String = "default") throws -> Int {
+    public func trainingDataCount(dataset: String) throws -> Int {
         try read("count the training data of '\(config.name)'") {
             try Int.fetchOne($0, sql: "SELECT COALESCE(SUM(row_count), 0) FROM training_data WHERE dataset = ?", arguments: [dataset]) ?? 0
         }

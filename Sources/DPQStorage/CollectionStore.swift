@@ -3,7 +3,7 @@
 // fsynced and survives kill -9 and power loss. Opening repairs what a crash can leave
 // behind: a `training` state becomes the last good state, and model files other than the
 // committed generation (a half-finished switch, or old ones not yet removed) are deleted.
-// The class is Sendable: GRDB's pool serialises writes and runs reads concurrently, and
+// The class implements CollectionStorage (CollectionStorage.swift states the contract); it is Sendable: GRDB's pool serialises writes and runs reads concurrently, and
 // the little mutable state kept here (the loaded model) is behind a mutex.
 
 import Foundation
@@ -11,7 +11,7 @@ import GRDB
 import DPQEngine
 import Synchronization
 
-public final class CollectionStore: Sendable {
+public final class CollectionStore: CollectionStorage {
     public let config: CollectionConfig
     /// The collection's folder.
     public let directory: String
@@ -23,7 +23,7 @@ public final class CollectionStore: Sendable {
 
     static let configFile = "config.json"
     static let databaseFile = "items.sqlite"
-    static let interruptedMessage = "training was interrupted by a restart"
+    package static let interruptedMessage = "training was interrupted by a restart"
 
     /// Opens the collection in `directory`, reading its config.json.
     init(directory: String) throws(StorageError) {

@@ -4,13 +4,16 @@
 // renaming it to `.trash-<uuid>` before removing it. A crash at any point leaves either a
 // whole collection or none; hidden leftovers are removed when the directory is opened.
 // Each collection is opened once per process (one database pool per file, as SQLite and
-// GRDB want); the open stores are kept here and handed out again.
+// GRDB want); the open stores are kept here and handed out again. This is the SQLite
+// CollectionCatalog (CollectionStorage.swift); PostgresStore is the other.
 
 import Foundation
 import Synchronization
 
-public final class DataDirectory: Sendable {
+public final class DataDirectory: CollectionCatalog {
+    public typealias Store = CollectionStore
     public let root: String
+    public var location: String { root }
     let collectionsPath: String
     private let open = Mutex<[String: CollectionStore]>([:])
 

@@ -71,7 +71,7 @@ public enum StorageError: Error, Equatable, CustomStringConvertible {
         }
     }
 
-    static func fromErrno(_ code: Int32, _ message: String) -> StorageError {
+    package static func fromErrno(_ code: Int32, _ message: String) -> StorageError {
         switch code {
         case ENOSPC, EDQUOT: return .resourceExhausted(message)
         default: return .unavailable(message)                  // EACCES, EPERM, EROFS, EIO, ...
@@ -92,7 +92,7 @@ public enum StorageError: Error, Equatable, CustomStringConvertible {
 
 /// Runs `body`, turning any error into a StorageError with `context`.
 @inline(__always)
-func storage<T>(_ context: @autoclosure () -> String, _ body: () throws -> T) throws(StorageError) -> T {
+package func storage<T>(_ context: @autoclosure () -> String, _ body: () throws -> T) throws(StorageError) -> T {
     do {
         return try body()
     } catch {

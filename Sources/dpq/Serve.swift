@@ -11,6 +11,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Address to listen on (default 127.0.0.1).") var host: String?
     @Option(help: "Port (default 50051; 0 = any free port, printed at start).") var port: Int?
     @Option(name: .customLong("data-dir"), help: "Data directory (default ./dpq-data).") var dataDir: String?
+    @Option(help: "Keep collections in PostgreSQL instead of the data directory: postgres://user@host:port/database (or $DPQ_STORE; password in the URL or $PGPASSWORD).")
+    var store: String?
     @Option(name: .customLong("max-message-bytes"), help: "Largest message (default 64 MiB).") var maxMessageBytes: Int?
     @Option(name: .customLong("metrics-port"), help: "Serve Prometheus metrics on this port (0 = any free port).") var metricsPort: Int?
     @Option(help: "JSON settings file.") var config: String?
@@ -43,7 +45,7 @@ struct Serve: AsyncParsableCommand {
         let settings: ServerSettings
         do {
             var o = ServerSettings.Overrides()
-            o.host = host; o.port = port; o.dataDir = dataDir; o.maxMessageBytes = maxMessageBytes
+            o.host = host; o.port = port; o.dataDir = dataDir; o.store = store; o.maxMessageBytes = maxMessageBytes
             o.metricsPort = metricsPort; o.threads = threads; o.otelEndpoint = otelEndpoint
             o.connection.maxConcurrentStreams = maxConcurrentStreams
             o.connection.keepaliveTimeSeconds = keepaliveTime

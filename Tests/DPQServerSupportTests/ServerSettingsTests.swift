@@ -66,6 +66,24 @@ import Testing
         #expect(disabled.metricsPort == nil && disabled.threads == nil)
     }
 
+    @Test func storeURLFromEachLayer() throws {
+        #expect(try ServerSettings.resolve(configFile: nil, environment: [:], overrides: .init()).store == nil)
+        let file = try configFile(#"{"store": "postgres://a@file/db"}"#)
+        #expect(try ServerSettings.resolve(configFile: file, environment: [:], overrides: .init()).store == "postgres://a@file/db")
+        let env = ["DPQ_STORE": "postgresql://a@env/db"]
+        #expect(try ServerSettings.resolve(configFile: file, environment: env, overrides: .init()).store == "postgresql://a@env/db")
+        var flag = ServerSettings.Overrides()
+        flag.store = "postgres://a@flag/db"
+        #expect(try ServerSettings.resolve(configFile: file, environment: env, overrides: flag).store == "postgres://a@flag/db")
+        // Not a PostgreSQL URL: the error names where it came from.
+        do {
+            _ = try ServerSettings.resolve(configFile: nil, environment: ["DPQ_STORE": "/var/dpq"], overrides: .init())
+            Issue.record("a store that is not a postgres:// URL was accepted")
+        } catch {
+            #expect("\(error)".contains("DPQ_STORE"), "\(error)")
+        }
+    }
+
     @Test func encodedSettingsAreAValidConfigFile() throws {
         var original = ServerSettings()
         original.port = 1234

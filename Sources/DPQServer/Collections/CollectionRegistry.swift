@@ -1,8 +1,10 @@
-// Every collection of the data directory, opened at start-up (codes loaded into memory) and
-// looked up by name for each RPC. Creation and deletion hold the registry lock so that two
-// requests for one name cannot interleave.
+// Every collection of the store (the SQLite data directory, or a PostgreSQL database with
+// `--store postgres://...`), opened at start-up (codes loaded into memory) and looked up by
+// name for each RPC. Creation and deletion hold the registry lock so that two requests for one
+// name cannot interleave; they, and the opening, run on StorageThreads because the store blocks.
 
 import DPQEngine
+import DPQPostgresStorage
 import DPQServerSupport
 import DPQStorage
 import Foundation
@@ -10,7 +12,7 @@ import Logging
 import Synchronization
 
 final class CollectionRegistry: Sendable {
-    let directory: DataDirectory
+    let directory: any CollectionCatalog
     let limits: ServerLimits
     /// Threads a search or evaluation may use (the server's `threads` setting).
     let threads: Int
@@ -18,8 +20,23 @@ final class CollectionRegistry: Sendable {
     private let open = Mutex<[String: CollectionRuntime]>([:])
     private let logger: Logger
 
-    init(dataDir: String, limits: ServerLimits, threads: Int = Cores.available, logger: Logger) throws {
-        directory = try DataDirectory(root: dataDir)
+    /// Opens the collections of PostgreSQL when `store` (a postgres:// URL) is set, else of the data directory.
+    static func open(store: String?, dataDir: String, limits: ServerLimits, threads: Int = Cores.available,
+                     logger: Logger) async throws -> CollectionRegistry {
+        try await StorageThreads.run {
+            let catalog: any CollectionCatalog = if let store { try PostgresStore(url: store, logger: logger) } else { try DataDirectory(root: dataDir) }
+            do {
+                return try CollectionRegistry(catalog: catalog, limits: limits, threads: threads, logger: logger)
+            } catch {
+                catalog.close()
+                throw error
+            }
+        }
+    }
+
+    /// Opens every collection of `catalog`; blocks on the store (call it off event loops).
+    init(catalog: any CollectionCatalog, limits: ServerLimits, threads: Int = Cores.available, logger: Logger) throws {
+        directory = catalog
         self.limits = limits
         self.threads = threads
         self.logger = logger
@@ -41,7 +58,11 @@ final class CollectionRegistry: Sendable {
 
     func all() -> [CollectionRuntime] { open.withLock { Array($0.values) }.sorted { $0.name < $1.name } }
 
-    func create(_ config: CollectionConfig) throws -> CollectionRuntime {
+    func create(_ config: CollectionConfig) async throws -> CollectionRuntime {
+        try await StorageThreads.run { [self] in try createNow(config) }
+    }
+
+    private func createNow(_ config: CollectionConfig) throws -> CollectionRuntime {
         try open.withLock { open in
             if open[config.name] != nil { throw RPCErrors.alreadyExists("collection '\(config.name)' already exists") }
             guard open.count < limits.maxCollections else {
@@ -57,12 +78,14 @@ final class CollectionRegistry: Sendable {
     func delete(_ name: String) async throws -> Bool {
         guard let runtime = open.withLock({ $0[name] }) else { return false }
         if let job = runtime.cancelTraining() { await Self.wait(for: job) }
-        try open.withLock { open in
-            guard open[name] != nil else { return }
-            runtime.close()
-            try directory.deleteCollection(name)
-            open[name] = nil
-            DPQMetrics.forgetCollection(name)
+        try await StorageThreads.run { [self] in
+            try open.withLock { open in
+                guard open[name] != nil else { return }
+                runtime.close()
+                try directory.deleteCollection(name)
+                open[name] = nil
+                DPQMetrics.forgetCollection(name)
+            }
         }
         return true
     }
@@ -78,9 +101,11 @@ final class CollectionRegistry: Sendable {
         }
     }
 
-    /// Closes every collection's store (the last step of a shutdown).
+    /// Closes every collection's store and the store itself (the last step of a shutdown).
+    /// Does not block (neither store waits in close), so it may run anywhere.
     func close() {
         for c in all() { c.close() }
+        directory.close()
     }
 
     static func wait(for job: TrainingJob) async {

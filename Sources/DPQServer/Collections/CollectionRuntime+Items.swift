@@ -65,15 +65,19 @@ extension CollectionRuntime {
     }
 
     /// Found items in request order (each once), and the ids not found.
-    func get(ids: [ItemID]) throws -> (items: [StoredItem], missing: [ItemID]) {
+    func get(ids: [ItemID]) async throws -> (items: [StoredItem], missing: [ItemID]) {
         var seen = Set<ItemID>()
         let unique = ids.filter { seen.insert($0).inserted }
-        let found = try store.get(unique)
+        let found = try await StorageThreads.run { [store] in try store.get(unique) }
         let foundIDs = Set(found.map(\.id))
         return (found, unique.filter { !foundIDs.contains($0) })
     }
 
-    func count(filter: Set<Int>?) throws -> Int {
+    func count(filter: Set<Int>?) async throws -> Int {
+        try await StorageThreads.run { [self] in try countFromStore(filter: filter) }
+    }
+
+    private func countFromStore(filter: Set<Int>?) throws -> Int {
         guard let filter, !filter.isEmpty else { return try store.count() }
         var n = 0
         var cursor: Int64?
@@ -86,7 +90,11 @@ extension CollectionRuntime {
     }
 
     /// One page of items after `token` (empty for the first), filtered by label when asked.
-    func list(pageSize: Int, token: String, filter: Set<Int>?) throws -> (items: [StoredItem], next: String) {
+    func list(pageSize: Int, token: String, filter: Set<Int>?) async throws -> (items: [StoredItem], next: String) {
+        try await StorageThreads.run { [self] in try listFromStore(pageSize: pageSize, token: token, filter: filter) }
+    }
+
+    private func listFromStore(pageSize: Int, token: String, filter: Set<Int>?) throws -> (items: [StoredItem], next: String) {
         var cursor: Int64?
         if !token.isEmpty {
             guard let c = Int64(token), c >= 0 else { throw invalid("page_token '\(token)' was not returned by ListItems") }

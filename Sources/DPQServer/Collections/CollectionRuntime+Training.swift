@@ -43,7 +43,7 @@ extension CollectionRuntime {
             }
             let j = TrainingJob(collection: name, rows: data.rows)
             self.job.withLock { $0 = j }
-            try store.setState(.training, error: nil)
+            try setState(.training, error: nil)
             try saveStatus()
             return (j, data, labels)
         }
@@ -119,6 +119,7 @@ extension CollectionRuntime {
                 try await writes.run { [self] in
                     let loaded = try store.loadAll()
                     try store.commitModel(model, recodedItems: try recode(loaded, with: model))
+                    knownState.withLock { $0 = .ready }
                     let index = try makeIndex(model)
                     let info = ModelInfo(jobID: job.id, trainedAtUnixMs: Self.nowMs(), trainingRows: rows, training: training,
                                          finalLosses: nil, sha256: Digest.sha256Hex(model.serialized()))
@@ -131,22 +132,27 @@ extension CollectionRuntime {
                     try saveStatus()
                 }
             } catch {
-                fail(job, "could not commit the trained model: \(error)")
+                await fail(job, "could not commit the trained model: \(error)")
             }
         case .failure(EngineError.cancelled):
-            // The collection's state first: a watcher that sees the job end must see it too.
-            try? store.setState(current.model != nil ? .ready : .untrained, error: nil)
-            job.update { $0.state = .cancelled; $0.finishedAtUnixMs = Self.nowMs() }
-            try? saveStatus()
+            // On the write queue: the store blocks, and this runs on the concurrency executor.
+            _ = try? await writes.run { [self] in
+                // The collection's state first: a watcher that sees the job end must see it too.
+                try? setState(current.model != nil ? .ready : .untrained, error: nil)
+                job.update { $0.state = .cancelled; $0.finishedAtUnixMs = Self.nowMs() }
+                try? saveStatus()
+            }
         case .failure(let error):
-            fail(job, "\(error)")
+            await fail(job, "\(error)")
         }
     }
 
-    private func fail(_ job: TrainingJob, _ message: String) {
-        try? store.setState(current.model != nil ? .ready : .failed, error: message)
-        job.update { $0.state = .failed; $0.error = message; $0.finishedAtUnixMs = Int64(Date().timeIntervalSince1970 * 1000) }
-        try? saveStatus()
+    private func fail(_ job: TrainingJob, _ message: String) async {
+        _ = try? await writes.run { [self] in
+            try? setState(current.model != nil ? .ready : .failed, error: message)
+            job.update { $0.state = .failed; $0.error = message; $0.finishedAtUnixMs = Int64(Date().timeIntervalSince1970 * 1000) }
+            try? saveStatus()
+        }
     }
 
     static func nowMs() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }

@@ -3,6 +3,8 @@
 // outside it, so they never wait for writers and always see one consistent model. Writers
 // (upserts, deletes, the model switch) are serialised by `writes`, apply to disk first
 // (acknowledged = durable) and then publish a new `Served`.
+// The store (SQLite or PostgreSQL) blocks its caller, so it is called only from the write
+// queue, training threads and StorageThreads.run — never from the RPC's own (event-loop) thread.
 
 import DPQEngine
 import DPQProto
@@ -18,7 +20,7 @@ struct Served: Sendable {
 }
 
 /// Runs closures one at a time, in arrival order, on a serial dispatch queue of its own:
-/// writes wait on SQLite's fsync and encode batches, and must not hold a thread that serves
+/// writes wait on the store's commit (an fsync, or a round trip to PostgreSQL) and encode batches, and must not hold a thread that serves
 /// RPC I/O (with `dpq serve`, Swift concurrency runs on NIO's event loops).
 final class WriteQueue: Sendable {
     private let queue = DispatchQueue(label: "dpq.collection.writes")
@@ -31,7 +33,7 @@ final class WriteQueue: Sendable {
 }
 
 final class CollectionRuntime: Sendable {
-    let store: CollectionStore
+    let store: any CollectionStorage
     let limits: ServerLimits
     /// Threads a search or evaluation may use.
     let threads: Int
@@ -40,12 +42,16 @@ final class CollectionRuntime: Sendable {
     let job = Mutex<TrainingJob?>(nil)
     /// Items stored without a code (no model yet when they came).
     let pending: Mutex<Int>
+    /// The stored state as this runtime last read or wrote it, for messages on paths that must
+    /// not wait for the store (a search of a collection without a model).
+    let knownState: Mutex<CollectionState>
 
     var name: String { store.config.name }
     var config: CollectionConfig { store.config }
     var model: ModelConfig { store.config.model }
 
-    init(store: CollectionStore, limits: ServerLimits, threads: Int = Cores.available) throws {
+    /// Loads the collection; blocks on the store (call it off event loops).
+    init(store: any CollectionStorage, limits: ServerLimits, threads: Int = Cores.available) throws {
         self.store = store
         self.limits = limits
         self.threads = threads
@@ -59,6 +65,7 @@ final class CollectionRuntime: Sendable {
         let status = try PersistedStatus.load(store)
         served = Mutex(Served(model: model, index: index, info: status.modelInfo))
         pending = Mutex(loaded.uncoded.count)
+        knownState = Mutex(try store.state())
         if let last = status.lastProgress { job.withLock { $0 = TrainingJob(restored: last) } }
         DPQMetrics.setCollectionItems(loaded.ids.count, collection: store.config.name)
     }
@@ -89,15 +96,26 @@ final class CollectionRuntime: Sendable {
     func requireModel() throws -> (DPQModel, CodeIndex) {
         let s = current
         guard let m = s.model, let i = s.index else {
-            let state = (try? store.state()) ?? .untrained
+            let state = knownState.withLock { $0 }
             throw precondition_("collection '\(name)' has no trained model yet (state \(state.rawValue.uppercased())): train it first")
         }
         return (m, i)
     }
 
-    func info() throws -> Dpq_V1_CollectionInfo {
+    func info() async throws -> Dpq_V1_CollectionInfo {
+        try await StorageThreads.run { [self] in try infoFromStore() }
+    }
+
+    /// Sets the stored state and the one kept here.
+    func setState(_ state: CollectionState, error: String?) throws {
+        try store.setState(state, error: error)
+        knownState.withLock { $0 = state }
+    }
+
+    private func infoFromStore() throws -> Dpq_V1_CollectionInfo {
         let s = current
         let state = try store.state()
+        knownState.withLock { $0 = state }
         let count = try store.count()
         let pendingCount = pending.withLock { $0 }
         var info = Dpq_V1_CollectionInfo()
@@ -143,12 +161,12 @@ struct PersistedStatus: Codable {
     var lastProgress: Data?
     var modelInfo: ModelInfo?
 
-    static func load(_ store: CollectionStore) throws -> PersistedStatus {
+    static func load(_ store: any CollectionStorage) throws -> PersistedStatus {
         guard let data = try store.progress(), !data.isEmpty else { return PersistedStatus() }
         return (try? JSONDecoder().decode(PersistedStatus.self, from: data)) ?? PersistedStatus()
     }
 
-    func save(_ store: CollectionStore) throws {
+    func save(_ store: any CollectionStorage) throws {
         try store.saveProgress(try JSONEncoder().encode(self))
     }
 }

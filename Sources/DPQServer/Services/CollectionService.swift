@@ -23,21 +23,24 @@ struct CollectionService: Dpq_V1_CollectionService.SimpleServiceProtocol {
             let model = try ConfigConversions.model(c)
             let training = try ConfigConversions.training(c.trainingDefaults, over: TrainingConfig(), field: "config.training_defaults")
             let config = CollectionConfig(name: request.name, model: model, training: training, keepVectors: c.keepVectors)
-            let runtime = try registry.create(config)
-            return .with { $0.collection = (try? runtime.info()) ?? Dpq_V1_CollectionInfo() }
+            let runtime = try await registry.create(config)
+            let info = (try? await runtime.info()) ?? Dpq_V1_CollectionInfo()
+            return .with { $0.collection = info }
         }
     }
 
     func getCollection(request: Dpq_V1_GetCollectionRequest, context: ServerContext) async throws -> Dpq_V1_GetCollectionResponse {
         try await RPCErrors.mapping {
             let c = try registry.get(request.name, field: "name")
-            return .with { $0.collection = (try? c.info()) ?? Dpq_V1_CollectionInfo() }
+            let info = (try? await c.info()) ?? Dpq_V1_CollectionInfo()
+            return .with { $0.collection = info }
         }
     }
 
     func listCollections(request: Dpq_V1_ListCollectionsRequest, context: ServerContext) async throws -> Dpq_V1_ListCollectionsResponse {
         try await RPCErrors.mapping {
-            let infos = try registry.all().map { try $0.info() }
+            var infos: [Dpq_V1_CollectionInfo] = []
+            for c in registry.all() { infos.append(try await c.info()) }
             return .with { $0.collections = infos }
         }
     }

@@ -82,7 +82,7 @@ struct ItemService: Dpq_V1_ItemService.SimpleServiceProtocol {
             if request.withVectors && !c.config.keepVectors {
                 throw precondition_("with_vectors: collection '\(c.name)' was created with keep_vectors false")
             }
-            let (items, missing) = try c.get(ids: ids)
+            let (items, missing) = try await c.get(ids: ids)
             return .with {
                 $0.items = items.map { ItemConversions.proto($0, withVector: request.withVectors, withCode: request.withCodes) }
                 $0.missingIds = missing.map(\.proto)
@@ -103,7 +103,8 @@ struct ItemService: Dpq_V1_ItemService.SimpleServiceProtocol {
         try await RPCErrors.mapping {
             let c = try registry.get(request.collection)
             let filter = request.hasFilter ? Set(request.filter.anyOf.map(Int.init)) : nil
-            return .with { $0.count = UInt64((try? c.count(filter: filter)) ?? 0) }
+            let count = (try? await c.count(filter: filter)) ?? 0
+            return .with { $0.count = UInt64(count) }
         }
     }
 
@@ -115,7 +116,7 @@ struct ItemService: Dpq_V1_ItemService.SimpleServiceProtocol {
             }
             let size = request.pageSize == 0 ? limits.defaultPageSize : min(Int(request.pageSize), limits.maxPageSize)
             let filter = request.hasFilter ? Set(request.filter.anyOf.map(Int.init)) : nil
-            let (items, next) = try c.list(pageSize: size, token: request.pageToken, filter: filter)
+            let (items, next) = try await c.list(pageSize: size, token: request.pageToken, filter: filter)
             return .with {
                 $0.items = items.map { ItemConversions.proto($0, withVector: request.withVectors, withCode: request.withCodes) }
                 $0.nextPageToken = next

@@ -114,7 +114,7 @@ struct ModelService: Dpq_V1_ModelService.SimpleServiceProtocol {
                 guard head.createIfMissing else { throw notFound("collection '\(head.collection)' does not exist (set create_if_missing)") }
                 var config = model.config
                 config.metric = try SearchMetric(proto: head.metric, default: config.metric)
-                c = try registry.create(CollectionConfig(name: head.collection, model: config, keepVectors: head.keepVectors))
+                c = try await registry.create(CollectionConfig(name: head.collection, model: config, keepVectors: head.keepVectors))
                 created = true
             }
             let encoded = try await c.importModel(model)

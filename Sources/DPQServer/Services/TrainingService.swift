@@ -2,6 +2,7 @@
 import DPQEngine
 import DPQProto
 import DPQServerSupport
+import DPQStorage
 import Foundation
 import GRPCCore
 import Synchronization
@@ -49,11 +50,14 @@ struct TrainingService: Dpq_V1_TrainingService.SimpleServiceProtocol {
                 chunks.append((m, labels))
             }
             guard let c = collection else { throw invalid("the stream carried no chunk") }
-            let exists = try c.store.datasets().contains { $0.name == dataset }
+            let store = c.store, upload = chunks, replace = mode != .append, received = rows, name = dataset
+            let exists = try await StorageThreads.run { try store.datasets().contains { $0.name == name } }
             if mode == .create && exists { throw RPCErrors.alreadyExists("training dataset '\(dataset)' already exists (mode CREATE)") }
             // One write for the whole upload: a stream that fails midway leaves the dataset as it was.
-            try c.store.writeTrainingData(dataset: dataset, chunks: chunks, replace: mode != .append)
-            let total = try c.store.datasets().first { $0.name == dataset }?.rows ?? rows
+            let total = try await StorageThreads.run {
+                try store.writeTrainingData(dataset: name, chunks: upload, replace: replace)
+                return try store.datasets().first { $0.name == name }?.rows ?? received
+            }
             return .with {
                 $0.collection = c.name
                 $0.dataset = dataset
@@ -67,7 +71,8 @@ struct TrainingService: Dpq_V1_TrainingService.SimpleServiceProtocol {
     func listTrainingData(request: Dpq_V1_ListTrainingDataRequest, context: ServerContext) async throws -> Dpq_V1_ListTrainingDataResponse {
         try await RPCErrors.mapping {
             let c = try registry.get(request.collection)
-            return .with { $0.datasets = (try? c.datasets()) ?? [] }
+            let datasets = (try? await StorageThreads.run { try c.datasets() }) ?? []
+            return .with { $0.datasets = datasets }
         }
     }
 
@@ -75,7 +80,8 @@ struct TrainingService: Dpq_V1_TrainingService.SimpleServiceProtocol {
         try await RPCErrors.mapping {
             let c = try registry.get(request.collection)
             guard !request.dataset.isEmpty else { throw invalid("dataset is required") }
-            let deleted = try c.store.deleteTrainingData(dataset: request.dataset)
+            let store = c.store, dataset = request.dataset
+            let deleted = try await StorageThreads.run { try store.deleteTrainingData(dataset: dataset) }
             if !deleted && !request.allowMissing { throw notFound("training dataset '\(request.dataset)' does not exist") }
             return .with { $0.deleted = deleted }
         }
@@ -92,7 +98,9 @@ struct TrainingService: Dpq_V1_TrainingService.SimpleServiceProtocol {
             case .items(let s)?:
                 source = .items(filter: s.hasFilter ? Set(s.filter.anyOf.map(Int.init)) : nil, sampleSize: Int(s.sampleSize))
             case nil:
-                source = try c.store.datasets().contains { $0.name == "default" } ? .dataset("default") : .items(filter: nil, sampleSize: 0)
+                let store = c.store
+                let hasDefault = try await StorageThreads.run { try store.datasets().contains { $0.name == "default" } }
+                source = hasDefault ? .dataset("default") : .items(filter: nil, sampleSize: 0)
             }
             var training = try ConfigConversions.training(request.options, over: c.config.training, field: "options")
             // No more threads than the server's setting; effective_options reports what runs.

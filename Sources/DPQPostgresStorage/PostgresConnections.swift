@@ -1,0 +1,145 @@
+// The connections of one PostgresStore, and the bridge from the storage interface's blocking
+// calls to postgres-nio's futures.
+//
+// Why an event loop group of its own: a store call blocks its caller until PostgreSQL answers
+// (CollectionStorage.swift says why the interface is synchronous). The answer arrives on the
+// connection's event loop; if that loop were one the caller might be blocking — the
+// process-wide NIO singleton that `dpq serve` also runs Swift concurrency and gRPC on — the
+// wait could deadlock. On a private group the loops only ever run postgres-nio, no caller of
+// ours runs there, and the wait always ends. (Swift concurrency is deliberately not used in
+// the bridge: a Task started from a blocked event-loop thread would be queued on that very
+// thread by `dpq serve`'s executor.) The server makes its store calls off event loops; a debug
+// build asserts it.
+//
+// Connections are made on demand, each used by one call at a time, and kept for reuse (a
+// few); a connection that failed is dropped, so the next call reconnects — a restarted
+// PostgreSQL costs the calls made while it was down (unavailable), nothing more.
+
+import DPQStorage
+import Logging
+import NIOCore
+import NIOPosix
+import PostgresNIO
+import Synchronization
+
+final class PostgresConnections: Sendable {
+    let configuration: PostgresConnection.Configuration
+    /// The URL without its password, for messages and logs.
+    let location: String
+    let logger: Logger
+    private let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    private let idle = Mutex<[PostgresConnection]>([])
+    private let closed = Atomic<Bool>(false)
+    private let nextID = Atomic<Int>(1)
+    /// Connections kept for reuse; more are made while more calls run at once.
+    static let maxIdle = 8
+
+    init(configuration: PostgresConnection.Configuration, location: String, logger: Logger) {
+        self.configuration = configuration
+        self.location = location
+        self.logger = logger
+    }
+
+    /// Runs `body` on a connection of its own. Errors come out as StorageError, prefixed with
+    /// "cannot <what>".
+    func withConnection<T>(_ what: @autoclosure () -> String, _ body: (Session) throws -> T) throws(StorageError) -> T {
+        assert(MultiThreadedEventLoopGroup.currentEventLoop == nil,
+               "a PostgreSQL store call on an event loop thread (blocks it); call the store from StorageThreads.run")
+        guard !closed.load(ordering: .acquiring) else {
+            throw StorageError.unavailable("cannot \(what()): the PostgreSQL store is closed")
+        }
+        let connection: PostgresConnection
+        do { connection = try acquire() } catch { throw PostgresErrors.map(error, "cannot \(what()): cannot connect to PostgreSQL at \(location)") }
+        do {
+            let result = try body(Session(connection: connection, logger: logger))
+            release(connection)
+            return result
+        } catch {
+            // A statement's error leaves the connection usable; anything else may have broken it.
+            if PostgresErrors.connectionSurvives(error) && !connection.isClosed { release(connection) } else { Self.drop(connection) }
+            throw PostgresErrors.map(error, "cannot \(what())")
+        }
+    }
+
+    /// Runs `body` in one transaction: committed when it returns, rolled back when it throws.
+    func transaction<T>(_ what: @autoclosure () -> String, _ body: (Session) throws -> T) throws(StorageError) -> T {
+        try withConnection(what()) { session in
+            try session.execute("BEGIN")
+            let result: T
+            do {
+                result = try body(session)
+            } catch {
+                // Leaves the connection out of the aborted transaction; if even that fails the
+                // connection is closed, so that it is not reused.
+                do { try session.execute("ROLLBACK") } catch { Self.drop(session.connection) }
+                throw error
+            }
+            try session.execute("COMMIT")
+            return result
+        }
+    }
+
+    private func acquire() throws -> PostgresConnection {
+        while let c = idle.withLock({ $0.popLast() }) {
+            if !c.isClosed { return c }
+        }
+        let id = nextID.wrappingAdd(1, ordering: .relaxed).oldValue
+        return try PostgresConnection.connect(on: group.next(), configuration: configuration, id: id, logger: logger).wait()
+    }
+
+    private func release(_ connection: PostgresConnection) {
+        let keep = !closed.load(ordering: .acquiring) && idle.withLock { list in
+            guard list.count < Self.maxIdle else { return false }
+            list.append(connection)
+            return true
+        }
+        if !keep { Self.drop(connection) }
+    }
+
+    /// Closes a connection without waiting (the future-returning close, not the async one). The
+    /// callback holds the connection until the close completes: postgres-nio asserts that a
+    /// connection is closed before it is deinitialised.
+    static func drop(_ connection: PostgresConnection) {
+        let closing: EventLoopFuture<Void> = connection.close()
+        closing.whenComplete { _ in withExtendedLifetime(connection) {} }
+    }
+
+    /// Closes every connection and stops the event loop, without waiting for either (so it may
+    /// be called from any thread, an event loop included). Later calls fail with unavailable.
+    func close() {
+        guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        let connections = idle.withLock { list in defer { list.removeAll() }; return list }
+        for c in connections { Self.drop(c) }
+        group.shutdownGracefully { _ in }
+    }
+}
+
+/// One connection, used by one call: statements run one after another, each waited for.
+struct Session {
+    let connection: PostgresConnection
+    let logger: Logger
+
+    /// Runs a statement and returns its rows.
+    @discardableResult
+    func query(_ query: PostgresQuery) throws -> PostgresQueryResult {
+        try connection.query(query, logger: logger).wait()
+    }
+
+    /// Runs a statement and returns how many rows it affected (INSERT, UPDATE, DELETE).
+    @discardableResult
+    func execute(_ query: PostgresQuery) throws -> Int {
+        try connection.query(query, logger: logger).wait().metadata.rows ?? 0
+    }
+
+    /// Runs a statement, handing each row to `onRow` as it arrives (on the connection's event
+    /// loop, one row at a time), so a large result is never held as rows.
+    func forEachRow(_ query: PostgresQuery, _ onRow: @escaping @Sendable (PostgresRow) throws -> Void) throws {
+        _ = try connection.query(query, logger: logger, onRow).wait()
+    }
+
+    /// The single value of a one-row, one-column result; nil when there is no row.
+    func scalar<T: PostgresDecodable>(_ query: PostgresQuery, as type: T.Type) throws -> T? {
+        guard let row = try self.query(query).first else { return nil }
+        return try row.decode(T.self)
+    }
+}

@@ -1,0 +1,124 @@
+// The store of collections in one PostgreSQL database (`dpq serve --store postgres://...`),
+// the second CollectionCatalog beside SQLite's DataDirectory. Opening it connects, and
+// creates or migrates the schema (PostgresSchema.swift); collections are rows of
+// `collections`, created and deleted each in one transaction, so a crash at any point leaves
+// a whole collection or none. Each collection is opened once per store and its handle handed
+// out again, as DataDirectory does.
+//
+// Several servers may open one database: creation relies on the unique name, deletion on
+// ON DELETE CASCADE, and writes are ordered per collection by its row (PostgresCollectionStore).
+
+import DPQEngine
+import DPQStorage
+import Foundation
+import Logging
+import PostgresNIO
+import Synchronization
+
+public final class PostgresStore: CollectionCatalog {
+    public typealias Store = PostgresCollectionStore
+    public let location: String
+    let db: PostgresConnections
+    private let open = Mutex<[String: PostgresCollectionStore]>([:])
+
+    /// Connects to the database named by `url` (PostgresURL describes the form) and brings its
+    /// schema up to date. Fails with unavailable when PostgreSQL cannot be reached.
+    public init(url: String, logger: Logger = Logger(label: "dpq.postgres")) throws {
+        let parsed = try PostgresURL(url)
+        location = parsed.location
+        db = PostgresConnections(configuration: parsed.configuration, location: parsed.location, logger: logger)
+        do {
+            try migrate()
+        } catch {
+            db.close()
+            throw error
+        }
+    }
+
+    /// Applies the migrations the database lacks, each in a transaction with its
+    /// schema_migrations row, under an advisory lock (concurrent starts migrate once).
+    private func migrate() throws(StorageError) {
+        let known = PostgresSchema.migrations.map(\.version).max() ?? 0
+        for migration in PostgresSchema.migrations {
+            try db.transaction("migrate the database schema to version \(migration.version)") { s in
+                try s.execute("SELECT pg_advisory_xact_lock(\(PostgresSchema.migrationLock))")
+                try s.execute(PostgresQuery(unsafeSQL: PostgresSchema.bookkeeping))
+                let applied = try s.query("SELECT version FROM schema_migrations").map { try $0.decode(Int.self) }
+                if let newest = applied.max(), newest > known {
+                    throw StorageError.failedPrecondition("the database at \(location) has schema version \(newest), newer than this dpq understands (\(known)); upgrade dpq")
+                }
+                guard !applied.contains(migration.version) else { return }
+                for statement in migration.statements { try s.execute(PostgresQuery(unsafeSQL: statement)) }
+                try s.execute("INSERT INTO schema_migrations (version, name) VALUES (\(migration.version), \(migration.name))")
+            }
+        }
+    }
+
+    public func createCollection(_ config: CollectionConfig) throws -> PostgresCollectionStore {
+        try config.validate()
+        let name = config.name
+        let json = try storage("cannot encode the configuration of '\(name)'") {
+            String(decoding: try CollectionConfig.encoder.encode(config), as: UTF8.self)
+        }
+        return try open.withLock { stores throws(StorageError) -> PostgresCollectionStore in
+            if stores[name] != nil { throw StorageError.alreadyExists("collection '\(name)' already exists") }
+            let id = try db.transaction("create collection '\(name)'") { s in
+                try s.scalar("""
+                    INSERT INTO collections (name, config) VALUES (\(name), \(json))
+                    ON CONFLICT (name) DO NOTHING RETURNING id
+                    """, as: Int64.self)
+            }
+            guard let id else { throw StorageError.alreadyExists("collection '\(name)' already exists") }
+            let store = try PostgresCollectionStore(id: id, config: config, db: db)
+            stores[name] = store
+            return store
+        }
+    }
+
+    /// The collection's store; the same instance for every call while it is open.
+    public func openCollection(_ name: String) throws -> PostgresCollectionStore {
+        try CollectionName.validate(name)
+        return try open.withLock { stores throws(StorageError) -> PostgresCollectionStore in
+            if let store = stores[name] { return store }
+            let row = try db.withConnection("open collection '\(name)'") { s in
+                try s.query("SELECT id, config FROM collections WHERE name = \(name)").first.map { try $0.decode((Int64, String).self) }
+            }
+            guard let (id, json) = row else { throw StorageError.notFound("collection '\(name)' does not exist") }
+            let config = try storage("collection '\(name)' has an invalid configuration in the database") {
+                try CollectionConfig.decoder.decode(CollectionConfig.self, from: Data(json.utf8))
+            }
+            let store = try PostgresCollectionStore(id: id, config: config, db: db)
+            stores[name] = store
+            return store
+        }
+    }
+
+    /// Names of the stored collections, sorted as DataDirectory sorts them.
+    public func listCollections() throws -> [String] {
+        try db.withConnection("list the collections") { s in
+            try s.query("SELECT name FROM collections").map { try $0.decode(String.self) }
+        }.sorted()
+    }
+
+    /// Deletes the collection and everything it holds in one transaction; its open store is
+    /// closed (later calls on it fail with unavailable).
+    public func deleteCollection(_ name: String) throws {
+        try CollectionName.validate(name)
+        try open.withLock { stores throws(StorageError) in
+            let deleted = try db.transaction("delete collection '\(name)'") { s in
+                try s.execute("DELETE FROM collections WHERE name = \(name)")
+            }
+            guard deleted > 0 else { throw StorageError.notFound("collection '\(name)' does not exist") }
+            stores.removeValue(forKey: name)?.markClosed()
+        }
+    }
+
+    /// Closes every open collection and the connections.
+    public func close() {
+        open.withLock { stores in
+            for store in stores.values { store.markClosed() }
+            stores.removeAll()
+        }
+        db.close()
+    }
+}

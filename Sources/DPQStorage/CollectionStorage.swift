@@ -1,0 +1,135 @@
+// The storage interface: what the server needs from a collection's store and from the store
+// of collections, implemented twice — by CollectionStore/DataDirectory (SQLite files in a
+// data directory, the embedded default) and by PostgresCollectionStore/PostgresStore
+// (DPQPostgresStorage, one PostgreSQL database shared by several servers).
+//
+// The contract both keep (Tests/DPQStorageTests/StorageContractTests runs one body against
+// each):
+// - Every write is one transaction, committed (durable) before the call returns; a batch is
+//   stored whole or not at all. Reads see only committed data.
+// - The same validation, and errors only as StorageError, each case meaning the same status:
+//   invalidArgument for bad input (nothing written), notFound / alreadyExists for names,
+//   failedPrecondition for a state that forbids the call or damaged data, unavailable when the
+//   store cannot be reached or used now (a closed store, an unwritable disk, a lost database
+//   connection: the caller may retry later), resourceExhausted for a full disk.
+// - `list` pages in insertion order; an overwritten item keeps its place; cursors stay valid
+//   across deletions (positions are never reused).
+// - A model switch (commitModel) changes the model and the listed items' codes atomically.
+// - `close` ends the handle: every later call fails with unavailable.
+//
+// Why synchronous: the server calls its store from a serial write queue (DispatchQueue), from
+// training threads (onThread) and from CodeIndex construction, all of them synchronous code
+// that expects a write to be done when the call returns; an async interface would turn all of
+// that into async code and move encoding work onto the concurrency executor, which in `dpq
+// serve` is NIO's event loops. Instead, calls block the calling thread, and that thread must
+// never be an event loop: SQLite blocks on disk, PostgreSQL on a round trip to the database
+// (PostgresCollectionStore runs its connections on an event loop group of its own and waits
+// for them from the caller's thread, never on one of its loops). The server therefore makes
+// every store call from its write queue, a training thread or `StorageThreads.run` below.
+
+import DPQEngine
+import Dispatch
+import Foundation
+import Synchronization
+
+/// One collection's stored data: items, models, training data and state.
+public protocol CollectionStorage: AnyObject, Sendable {
+    /// Fixed when the collection was created.
+    var config: CollectionConfig { get }
+
+    // Items (CollectionStore+Items.swift describes the semantics).
+    func upsert(_ items: [StoredItem]) throws
+    /// Returns how many of the ids existed.
+    func delete(_ ids: [ItemID]) throws -> Int
+    /// The existing items among `ids`, in request order (a repeated id appears repeatedly).
+    func get(_ ids: [ItemID]) throws -> [StoredItem]
+    func count() throws -> Int
+    /// Up to `pageSize` items after `cursor`, in insertion order, and the next cursor (nil after the last page).
+    func list(pageSize: Int, after cursor: Int64?) throws -> (items: [StoredItem], next: Int64?)
+    /// Every item, in insertion order, on one snapshot.
+    func loadAll() throws -> LoadedItems
+
+    // Models.
+    /// The committed generation, 0 before the first model.
+    func modelGeneration() throws -> Int
+    func currentModel() throws -> DPQModel?
+    /// Makes `model` current and gives the listed items their new codes, atomically; sets the
+    /// state to ready and clears the last error.
+    func commitModel(_ model: DPQModel, recodedItems: [(ItemID, [UInt8])]) throws
+
+    // Training data.
+    /// One upload in one transaction; `replace` drops the dataset's earlier rows first.
+    func writeTrainingData(dataset: String, chunks: [(Matrix, [[Int]])], replace: Bool) throws
+    func trainingData(dataset: String) throws -> (Matrix, [[Int]])
+    func trainingDataCount(dataset: String) throws -> Int
+    func datasets() throws -> [DatasetInfo]
+    /// False when the dataset did not exist.
+    @discardableResult func deleteTrainingData(dataset: String) throws -> Bool
+    func clearTrainingData() throws
+
+    // State.
+    func state() throws -> CollectionState
+    func lastError() throws -> String?
+    /// `ready` needs a committed model (failedPrecondition otherwise).
+    func setState(_ state: CollectionState, error: String?) throws
+    /// The training progress (UTF-8 JSON), replacing the previous one.
+    func saveProgress(_ json: Data) throws
+    func progress() throws -> Data?
+
+    func close() throws
+}
+
+extension CollectionStorage {
+    /// Appends rows to a dataset in one transaction. `labels` has one list per row, or is empty.
+    public func appendTrainingData(dataset: String = "default", vectors: Matrix, labels: [[Int]]) throws {
+        try writeTrainingData(dataset: dataset, chunks: [(vectors, labels)], replace: false)
+    }
+
+    public func trainingData() throws -> (Matrix, [[Int]]) { try trainingData(dataset: "default") }
+
+    public func trainingDataCount() throws -> Int { try trainingDataCount(dataset: "default") }
+}
+
+/// The store of collections: creates, opens, lists and deletes them. Each collection is opened
+/// once per process; `openCollection` hands out the same handle while it is open.
+public protocol CollectionCatalog: Sendable {
+    associatedtype Store: CollectionStorage
+    /// Where the data lives, for logs (a folder, or a database URL without its password).
+    var location: String { get }
+    /// alreadyExists when the name is taken; invalidArgument for a bad config.
+    func createCollection(_ config: CollectionConfig) throws -> Store
+    /// notFound when there is no such collection.
+    func openCollection(_ name: String) throws -> Store
+    /// Names, sorted.
+    func listCollections() throws -> [String]
+    /// Deletes the collection whole; its open handle is closed. notFound when it does not exist.
+    func deleteCollection(_ name: String) throws
+    /// Closes every open collection.
+    func close()
+}
+
+/// Runs blocking store calls off the caller's thread, for async code that may be running on
+/// an event loop (see the top of this file). Calls run concurrently, each on the least busy of
+/// a fixed set of serial queues: serial queues are Dispatch's "overcommit" kind, which gets a
+/// thread whenever it has work, whereas a concurrent queue runs only as many blocks at once as
+/// there are cores — blocked store calls would then hold back each other and every other
+/// Dispatch job of the process (searches run on Dispatch too).
+public enum StorageThreads {
+    private static let queues = (0..<16).map { DispatchQueue(label: "dpq.storage.calls.\($0)") }
+    private static let busy = Mutex([Int](repeating: 0, count: 16))
+
+    public static func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        let i = busy.withLock { counts in
+            let i = counts.indices.min { counts[$0] < counts[$1] }!
+            counts[i] += 1
+            return i
+        }
+        return try await withCheckedThrowingContinuation { continuation in
+            queues[i].async {
+                let result = Result { try body() }
+                busy.withLock { $0[i] -= 1 }
+                continuation.resume(with: result)
+            }
+        }
+    }
+}

@@ -1,0 +1,73 @@
+// The validation both stores apply before writing, so that SQLite and PostgreSQL accept and
+// refuse exactly the same input with the same messages: items (id, labels, code, vector),
+// codes of a model switch, training data, and the shape of a model.
+
+import DPQEngine
+
+extension CollectionConfig {
+    /// Throws invalidArgument naming the first item that does not fit this collection.
+    package func check(_ item: StoredItem) throws(StorageError) {
+        do { try ItemID.validate(item.id) } catch let e as StorageError { throw e } catch { throw .from(error, "id") }
+        let classes = max(model.classCount, 1)
+        if let bad = item.labels.first(where: { $0 < 0 || $0 >= classes }) {
+            throw StorageError.invalidArgument("item \(item.id): label \(bad) is outside 0..<\(classes)")
+        }
+        if !item.code.isEmpty { try checkCode(item.code, of: item.id) }
+        if keepVectors || item.code.isEmpty {
+            guard let v = item.vector else {
+                throw StorageError.invalidArgument("item \(item.id): \(item.code.isEmpty ? "an item without a code must keep its vector" : "the collection keeps vectors and this item has none")")
+            }
+            guard v.count == model.inputDimension else {
+                throw StorageError.invalidArgument("item \(item.id): vector has dimension \(v.count), the collection expects \(model.inputDimension)")
+            }
+            if let bad = v.firstIndex(where: { !$0.isFinite }) {
+                throw StorageError.invalidArgument("item \(item.id): vector value \(bad) is \(v[bad]), values must be finite")
+            }
+        }
+    }
+
+    /// Throws invalidArgument unless `code` has the collection's length and every code is below K.
+    package func checkCode(_ code: [UInt8], of id: ItemID) throws(StorageError) {
+        guard code.count == codeBytes else {
+            throw StorageError.invalidArgument("item \(id): code has \(code.count) bytes, the collection's codes have \(codeBytes)")
+        }
+        let k = model.codebookSize
+        if CodeMatrix.bytesPerCode(codebookSize: k) == 1 {
+            if k < 256, let bad = code.first(where: { Int($0) >= k }) {
+                throw StorageError.invalidArgument("item \(id): code \(bad) is not below the codebook size \(k)")
+            }
+        } else {
+            for i in stride(from: 0, to: code.count, by: 2) where Int(code[i]) | Int(code[i + 1]) << 8 >= k {
+                throw StorageError.invalidArgument("item \(id): code \(Int(code[i]) | Int(code[i + 1]) << 8) is not below the codebook size \(k)")
+            }
+        }
+    }
+
+    /// Throws invalidArgument unless a chunk of training data fits this collection.
+    package func checkTrainingChunk(_ vectors: Matrix, _ labels: [[Int]]) throws {
+        let d = model.inputDimension
+        guard vectors.cols == d || vectors.rows == 0 else {
+            throw StorageError.invalidArgument("training vectors have dimension \(vectors.cols), the collection expects \(d)")
+        }
+        guard labels.isEmpty || labels.count == vectors.rows else {
+            throw StorageError.invalidArgument("training data has \(vectors.rows) vectors but \(labels.count) label lists")
+        }
+        if let bad = vectors.values.firstIndex(where: { !$0.isFinite }) {
+            throw StorageError.invalidArgument("training vectors: row \(bad / d) column \(bad % d) is \(vectors.values[bad]), values must be finite")
+        }
+        let classes = max(model.classCount, 1)
+        for (r, row) in labels.enumerated() {
+            if let bad = row.first(where: { $0 < 0 || $0 >= classes }) {
+                throw StorageError.invalidArgument("training labels: row \(r) has label \(bad), outside 0..<\(classes)")
+            }
+        }
+    }
+
+    /// Throws invalidArgument unless `model` has this collection's input dimension, blocks and codebook size.
+    package func checkModel(_ model: DPQModel) throws(StorageError) {
+        let c = model.config, mine = self.model
+        guard c.inputDimension == mine.inputDimension, c.blocks == mine.blocks, c.codebookSize == mine.codebookSize else {
+            throw StorageError.invalidArgument("model of '\(name)': the model takes \(c.inputDimension)-dimensional input with \(c.blocks) blocks of \(c.codebookSize) codewords, the collection is configured for \(mine.inputDimension), \(mine.blocks) and \(mine.codebookSize)")
+        }
+    }
+}

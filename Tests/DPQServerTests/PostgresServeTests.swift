@@ -1,0 +1,84 @@
+import DPQClient
+import DPQEngine
+import DPQProto
+import Foundation
+import PostgresTestSupport
+import Testing
+
+/// `dpq serve --store postgres://...` as a child process: a collection trained and written
+/// through the Swift client, kill -9 while upserts are in flight, a restart (this time with
+/// DPQ_STORE), and every acknowledged item is there — labels, vector and a code of the
+/// committed model — the model is the same, searches answer, and the data directory was never
+/// touched.
+@Suite struct PostgresServeTests {
+    @Test func acknowledgedWritesSurviveKillNine() async throws {
+        let pg = try PostgresServer.shared()
+        let url = pg.url(database: try pg.makeDatabase())
+        let dir = temporaryPath("dpq-pgserve")
+        defer { try? FileManager.default.removeItem(atPath: dir + ".server.log") }
+
+        var server = try ChildServer(dataDir: dir, extraArgs: ["--store", url])
+        var dpq = try DPQClient(address: server.address, timeout: .seconds(60))
+        try await dpq.createCollection("p", inputDimension: 16, model: smallModel(), keepVectors: true)
+        let train = Clusters.make(240, seed: 3)
+        try await dpq.uploadTrainingData("p", vectors: train.vectors, labels: train.labels.map { [$0] }, chunkRows: 100)
+        _ = try await dpq.startTraining("p", options: quickTraining())
+        for try await _ in dpq.watchTraining("p", minInterval: .milliseconds(50)) {}
+        let sha = try await dpq.collection("p").model.sha256
+        #expect(!sha.isEmpty)
+
+        // Upserts from two clients until the kill; only acknowledged batches are remembered.
+        let data = Clusters.make(2000, seed: 4)
+        let address = server.address
+        let writers = (0..<2).map { w in
+            Task { () -> [UInt64] in
+                let client = try DPQClient(address: address, timeout: .seconds(10))
+                defer { client.close() }
+                var acked: [UInt64] = []
+                for batch in 0..<1000 {
+                    let ids = (0..<10).map { UInt64(w * 100_000 + batch * 10 + $0) }
+                    let items = ids.map { NewItem(id: .number($0), vector: data.vectors[Int($0 % 2000)], labels: [data.labels[Int($0 % 2000)]]) }
+                    do { try await client.upsert("p", items: items) } catch { break }
+                    acked += ids
+                }
+                return acked
+            }
+        }
+        // Let some batches land, then kill the server in the middle of the others.
+        let deadline = Date().addingTimeInterval(60)
+        while try await dpq.count("p") < 200 && Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        dpq.close()
+        server.kill9()
+        var acked: [UInt64] = []
+        for w in writers { acked += try await w.value }
+        #expect(acked.count >= 200)
+
+        server = try ChildServer(dataDir: dir, environment: ["DPQ_STORE": url])
+        defer { server.stop() }
+        dpq = try DPQClient(address: server.address, timeout: .seconds(60))
+        defer { dpq.close() }
+        let info = try await dpq.collection("p")
+        #expect(info.state == .ready && info.model.sha256 == sha)
+        #expect(info.itemCount >= UInt64(acked.count))
+        let model = try DPQModel(serialized: try await dpq.exportModel("p"))
+        var missing = 0, changed = 0
+        for start in stride(from: 0, to: acked.count, by: 500) {
+            let chunk = Array(acked[start..<min(start + 500, acked.count)])
+            let got = try await dpq.getItems("p", ids: chunk.map { .number($0) }, withVectors: true, withCodes: true)
+            missing += got.missingIds.count
+            for item in got.items {
+                let n = Int(item.id.num % 2000)
+                if item.labels != [data.labels[n]] || item.vector.values != data.vectors[n] || item.code.count != 3 { changed += 1 }
+            }
+        }
+        #expect(missing == 0, "\(missing) acknowledged items lost")
+        #expect(changed == 0, "\(changed) items changed")
+        #expect(model.config.blocks == 3)
+        // The index was rebuilt from PostgreSQL: a stored vector finds itself.
+        let probe = acked[acked.count / 2]
+        let hits = try await dpq.search("p", queries: [data.vectors[Int(probe % 2000)]], k: 50)
+        #expect(hits.first?.contains { $0.id == .number(probe) } == true)
+        // Nothing went to the SQLite data directory.
+        #expect(!FileManager.default.fileExists(atPath: dir))
+    }
+}
