@@ -12,7 +12,8 @@ extension DPQClient {
     public func createCollection(_ name: String, inputDimension: Int, inputShape: (height: Int, width: Int, channels: Int)? = nil,
                                  numClasses: Int = 0, labelMode: Dpq_V1_LabelMode = .unspecified,
                                  model: ModelConfig = ModelConfig(), metric: Metric = .unspecified, keepVectors: Bool = false,
-                                 trainingDefaults: TrainingOptions? = nil, timeout: Duration? = nil) async throws -> CollectionInfo {
+                                 trainingDefaults: TrainingOptions? = nil, index: Dpq_V1_IndexConfig? = nil,
+                                 timeout: Duration? = nil) async throws -> CollectionInfo {
         try await call {
             var m = model
             if numClasses > 0 { m.numClasses = UInt32(numClasses) }
@@ -28,6 +29,7 @@ extension DPQClient {
                     $0.metric = metric
                     $0.keepVectors = keepVectors
                     if let trainingDefaults { $0.trainingDefaults = trainingDefaults }
+                    if let index { $0.index = index }
                 }
             }
             return try await collections.createCollection(request, options: options(timeout)).collection
@@ -184,7 +186,8 @@ extension DPQClient {
 
     /// The k best items for each query, best first.
     public func search(_ collection: String, queries: [[Float]], k: Int, bits: Int = 0, metric: Metric = .unspecified,
-                       anyOf labels: [UInt32]? = nil, rescoreOversampling: Int? = nil, timeout: Duration? = nil) async throws -> [[Hit]] {
+                       anyOf labels: [UInt32]? = nil, rescoreOversampling: Int? = nil, nprobe: Int = 0,
+                       timeout: Duration? = nil) async throws -> [[Hit]] {
         try await call {
             let response = try await searchService.search(.with {
                 $0.collection = collection
@@ -194,6 +197,7 @@ extension DPQClient {
                 $0.metric = metric
                 if let labels { $0.filter = .with { $0.anyOf = labels } }
                 if let rescoreOversampling { $0.rescore = .with { $0.oversampling = UInt32(rescoreOversampling) } }
+                $0.nprobe = UInt32(clamping: nprobe)
             }, options: options(timeout))
             return response.results.map { $0.hits.map { Hit(id: ItemKey($0.id), score: $0.score, labels: $0.labels) } }
         }

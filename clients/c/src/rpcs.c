@@ -79,6 +79,7 @@ int dpq_search_ex(dpq_client *c, const char *collection, const float *queries, s
   if (opts) {
     req.metric = (Dpq__V1__Metric)opts->metric;
     req.omit_labels = opts->omit_labels ? 1 : 0;
+    req.nprobe = opts->nprobe;
     if (opts->n_any_label) {
       if (!opts->any_label) return dpq__set_err(err, DPQ_INVALID_ARGUMENT, "dpq_search: any_label is NULL");
       filter.n_any_of = opts->n_any_label;
@@ -98,6 +99,7 @@ int dpq_search_ex(dpq_client *c, const char *collection, const float *queries, s
   out->bits = resp->bits;
   out->metric = (int)resp->metric;
   out->searched_items = resp->searched_items;
+  out->nprobe = resp->nprobe;
   out->n_queries = resp->n_results;
   out->queries = calloc(resp->n_results ? resp->n_results : 1, sizeof *out->queries);
   if (!out->queries) goto oom;
@@ -216,6 +218,7 @@ int dpq_get_collection(dpq_client *c, const char *name, dpq_collection_info *out
   }
   out->name = dpq__strdup(ci->name);
   out->last_error = dpq__strdup(ci->last_error);
+  out->index_lists = ci->index_lists;
   out->state = (int)ci->state;
   out->has_model = ci->has_model ? 1 : 0;
   out->item_count = ci->item_count;

@@ -235,6 +235,7 @@ class CollectionInfo:
     last_error: str
     storage_bytes: int
     datasets: dict[str, int]
+    index_lists: int
     raw: collections_pb2.CollectionInfo = field(repr=False)
 
     @classmethod
@@ -260,6 +261,7 @@ class CollectionInfo:
             last_error=c.last_error,
             storage_bytes=c.storage_bytes,
             datasets={d.name: d.rows for d in c.datasets},
+            index_lists=c.index_lists,
             raw=c,
         )
 
