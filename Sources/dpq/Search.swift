@@ -21,8 +21,14 @@ struct Search: AsyncParsableCommand {
             let rows = try input.rows()
             let queries = rows.map(\.vector)
             let m: Metric = switch metric { case "ip", "inner_product": .innerProduct; case "l2", "squared_l2": .squaredL2; case nil: .unspecified; default: throw ValidationError("--metric must be l2 or ip") }
-            let results = try await dpq.search(collection, queries: queries, k: k, bits: bits, metric: m,
-                                               anyOf: anyLabel.isEmpty ? nil : anyLabel, rescoreOversampling: rescore, nprobe: nprobe)
+            let filter = anyLabel.isEmpty ? nil : anyLabel
+            let results = if let bytes = byteRows(queries) {
+                try await dpq.search(collection, pixels: bytes, k: k, bits: bits, metric: m, anyOf: filter,
+                                     rescoreOversampling: rescore, nprobe: nprobe)
+            } else {
+                try await dpq.search(collection, queries: queries, k: k, bits: bits, metric: m, anyOf: filter,
+                                     rescoreOversampling: rescore, nprobe: nprobe)
+            }
             if client.json {
                 printJSON(results.map { hits in hits.map { ["id": idJSON($0.id), "score": $0.score, "labels": $0.labels] as [String: Any] } })
                 return

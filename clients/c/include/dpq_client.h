@@ -146,6 +146,11 @@ int dpq_search_ex(dpq_client *client, const char *collection, const float *queri
                   size_t dim, uint32_t k, uint32_t bits, const dpq_search_options *opts,
                   dpq_search_result *out, dpq_error *err);
 
+/* Same, with 8-bit queries (n_queries * dim bytes, e.g. pixels) sent as bytes: byte b means the value b. */
+int dpq_search_u8(dpq_client *client, const char *collection, const uint8_t *queries, size_t n_queries,
+                  size_t dim, uint32_t k, uint32_t bits, const dpq_search_options *opts,
+                  dpq_search_result *out, dpq_error *err);
+
 void dpq_search_result_free(dpq_search_result *result);
 
 /* ------------------------------------------------------------------------------------------ */
@@ -294,6 +299,8 @@ typedef struct dpq_item {
   const float *vector;    /* `dim` floats, dim as given with the batch */
   const uint32_t *labels; /* may be NULL when n_labels is 0 */
   size_t n_labels;
+  const uint8_t *pixels;  /* instead of vector (which may then be NULL): `dim` 8-bit values, sent as bytes
+                           * (a quarter of the floats' size); byte b means the value b */
 } dpq_item;
 
 typedef struct dpq_upsert_result {

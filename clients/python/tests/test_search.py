@@ -73,3 +73,21 @@ def test_nprobe_without_lists_is_invalid(client: Client, trained: str) -> None:
     with pytest.raises(DPQError) as e:
         client.create_collection("bad-nlist", dim=16, partition="first_block", nlist=4)
     assert e.value.code == grpc.StatusCode.INVALID_ARGUMENT and "config.index.nlist" in str(e.value)
+
+
+def test_uint8_arrays_travel_as_bytes(client: Client) -> None:
+    name = "pixels"
+    client.create_collection(name, dim=16, num_classes=4, keep_vectors=True, **SMALL_MODEL)
+    x, y = clusters(240, seed=2)
+    px = np.clip(np.rint(x * 20 + 128), 0, 255).astype(np.uint8)
+    assert client.train(name, px, y, chunk_rows=100, **QUICK_TRAINING).state == "SUCCEEDED"
+    db, dy = clusters(100, seed=3)
+    dpx = np.clip(np.rint(db * 20 + 128), 0, 255).astype(np.uint8)
+    client.upsert(name, ids=list(range(50)), vectors=dpx[:50], labels=dy[:50])
+    client.upsert_stream(name, ids=list(range(50, 100)), vectors=dpx[50:].astype(np.float32), labels=dy[50:])
+    q = dpx[:5]
+    # The request really carries bytes: a quarter of the float32 payload.
+    from dpq_client import _wire
+    assert len(_wire.dense(q).SerializeToString()) < len(_wire.dense(q.astype(np.float32)).SerializeToString()) / 3
+    assert client.search(name, q, k=10) == client.search(name, q.astype(np.float32), k=10)
+    assert (client.encode(name, q) == client.encode(name, q.astype(np.float32))).all()
