@@ -69,7 +69,8 @@ def create_collection(name: str, dim: int, num_classes: int = 0, multi_label: bo
                       dropout: Optional[float] = None, assignment: Optional[str] = None,
                       classifier_input: Optional[str] = None,
                       training_defaults: Optional[Mapping[str, Any]] = None,
-                      partition: Optional[str] = None, nlist: Optional[int] = None) -> Op[CollectionInfo]:
+                      partition: Optional[str] = None, nlist: Optional[int] = None,
+                      input_shape: Optional[Sequence[int]] = None, trunk: Optional[str] = None) -> Op[CollectionInfo]:
     model = models_pb2.ModelConfig(
         blocks=blocks or 0,
         codebook_size=codebook_size or 0,
@@ -90,8 +91,15 @@ def create_collection(name: str, dim: int, num_classes: int = 0, multi_label: bo
     if classifier_input is not None:
         model.classifier_input = enum_value(models_pb2.ClassifierInput, "CLASSIFIER_INPUT_",
                                             classifier_input, "classifier_input")
+    if trunk is not None:
+        model.trunk = trunk
     config = collections_pb2.CollectionConfig(
         input_dimension=int(dim), model=model, metric=metric(metric_), keep_vectors=keep_vectors)
+    if input_shape is not None:
+        shape = [int(v) for v in input_shape]
+        if len(shape) != 3:
+            raise ValueError(f"input_shape must be (height, width, channels), got {tuple(input_shape)}")
+        config.input_shape.height, config.input_shape.width, config.input_shape.channels = shape
     if training_defaults:
         config.training_defaults.CopyFrom(training_options(training_defaults))
     if partition is not None or nlist is not None:

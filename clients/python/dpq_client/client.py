@@ -137,6 +137,7 @@ class Client:
                           classifier_input: Optional[str] = None,
                           training_defaults: Optional[Mapping[str, Any]] = None,
                           partition: Optional[str] = None, nlist: Optional[int] = None,
+                          input_shape: Optional[Sequence[int]] = None, trunk: Optional[str] = None,
                           timeout: Optional[float] = None) -> CollectionInfo:
         """Creates an empty UNTRAINED collection of ``dim``-dimensional vectors.
 
@@ -146,11 +147,15 @@ class Client:
         (None = server default, [] = no hidden layer) shape the model; None takes the server default.
         ``training_defaults`` takes the keys of :func:`training_options`. ``partition`` ("kmeans",
         "first_block" or "none") and ``nlist`` (k-means lists, 0 = chosen from the item count) set the
-        inverted lists that searches with ``nprobe`` scan (None = k-means, automatic)."""
+        inverted lists that searches with ``nprobe`` scan (None = k-means, automatic). Image collections:
+        ``input_shape`` (height, width, channels), with ``dim`` 0 or their product (rows are pixels in
+        H x W x C order; send uint8 arrays to move bytes, not floats), and ``trunk``, a layer spec such as
+        ``"conv3x3-32,bn,relu,maxpool2,flatten"`` (see ModelConfig.trunk in models.proto)."""
         return self._run(_ops.create_collection(
             name, dim, num_classes, multi_label, blocks, codebook_size, feature_dimension, hidden_sizes, metric,
             keep_vectors, dropout=dropout, assignment=assignment, classifier_input=classifier_input,
-            training_defaults=training_defaults, partition=partition, nlist=nlist), timeout)
+            training_defaults=training_defaults, partition=partition, nlist=nlist,
+            input_shape=input_shape, trunk=trunk), timeout)
 
     def get_collection(self, name: str, *, timeout: Optional[float] = None) -> CollectionInfo:
         return self._run(_ops.get_collection(name), timeout)
