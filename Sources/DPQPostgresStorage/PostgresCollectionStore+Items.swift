@@ -46,7 +46,7 @@ extension PostgresCollectionStore {
         let codes = batch.map { ByteBuffer(bytes: $0.code) }
         // Vectors are dropped unless the collection keeps them or the item has no code yet.
         let vectors = batch.map { item -> ByteBuffer? in
-            keep || item.code.isEmpty ? item.vector.map { ByteBuffer(bytes: Blobs.floats($0)) } : nil
+            keep || item.code.isEmpty ? item.vector.map { ByteBuffer(bytes: Blobs.vector($0)) } : nil
         }
         let hasVector = vectors.map { $0 != nil }
         let vectorBytes = vectors.map { $0 ?? ByteBuffer() }
@@ -99,7 +99,7 @@ extension PostgresCollectionStore {
                 FROM unnest(\(a.isNumber), \(a.numbers), \(a.strings)) WITH ORDINALITY AS u(is_number, n, s, ord)
                 JOIN items i ON i.collection_id = \(id) AND \(unescaped: Self.sameID)
                 ORDER BY u.ord
-                """).map { try Self.item($0) }
+                """).map { try Self.item($0, dimension: config.model.inputDimension) }
         }
     }
 
@@ -120,12 +120,13 @@ extension PostgresCollectionStore {
                 """)
             let page = Array(rows.prefix(pageSize))
             let next = rows.count > pageSize ? try page.last.map { try Array($0)[5].decode(Int64.self) } : nil
-            return (try page.map { try Self.item($0) }, next)
+            return (try page.map { try Self.item($0, dimension: config.model.inputDimension) }, next)
         }
     }
 
-    /// A row whose first five columns are id_number, id_string, labels, code, vector.
-    static func item(_ row: PostgresRow) throws -> StoredItem {
+    /// A row whose first five columns are id_number, id_string, labels, code, vector. A vector
+    /// whose length fits no layout for `dimension` values (damage) reads as absent, as in SQLite.
+    static func item(_ row: PostgresRow, dimension: Int) throws -> StoredItem {
         var cells = row.makeIterator()
         func next() -> PostgresCell { cells.next()! }
         let number = try next().decode(Int64?.self)
@@ -135,6 +136,11 @@ extension PostgresCollectionStore {
         let vector = try next().decode(ByteBuffer?.self)
         let id: ItemID = number.map { .number(UInt64(bitPattern: $0)) } ?? .string(string ?? "")
         return StoredItem(id: id, labels: labels.withUnsafeReadableBytes { Blobs.labels($0) }, code: Array(code.readableBytesView),
-                          vector: vector.map { v in v.withUnsafeReadableBytes { raw in var out = [Float](); Blobs.appendFloats(raw, to: &out); return out } })
+                          vector: vector.flatMap { v in
+                              v.withUnsafeReadableBytes { raw in
+                                  var out = [Float]()
+                                  return Blobs.appendVector(raw, count: dimension, to: &out) ? out : nil
+                              }
+                          })
     }
 }

@@ -19,7 +19,7 @@ extension PostgresCollectionStore {
         try read("load the items of '\(config.name)'") { s in
             try s.forEachRow("""
                 SELECT id_number, id_string, labels, code, vector FROM items WHERE collection_id = \(id) ORDER BY rowid
-                """) { row in try builder.add(Self.item(row)) }
+                """) { row in try builder.add(Self.item(row, dimension: builder.dimension)) }
         }
         let b = builder.parts.withLock { $0 }
         let n = b.ids.count, d = builder.dimension, keep = builder.keep
@@ -66,7 +66,7 @@ extension PostgresCollectionStore {
                     b.uncoded.append(r)
                     if !keep {
                         guard let v = item.vector, v.count == dimension else {
-                            throw StorageError.failedPrecondition("collection '\(name)': pending item \(item.id) has a vector of \(item.vector?.count ?? 0) values, expected \(dimension) (the database is damaged)")
+                            throw StorageError.failedPrecondition("collection '\(name)': pending item \(item.id) has no vector of \(dimension) values (the database is damaged)")
                         }
                         b.pending.append(contentsOf: v)
                     }
@@ -75,7 +75,7 @@ extension PostgresCollectionStore {
                 }
                 if keep {
                     guard let v = item.vector, v.count == dimension else {
-                        throw StorageError.failedPrecondition("collection '\(name)': item \(item.id) has a vector of \(item.vector?.count ?? 0) values, expected \(dimension) (the database is damaged)")
+                        throw StorageError.failedPrecondition("collection '\(name)': item \(item.id) has no vector of \(dimension) values (the database is damaged)")
                     }
                     b.vectors.append(contentsOf: v)
                 }

@@ -16,7 +16,7 @@ extension PostgresCollectionStore {
             if replace { try s.execute("DELETE FROM training_data WHERE collection_id = \(id) AND dataset = \(dataset)") }
             for (vectors, labels) in chunks where vectors.rows > 0 {
                 let rows = labels.isEmpty ? [[Int]](repeating: [], count: vectors.rows) : labels
-                let vectorBytes = ByteBuffer(bytes: Blobs.floats(vectors.values))
+                let vectorBytes = ByteBuffer(bytes: Blobs.vector(vectors.values))
                 let labelBytes = ByteBuffer(bytes: Blobs.raggedLabels(rows))
                 try s.execute("""
                     INSERT INTO training_data (collection_id, dataset, row_count, labelled_rows, updated_at_ms, vectors, labels)
@@ -38,10 +38,9 @@ extension PostgresCollectionStore {
             for row in rows {
                 let (n64, vectors, labelBytes) = try row.decode((Int64, ByteBuffer, ByteBuffer).self)
                 let n = Int(n64)
-                guard vectors.readableBytes == n * d * 4 else {
-                    throw StorageError.failedPrecondition("training data of '\(config.name)': a chunk has \(vectors.readableBytes / 4) values for \(n) rows (the database is damaged)")
+                guard vectors.withUnsafeReadableBytes({ Blobs.appendVector($0, count: n * d, to: &values) }) else {
+                    throw StorageError.failedPrecondition("training data of '\(config.name)': a chunk has \(vectors.readableBytes) bytes for \(n) rows of \(d) values (the database is damaged)")
                 }
-                vectors.withUnsafeReadableBytes { Blobs.appendFloats($0, to: &values) }
                 labels.append(contentsOf: try Blobs.raggedLabels(Data(labelBytes.readableBytesView), rows: n))
             }
             return (Matrix(rows: labels.count, cols: d, values: values), labels)

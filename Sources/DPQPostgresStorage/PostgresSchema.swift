@@ -12,7 +12,8 @@
 //
 // items mirror SQLite's table: `rowid` comes from one sequence and is never reused, which
 // keeps list cursors meaningful; ids are a number (the Int64 with the same bits) or a string.
-// The byte layouts of labels, codes and vectors are those of SQLite (Blobs), so the two
+// The byte layouts of labels, codes and vectors are those of SQLite (Blobs: a vector of whole
+// numbers in 0...255 is one byte per value, else Float32s), so the two
 // stores hold the same bytes.
 //
 // The change sequence: every write transaction takes the next `collections.seq` (the row

@@ -26,6 +26,56 @@ fileprivate nonisolated struct _GeneratedWithProtocGenSwiftVersion: SwiftProtobu
   typealias Version = _2
 }
 
+public nonisolated enum Dpq_V1_ListPartition: SwiftProtobuf.Enum, Swift.CaseIterable {
+  public typealias RawValue = Int
+
+  /// = KMEANS.
+  case unspecified // = 0
+
+  /// k-means centroids over the items' reconstructions (64 sampled items per list, fixed seed).
+  case kmeans // = 1
+
+  /// The item's first code is its list (nlist = K): nothing to train, but uneven lists.
+  case firstBlock // = 2
+
+  /// No lists (no memory for them): SearchRequest.nprobe must be 0.
+  case none // = 3
+  case UNRECOGNIZED(Int)
+
+  public init() {
+    self = .unspecified
+  }
+
+  public init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .kmeans
+    case 2: self = .firstBlock
+    case 3: self = .none
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  public var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .kmeans: return 1
+    case .firstBlock: return 2
+    case .none: return 3
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  public static let allCases: [Dpq_V1_ListPartition] = [
+    .unspecified,
+    .kmeans,
+    .firstBlock,
+    .none,
+  ]
+
+}
+
 /// Lifecycle state of a collection.
 public nonisolated enum Dpq_V1_CollectionState: SwiftProtobuf.Enum, Swift.CaseIterable {
   public typealias RawValue = Int
@@ -146,11 +196,44 @@ public nonisolated struct Dpq_V1_CollectionConfig: @unchecked Sendable {
   /// Clears the value of `inputShape`. Subsequent reads from it will return its default value.
   public mutating func clearInputShape() {_uniqueStorage()._inputShape = nil}
 
+  /// The inverted lists that searches with SearchRequest.nprobe scan. Unset = k-means lists, their
+  /// number chosen from the item count.
+  public var index: Dpq_V1_IndexConfig {
+    get {_storage._index ?? Dpq_V1_IndexConfig()}
+    set {_uniqueStorage()._index = newValue}
+  }
+  /// Returns true if `index` has been explicitly set.
+  public var hasIndex: Bool {_storage._index != nil}
+  /// Clears the value of `index`. Subsequent reads from it will return its default value.
+  public mutating func clearIndex() {_uniqueStorage()._index = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _storage = _StorageClass.defaultInstance
+}
+
+/// Inverted lists (IVF) over a collection's codes: a coarse partition of the items into nlist lists.
+/// A search with nprobe > 0 scans only the nprobe lists nearest the query; nprobe >= nlist gives
+/// exactly the exhaustive answer. The lists are built from the codes when the server starts and when
+/// a model is committed, kept current by every upsert and delete, and cost about 12 bytes per item
+/// plus a copy of the codes (and of the prefix norms under SQUARED_L2).
+public nonisolated struct Dpq_V1_IndexConfig: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var partition: Dpq_V1_ListPartition = .unspecified
+
+  /// KMEANS only: the number of lists, 1..65536; 0 = chosen from the item count (the power of two
+  /// nearest sqrt(items), trained again each time the collection doubles). Lists are trained from
+  /// 1,024 items on; below that every search scans all codes. Must be 0 for the other partitions.
+  public var nlist: UInt32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
 }
 
 /// Height, width and channels of an image input, each at least 1.
@@ -229,6 +312,10 @@ public nonisolated struct Dpq_V1_CollectionInfo: Sendable {
 
   /// Training datasets of the collection.
   public var datasets: [Dpq_V1_TrainingDataInfo] = []
+
+  /// The number of inverted lists searches with nprobe scan among; 0 when there are none (no model,
+  /// partition NONE, or a k-means partition below 1,024 items).
+  public var indexLists: UInt32 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -370,13 +457,17 @@ public nonisolated struct Dpq_V1_DeleteCollectionResponse: Sendable {
 
 fileprivate nonisolated let _protobuf_package = "dpq.v1"
 
+nonisolated extension Dpq_V1_ListPartition: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0LIST_PARTITION_UNSPECIFIED\0\u{1}LIST_PARTITION_KMEANS\0\u{1}LIST_PARTITION_FIRST_BLOCK\0\u{1}LIST_PARTITION_NONE\0")
+}
+
 nonisolated extension Dpq_V1_CollectionState: SwiftProtobuf._ProtoNameProviding {
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0COLLECTION_STATE_UNSPECIFIED\0\u{1}COLLECTION_STATE_UNTRAINED\0\u{1}COLLECTION_STATE_TRAINING\0\u{1}COLLECTION_STATE_READY\0\u{1}COLLECTION_STATE_FAILED\0")
 }
 
 nonisolated extension Dpq_V1_CollectionConfig: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".CollectionConfig"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}input_dimension\0\u{1}model\0\u{1}metric\0\u{3}keep_vectors\0\u{3}training_defaults\0\u{3}input_shape\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}input_dimension\0\u{1}model\0\u{1}metric\0\u{3}keep_vectors\0\u{3}training_defaults\0\u{3}input_shape\0\u{1}index\0")
 
   fileprivate class _StorageClass {
     var _inputDimension: UInt32 = 0
@@ -385,6 +476,7 @@ nonisolated extension Dpq_V1_CollectionConfig: SwiftProtobuf.Message, SwiftProto
     var _keepVectors: Bool = false
     var _trainingDefaults: Dpq_V1_TrainingOptions? = nil
     var _inputShape: Dpq_V1_ImageShape? = nil
+    var _index: Dpq_V1_IndexConfig? = nil
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -401,6 +493,7 @@ nonisolated extension Dpq_V1_CollectionConfig: SwiftProtobuf.Message, SwiftProto
       _keepVectors = source._keepVectors
       _trainingDefaults = source._trainingDefaults
       _inputShape = source._inputShape
+      _index = source._index
     }
   }
 
@@ -425,6 +518,7 @@ nonisolated extension Dpq_V1_CollectionConfig: SwiftProtobuf.Message, SwiftProto
         case 4: try { try decoder.decodeSingularBoolField(value: &_storage._keepVectors) }()
         case 5: try { try decoder.decodeSingularMessageField(value: &_storage._trainingDefaults) }()
         case 6: try { try decoder.decodeSingularMessageField(value: &_storage._inputShape) }()
+        case 7: try { try decoder.decodeSingularMessageField(value: &_storage._index) }()
         default: break
         }
       }
@@ -455,6 +549,9 @@ nonisolated extension Dpq_V1_CollectionConfig: SwiftProtobuf.Message, SwiftProto
       try { if let v = _storage._inputShape {
         try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
       } }()
+      try { if let v = _storage._index {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 7)
+      } }()
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -470,10 +567,46 @@ nonisolated extension Dpq_V1_CollectionConfig: SwiftProtobuf.Message, SwiftProto
         if _storage._keepVectors != rhs_storage._keepVectors {return false}
         if _storage._trainingDefaults != rhs_storage._trainingDefaults {return false}
         if _storage._inputShape != rhs_storage._inputShape {return false}
+        if _storage._index != rhs_storage._index {return false}
         return true
       }
       if !storagesAreEqual {return false}
     }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Dpq_V1_IndexConfig: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".IndexConfig"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}partition\0\u{1}nlist\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularEnumField(value: &self.partition) }()
+      case 2: try { try decoder.decodeSingularUInt32Field(value: &self.nlist) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.partition != .unspecified {
+      try visitor.visitSingularEnumField(value: self.partition, fieldNumber: 1)
+    }
+    if self.nlist != 0 {
+      try visitor.visitSingularUInt32Field(value: self.nlist, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Dpq_V1_IndexConfig, rhs: Dpq_V1_IndexConfig) -> Bool {
+    if lhs.partition != rhs.partition {return false}
+    if lhs.nlist != rhs.nlist {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -521,7 +654,7 @@ nonisolated extension Dpq_V1_ImageShape: SwiftProtobuf.Message, SwiftProtobuf._M
 
 nonisolated extension Dpq_V1_CollectionInfo: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".CollectionInfo"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}config\0\u{1}state\0\u{3}has_model\0\u{3}item_count\0\u{3}pending_items\0\u{1}model\0\u{1}training\0\u{3}last_error\0\u{3}storage_bytes\0\u{3}created_at_unix_ms\0\u{1}datasets\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}config\0\u{1}state\0\u{3}has_model\0\u{3}item_count\0\u{3}pending_items\0\u{1}model\0\u{1}training\0\u{3}last_error\0\u{3}storage_bytes\0\u{3}created_at_unix_ms\0\u{1}datasets\0\u{3}index_lists\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -541,6 +674,7 @@ nonisolated extension Dpq_V1_CollectionInfo: SwiftProtobuf.Message, SwiftProtobu
       case 10: try { try decoder.decodeSingularUInt64Field(value: &self.storageBytes) }()
       case 11: try { try decoder.decodeSingularInt64Field(value: &self.createdAtUnixMs) }()
       case 12: try { try decoder.decodeRepeatedMessageField(value: &self.datasets) }()
+      case 13: try { try decoder.decodeSingularUInt32Field(value: &self.indexLists) }()
       default: break
       }
     }
@@ -587,6 +721,9 @@ nonisolated extension Dpq_V1_CollectionInfo: SwiftProtobuf.Message, SwiftProtobu
     if !self.datasets.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.datasets, fieldNumber: 12)
     }
+    if self.indexLists != 0 {
+      try visitor.visitSingularUInt32Field(value: self.indexLists, fieldNumber: 13)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -603,6 +740,7 @@ nonisolated extension Dpq_V1_CollectionInfo: SwiftProtobuf.Message, SwiftProtobu
     if lhs.storageBytes != rhs.storageBytes {return false}
     if lhs.createdAtUnixMs != rhs.createdAtUnixMs {return false}
     if lhs.datasets != rhs.datasets {return false}
+    if lhs.indexLists != rhs.indexLists {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

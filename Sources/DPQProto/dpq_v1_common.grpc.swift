@@ -8,9 +8,9 @@
 //   "unset / use the default". No well-known types (Timestamp, wrappers) are imported, so C users
 //   need nothing beyond protoc-c's output for these files; times are int64 milliseconds since the
 //   Unix epoch (UTC) in fields named `*_unix_ms`.
-// * Batches of vectors always travel as one `DenseVectors` (row-major, packed floats). A single
-//   item's vector is a `Vector`. Every vector value must be finite: NaN or +-Inf anywhere in a
-//   request is INVALID_ARGUMENT.
+// * Batches of vectors always travel as one `DenseVectors` (row-major, packed floats, or unsigned
+//   bytes for pixels: `uint8_values`, a quarter of the size). A single item's vector is a `Vector`.
+//   Every vector value must be finite: NaN or +-Inf anywhere in a request is INVALID_ARGUMENT.
 // * Collections and training datasets are named by strings matching
 //   `^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$` (1 to 64 bytes); any other name is INVALID_ARGUMENT.
 // * Code lengths are in bits. A collection with M blocks of K codewords has

@@ -18,9 +18,9 @@
 //   "unset / use the default". No well-known types (Timestamp, wrappers) are imported, so C users
 //   need nothing beyond protoc-c's output for these files; times are int64 milliseconds since the
 //   Unix epoch (UTC) in fields named `*_unix_ms`.
-// * Batches of vectors always travel as one `DenseVectors` (row-major, packed floats). A single
-//   item's vector is a `Vector`. Every vector value must be finite: NaN or +-Inf anywhere in a
-//   request is INVALID_ARGUMENT.
+// * Batches of vectors always travel as one `DenseVectors` (row-major, packed floats, or unsigned
+//   bytes for pixels: `uint8_values`, a quarter of the size). A single item's vector is a `Vector`.
+//   Every vector value must be finite: NaN or +-Inf anywhere in a request is INVALID_ARGUMENT.
 // * Collections and training datasets are named by strings matching
 //   `^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$` (1 to 64 bytes); any other name is INVALID_ARGUMENT.
 // * Code lengths are in bits. A collection with M blocks of K codewords has
@@ -42,6 +42,11 @@
 //   The status message always names the offending field, e.g.
 //   "queries.dimension must be 128 (the collection's input_dimension), got 64".
 
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 import SwiftProtobuf
 
 // If the compiler emits an error on this type, it is because this file
@@ -105,6 +110,7 @@ public nonisolated enum Dpq_V1_Metric: SwiftProtobuf.Enum, Swift.CaseIterable {
 }
 
 /// One dense vector, used for a single item. Its length must equal the collection's input_dimension.
+/// Give either values or uint8_values (INVALID_ARGUMENT when both are non-empty).
 public nonisolated struct Dpq_V1_Vector: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -112,6 +118,10 @@ public nonisolated struct Dpq_V1_Vector: Sendable {
 
   /// The components. Packed on the wire. Every value must be finite.
   public var values: [Float] = []
+
+  /// The components as unsigned bytes, e.g. 8-bit pixels: byte b is the value b (0..255), exactly as
+  /// if sent in values, at a quarter of the bytes.
+  public var uint8Values: Data = Data()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -125,6 +135,10 @@ public nonisolated struct Dpq_V1_Vector: Sendable {
 /// batch is empty (no rows) where rows are required, when dimension differs from what the RPC expects
 /// (usually the collection's input_dimension), or when a value is NaN or infinite.
 /// RESOURCE_EXHAUSTED when the row count exceeds Limits.max_batch_rows.
+/// The values come either as floats (values) or as unsigned bytes (uint8_values, e.g. 8-bit pixels
+/// in H x W x C order for image collections): byte b is the value b, exactly as if sent in values, so
+/// a model sees the same inputs either way. INVALID_ARGUMENT when both are non-empty. Servers store
+/// vectors whose values are all whole numbers 0..255 (whichever way they came) as one byte per value.
 public nonisolated struct Dpq_V1_DenseVectors: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -135,6 +149,9 @@ public nonisolated struct Dpq_V1_DenseVectors: Sendable {
 
   /// rows * dimension values, row-major. Packed on the wire.
   public var values: [Float] = []
+
+  /// rows * dimension unsigned bytes, row-major, instead of values.
+  public var uint8Values: Data = Data()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -295,7 +312,7 @@ nonisolated extension Dpq_V1_Metric: SwiftProtobuf._ProtoNameProviding {
 
 nonisolated extension Dpq_V1_Vector: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Vector"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}values\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}values\0\u{3}uint8_values\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -304,6 +321,7 @@ nonisolated extension Dpq_V1_Vector: SwiftProtobuf.Message, SwiftProtobuf._Messa
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeRepeatedFloatField(value: &self.values) }()
+      case 2: try { try decoder.decodeSingularBytesField(value: &self.uint8Values) }()
       default: break
       }
     }
@@ -313,11 +331,15 @@ nonisolated extension Dpq_V1_Vector: SwiftProtobuf.Message, SwiftProtobuf._Messa
     if !self.values.isEmpty {
       try visitor.visitPackedFloatField(value: self.values, fieldNumber: 1)
     }
+    if !self.uint8Values.isEmpty {
+      try visitor.visitSingularBytesField(value: self.uint8Values, fieldNumber: 2)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Dpq_V1_Vector, rhs: Dpq_V1_Vector) -> Bool {
     if lhs.values != rhs.values {return false}
+    if lhs.uint8Values != rhs.uint8Values {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -325,7 +347,7 @@ nonisolated extension Dpq_V1_Vector: SwiftProtobuf.Message, SwiftProtobuf._Messa
 
 nonisolated extension Dpq_V1_DenseVectors: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".DenseVectors"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}dimension\0\u{1}values\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}dimension\0\u{1}values\0\u{3}uint8_values\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -335,6 +357,7 @@ nonisolated extension Dpq_V1_DenseVectors: SwiftProtobuf.Message, SwiftProtobuf.
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularUInt32Field(value: &self.dimension) }()
       case 2: try { try decoder.decodeRepeatedFloatField(value: &self.values) }()
+      case 3: try { try decoder.decodeSingularBytesField(value: &self.uint8Values) }()
       default: break
       }
     }
@@ -347,12 +370,16 @@ nonisolated extension Dpq_V1_DenseVectors: SwiftProtobuf.Message, SwiftProtobuf.
     if !self.values.isEmpty {
       try visitor.visitPackedFloatField(value: self.values, fieldNumber: 2)
     }
+    if !self.uint8Values.isEmpty {
+      try visitor.visitSingularBytesField(value: self.uint8Values, fieldNumber: 3)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Dpq_V1_DenseVectors, rhs: Dpq_V1_DenseVectors) -> Bool {
     if lhs.dimension != rhs.dimension {return false}
     if lhs.values != rhs.values {return false}
+    if lhs.uint8Values != rhs.uint8Values {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -93,6 +93,12 @@ public nonisolated struct Dpq_V1_SearchRequest: Sendable {
   /// are returned.
   public var omitLabels: Bool = false
 
+  /// Inverted lists to scan per query (see CollectionConfig.index); 0 = every item (exhaustive, the
+  /// exact answer). Values at or above the collection's index_lists scan every list (the exhaustive
+  /// answer again). While a collection has no lists yet (below 1,024 items) every item is scanned.
+  /// INVALID_ARGUMENT for a collection with partition NONE.
+  public var nprobe: UInt32 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -157,8 +163,12 @@ public nonisolated struct Dpq_V1_SearchResponse: Sendable {
 
   public var metric: Dpq_V1_Metric = .unspecified
 
-  /// Encoded items scanned per query (after filtering).
+  /// Encoded items eligible per query (after filtering); with nprobe, only those in the scanned lists
+  /// were scored.
   public var searchedItems: UInt64 = 0
+
+  /// Inverted lists scanned per query: 0 for an exhaustive scan, else min(nprobe, index_lists).
+  public var nprobe: UInt32 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -309,7 +319,7 @@ nonisolated extension Dpq_V1_Rescore: SwiftProtobuf.Message, SwiftProtobuf._Mess
 
 nonisolated extension Dpq_V1_SearchRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".SearchRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}collection\0\u{1}queries\0\u{1}k\0\u{1}bits\0\u{1}metric\0\u{1}filter\0\u{1}rescore\0\u{3}omit_labels\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}collection\0\u{1}queries\0\u{1}k\0\u{1}bits\0\u{1}metric\0\u{1}filter\0\u{1}rescore\0\u{3}omit_labels\0\u{1}nprobe\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -325,6 +335,7 @@ nonisolated extension Dpq_V1_SearchRequest: SwiftProtobuf.Message, SwiftProtobuf
       case 6: try { try decoder.decodeSingularMessageField(value: &self._filter) }()
       case 7: try { try decoder.decodeSingularMessageField(value: &self._rescore) }()
       case 8: try { try decoder.decodeSingularBoolField(value: &self.omitLabels) }()
+      case 9: try { try decoder.decodeSingularUInt32Field(value: &self.nprobe) }()
       default: break
       }
     }
@@ -359,6 +370,9 @@ nonisolated extension Dpq_V1_SearchRequest: SwiftProtobuf.Message, SwiftProtobuf
     if self.omitLabels != false {
       try visitor.visitSingularBoolField(value: self.omitLabels, fieldNumber: 8)
     }
+    if self.nprobe != 0 {
+      try visitor.visitSingularUInt32Field(value: self.nprobe, fieldNumber: 9)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -371,6 +385,7 @@ nonisolated extension Dpq_V1_SearchRequest: SwiftProtobuf.Message, SwiftProtobuf
     if lhs._filter != rhs._filter {return false}
     if lhs._rescore != rhs._rescore {return false}
     if lhs.omitLabels != rhs.omitLabels {return false}
+    if lhs.nprobe != rhs.nprobe {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -452,7 +467,7 @@ nonisolated extension Dpq_V1_QueryResult: SwiftProtobuf.Message, SwiftProtobuf._
 
 nonisolated extension Dpq_V1_SearchResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".SearchResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}results\0\u{1}bits\0\u{1}metric\0\u{3}searched_items\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}results\0\u{1}bits\0\u{1}metric\0\u{3}searched_items\0\u{1}nprobe\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -464,6 +479,7 @@ nonisolated extension Dpq_V1_SearchResponse: SwiftProtobuf.Message, SwiftProtobu
       case 2: try { try decoder.decodeSingularUInt32Field(value: &self.bits) }()
       case 3: try { try decoder.decodeSingularEnumField(value: &self.metric) }()
       case 4: try { try decoder.decodeSingularUInt64Field(value: &self.searchedItems) }()
+      case 5: try { try decoder.decodeSingularUInt32Field(value: &self.nprobe) }()
       default: break
       }
     }
@@ -482,6 +498,9 @@ nonisolated extension Dpq_V1_SearchResponse: SwiftProtobuf.Message, SwiftProtobu
     if self.searchedItems != 0 {
       try visitor.visitSingularUInt64Field(value: self.searchedItems, fieldNumber: 4)
     }
+    if self.nprobe != 0 {
+      try visitor.visitSingularUInt32Field(value: self.nprobe, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -490,6 +509,7 @@ nonisolated extension Dpq_V1_SearchResponse: SwiftProtobuf.Message, SwiftProtobu
     if lhs.bits != rhs.bits {return false}
     if lhs.metric != rhs.metric {return false}
     if lhs.searchedItems != rhs.searchedItems {return false}
+    if lhs.nprobe != rhs.nprobe {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

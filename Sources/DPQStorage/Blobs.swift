@@ -1,5 +1,8 @@
 // The byte layouts of the BLOB columns, fixed little-endian so a database file means the
-// same on every machine: labels are UInt32s, vectors Float32s, codes raw CodeMatrix bytes.
+// same on every machine: labels are UInt32s, codes raw CodeMatrix bytes, vectors Float32s or, when
+// every value of the blob is a whole number 0...255 (8-bit pixels, whether they came as bytes or as
+// floats), one UInt8 per value: a quarter of the disk, and lossless. A reader knows how many values a
+// blob holds (dimension x rows), so its length says which layout it has (n bytes or 4n bytes).
 // Training-data label lists are ragged, so they are stored as [count, label...] per row.
 
 import Foundation
@@ -37,6 +40,34 @@ package enum Blobs {
         out.reserveCapacity(data.count / 4)
         data.withUnsafeBytes { appendFloats($0, to: &out) }
         return out
+    }
+
+    /// A vector blob: one byte per value when every value is a whole number in 0...255, else Float32s.
+    package static func vector(_ values: some Collection<Float>) -> Data {
+        guard !values.isEmpty, values.allSatisfy({ $0 >= 0 && $0 <= 255 && $0 == $0.rounded(.towardZero) }) else {
+            return floats(values)
+        }
+        return Data(values.map { UInt8($0) })
+    }
+
+    /// Appends the `count` values of a vector blob (either layout) to `out`; false when the blob's
+    /// length fits neither (a damaged database).
+    package static func appendVector(_ raw: UnsafeRawBufferPointer, count: Int, to out: inout [Float]) -> Bool {
+        if raw.count == 4 * count {
+            appendFloats(raw, to: &out)
+        } else if raw.count == count {
+            out.append(contentsOf: raw.lazy.map { Float($0) })
+        } else {
+            return false
+        }
+        return true
+    }
+
+    /// The values of a vector blob of `count` values, nil when its length fits neither layout.
+    package static func vector(_ data: Data, count: Int) -> [Float]? {
+        var out = [Float]()
+        out.reserveCapacity(count)
+        return data.withUnsafeBytes { appendVector($0, count: count, to: &out) } ? out : nil
     }
 
     package static func raggedLabels(_ rows: [[Int]]) -> Data {

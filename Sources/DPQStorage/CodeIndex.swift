@@ -23,13 +23,20 @@ public struct CodeIndex: Sendable {
     /// step with `codes`, so that inner-product searches use the SIMD fast scan.
     public private(set) var fastCodes: FastScanCodes?
     public let codebooks: Codebooks
+    /// Inverted lists over the rows (IVF ids are rows), for searches with nprobe: nil for
+    /// `.none` and while a k-means partition has too few items (see CodeIndex+Lists).
+    public internal(set) var lists: IVFIndex<ArrayInvertedLists>?
+    public let partition: ListPartition
+    /// The item count the lists were built for (k-means lists are built again as it grows).
+    public internal(set) var listsBuiltFor = 0
 
     public var count: Int { ids.count }
 
     /// An index over `loaded` under `codebooks` (the model's). Items whose code is empty
     /// (`loaded.uncoded`) are left out: they are not searchable until re-encoded.
     /// `classCount` bounds the labels (the collection's model class count).
-    public init(_ loaded: LoadedItems, codebooks: Codebooks, classCount: Int, keepNorms: Bool = true) throws {
+    public init(_ loaded: LoadedItems, codebooks: Codebooks, classCount: Int, keepNorms: Bool = true,
+                partition: ListPartition = .none, trainedLists: TrainedLists? = nil, threads: Int = Cores.available) throws {
         guard loaded.codes.blocks == codebooks.blocks else {
             throw StorageError.invalidArgument("index: codes have \(loaded.codes.blocks) blocks, the codebooks \(codebooks.blocks)")
         }
@@ -57,12 +64,21 @@ public struct CodeIndex: Sendable {
         for (r, id) in loaded.ids.enumerated() { rows[id] = r }
         self.rows = rows
         self.fastCodes = codebooks.size == 16 && loaded.codes.bytesPerCode == 1 ? FastScanCodes(codes: loaded.codes) : nil
+        self.partition = partition
+        if let trainedLists, let reused = listsReusing(trainedLists, threads: threads) {
+            lists = reused
+            listsBuiltFor = trainedLists.builtFor
+        } else {
+            installLists(builtLists(threads: threads))
+        }
     }
 
-    /// An index over everything `store` holds, under `model`.
-    public init(store: any CollectionStorage, model: DPQModel, keepNorms: Bool = true) throws {
+    /// An index over everything `store` holds, under `model`, with the store's list partition
+    /// (reusing `trainedLists` when they fit it).
+    public init(store: any CollectionStorage, model: DPQModel, keepNorms: Bool = true, trainedLists: TrainedLists? = nil,
+                threads: Int = Cores.available) throws {
         try self.init(try store.loadAll(), codebooks: model.codebooks, classCount: store.config.model.classCount,
-                      keepNorms: keepNorms)
+                      keepNorms: keepNorms, partition: store.config.partition, trainedLists: trainedLists, threads: threads)
     }
 
     /// The prefix norms of the current codes: the kept ones, or computed now (N * M * D
@@ -72,12 +88,17 @@ public struct CodeIndex: Sendable {
     }
 
     /// Keeps `computed` (`prefixNorms` of this same value, which a caller can compute without
-    /// holding the index's lock) as the norms from now on.
+    /// holding the index's lock) as the norms from now on. Inverted lists are built again with
+    /// norms (same coarse quantizer), which costs an assignment pass: do it outside the lock too,
+    /// on a copy that is then published.
     /// Precondition (programmer error): `computed` matches the codes' count and blocks.
-    public mutating func addNorms(_ computed: PrefixNorms) {
+    public mutating func addNorms(_ computed: PrefixNorms, threads: Int = Cores.available) {
         if norms != nil { return }
         precondition(computed.count == codes.count && computed.blocks == codes.blocks, "CodeIndex.addNorms: norms do not match the codes")
         norms = computed
+        if let coarse = lists?.coarse {
+            lists = IVFIndex(codes: codes, norms: computed, codebooks: codebooks, coarse: coarse, threads: threads)
+        }
     }
 
     // MARK: - Mutations
@@ -133,6 +154,8 @@ public struct CodeIndex: Sendable {
             }
         }
         rebuild(codeBytes: codeBytes, normValues: normValues, bits: bits)
+        let listRows = coded.map { rows[$0.id]! }, listNorms = lists?.listNorms == nil ? nil : batchNorms
+        lists?.add(codes: batch, ids: listRows, norms: listNorms, threads: 1)
     }
 
     /// Removes the items with these ids (absent ids are ignored); each hole is filled by the
@@ -145,7 +168,9 @@ public struct CodeIndex: Sendable {
         for id in present {
             guard let r = rows.removeValue(forKey: id) else { continue }
             let last = ids.count - 1
+            lists?.remove([r])
             if r != last {
+                lists?.renumber(last, to: r)
                 let moved = ids[last]
                 ids[r] = moved
                 rows[moved] = r
@@ -195,13 +220,15 @@ public struct CodeIndex: Sendable {
     /// - queries: features (the model's `features(_:)` of the query vectors), one per row.
     /// - blocks: code prefix length m in 1...M.
     /// - labelFilter: when given, only items carrying at least one of these labels.
+    /// - nprobe: 0 scans every code; otherwise the best `nprobe` inverted lists only (clamped
+    ///   to nlist, where the answer is the exhaustive one), when the index has lists (`probes`).
     ///
     /// Inner-product searches without a filter over K = 16 codes run on the fast scan with
     /// exact re-ranking (the same answer as CodeScanner); everything else on CodeScanner.
     /// An L2 search of an index without norms computes them for this search alone (see addNorms).
     /// Codes were validated on insertion, so neither checks them again per search.
     public func search(queries: Matrix, k: Int, blocks m: Int, metric: SearchMetric,
-                       labelFilter: Set<Int>? = nil,
+                       labelFilter: Set<Int>? = nil, nprobe: Int = 0,
                        threads: Int = Cores.available) throws -> [[Hit]] {
         guard m >= 1 && m <= codes.blocks else {
             throw StorageError.invalidArgument("blocks: \(m) is outside 1...\(codes.blocks)")
@@ -225,7 +252,10 @@ public struct CodeIndex: Sendable {
             }
         }
         let results: [[SearchHit]]
-        if let fastCodes, metric == .innerProduct, filter == nil {
+        if let lists, probes(nprobe, metric: metric) > 0 {
+            results = lists.search(queries: queries, k: k, blocks: m, metric: metric, nprobe: nprobe,
+                                   filter: filter.map { .predicate($0) }, threads: threads)
+        } else if let fastCodes, metric == .innerProduct, filter == nil {
             results = FastScanner(codes: fastCodes, codebooks: codebooks)
                 .search(queries: queries, k: k, blocks: m, rerank: .exact, threads: threads)
         } else {

@@ -14,21 +14,29 @@ public struct CollectionConfig: Codable, Sendable, Equatable {
     /// Whether items keep their input vectors, which retraining needs to re-encode them.
     public var keepVectors: Bool
     public var createdAt: Date
+    /// The inverted lists searches with nprobe use; nil (configs written before they existed)
+    /// means `ListPartition.automatic`.
+    public var index: ListPartition?
 
     public init(name: String, model: ModelConfig, training: TrainingConfig = TrainingConfig(),
-                keepVectors: Bool = true, createdAt: Date = Date()) {
+                keepVectors: Bool = true, createdAt: Date = Date(), index: ListPartition = .automatic) {
         self.name = name
         self.model = model
         self.training = training
         self.keepVectors = keepVectors
         self.createdAt = createdAt
+        self.index = index
     }
+
+    /// The partition in force (the default for configs that do not name one).
+    public var partition: ListPartition { index ?? .automatic }
 
     /// Throws invalidArgument naming the first problem: the name, the model or the training.
     public func validate() throws {
         try CollectionName.validate(name)
         if let p = model.problems().first { throw StorageError.invalidArgument("model: \(p)") }
         if let p = training.problems().first { throw StorageError.invalidArgument("training: \(p)") }
+        try partition.validate()
     }
 
     /// Bytes of one item's code under this configuration.

@@ -58,20 +58,18 @@ extension CollectionStore {
                     uncoded.append(row)
                     if !keep {
                         let v = blob(4)
-                        guard v.count == dimension * 4 else {
-                            throw StorageError.failedPrecondition("collection '\(name)': pending item \(ids[row]) has a vector of \(v.count / 4) values, expected \(dimension) (the database is damaged)")
+                        guard Blobs.appendVector(v, count: dimension, to: &pending) else {
+                            throw StorageError.failedPrecondition("collection '\(name)': pending item \(ids[row]) has a vector of \(v.count) bytes, expected \(dimension) values (the database is damaged)")
                         }
-                        Blobs.appendFloats(v, to: &pending)
                     }
                 } else {
                     throw StorageError.failedPrecondition("collection '\(name)': item \(ids[row]) has a code of \(code.count) bytes, expected \(width) (the database is damaged)")
                 }
                 if keep {
                     let v = blob(4)
-                    guard v.count == dimension * 4 else {
-                        throw StorageError.failedPrecondition("collection '\(name)': item \(ids[row]) has a vector of \(v.count / 4) values, expected \(dimension) (the database is damaged)")
+                    guard Blobs.appendVector(v, count: dimension, to: &vectors) else {
+                        throw StorageError.failedPrecondition("collection '\(name)': item \(ids[row]) has a vector of \(v.count) bytes, expected \(dimension) values (the database is damaged)")
                     }
-                    Blobs.appendFloats(v, to: &vectors)
                 }
             }
             let count = ids.count

@@ -23,7 +23,7 @@ extension CollectionStore {
                 ON CONFLICT(id_string) DO UPDATE SET labels = excluded.labels, code = excluded.code, vector = excluded.vector
                 """)
             for item in items {
-                let vector: Data? = keep || item.code.isEmpty ? item.vector.map { Blobs.floats($0) } : nil
+                let vector: Data? = keep || item.code.isEmpty ? item.vector.map { Blobs.vector($0) } : nil
                 let rest: [(any DatabaseValueConvertible)?] = [Blobs.labels(item.labels), Data(item.code), vector]
                 switch item.id {
                 case .number(let n): try byNumber.execute(arguments: StatementArguments([Int64(bitPattern: n)] + rest))
@@ -54,7 +54,7 @@ extension CollectionStore {
                 let (column, value) = Self.column(id)
                 if let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT \(Self.itemColumns) FROM items WHERE \(column) = ?"),
                                               arguments: [value]) {
-                    out.append(Self.item(row))
+                    out.append(Self.item(row, dimension: config.model.inputDimension))
                 }
             }
             return out
@@ -75,7 +75,7 @@ extension CollectionStore {
                                         arguments: [cursor ?? 0, pageSize + 1])
             let page = rows.prefix(pageSize)
             let next: Int64? = rows.count > pageSize ? page.last.map { $0[0] } : nil
-            return (page.map { Self.item($0, offset: 1) }, next)
+            return (page.map { Self.item($0, offset: 1, dimension: config.model.inputDimension) }, next)
         }
     }
 
@@ -88,11 +88,13 @@ extension CollectionStore {
         }
     }
 
-    static func item(_ row: Row, offset o: Int = 0) -> StoredItem {
+    /// An item of a SELECT of `itemColumns` (from column `o`); a vector blob of a length that fits
+    /// no layout for `dimension` values (a damaged database) reads as absent rather than wrong.
+    static func item(_ row: Row, offset o: Int = 0, dimension: Int) -> StoredItem {
         let id: ItemID = row.hasNull(atIndex: o) ? .string(row[o + 1]) : .number(UInt64(bitPattern: row[o]))
         let labels: Data = row[o + 2]
         let code: Data = row[o + 3]
         let vector: Data? = row[o + 4]
-        return StoredItem(id: id, labels: Blobs.labels(labels), code: [UInt8](code), vector: vector.map { Blobs.floats($0) })
+        return StoredItem(id: id, labels: Blobs.labels(labels), code: [UInt8](code), vector: vector.flatMap { Blobs.vector($0, count: dimension) })
     }
 }

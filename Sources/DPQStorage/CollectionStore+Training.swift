@@ -36,7 +36,7 @@ extension CollectionStore {
                 try db.execute(sql: """
                     INSERT INTO training_data (dataset, row_count, labelled_rows, updated_at_ms, vectors, labels) VALUES (?, ?, ?, ?, ?, ?)
                     """, arguments: [dataset, vectors.rows, rows.filter { !$0.isEmpty }.count, now,
-                                     Blobs.floats(vectors.values), Blobs.raggedLabels(rows)])
+                                     Blobs.vector(vectors.values), Blobs.raggedLabels(rows)])
             }
         }
     }
@@ -52,10 +52,9 @@ extension CollectionStore {
             while let row = try rows.next() {
                 let n: Int = row[0]
                 let vectors: Data = row[1]
-                guard vectors.count == n * d * 4 else {
-                    throw StorageError.failedPrecondition("training data of '\(config.name)': a chunk has \(vectors.count / 4) values for \(n) rows (the database is damaged)")
+                guard vectors.withUnsafeBytes({ Blobs.appendVector($0, count: n * d, to: &values) }) else {
+                    throw StorageError.failedPrecondition("training data of '\(config.name)': a chunk has \(vectors.count) bytes for \(n) rows of \(d) values (the database is damaged)")
                 }
-                vectors.withUnsafeBytes { Blobs.appendFloats($0, to: &values) }
                 labels.append(contentsOf: try Blobs.raggedLabels(row[2], rows: n))
             }
             return (Matrix(rows: labels.count, cols: d, values: values), labels)

@@ -21,6 +21,8 @@ struct Encode: ParsableCommand {
     @Option(help: "Thread counts, comma-separated; 0 means all cores.") var threads = "1,0"
     @Option(help: "Timed repetitions per cell at least.") var repetitions = 3
     @Option(help: "Folder for features.npy and codebooks-m<M>.npy (for faiss).") var data: String?
+    @Option(help: "A convolutional trunk instead of --hidden: a spec or preset (cnn), on --input-shape images.") var trunk: String?
+    @Option(help: "Image shape HxWxC with --trunk (its product must be --input-dimension).") var inputShape = "28x28x1"
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {
@@ -31,12 +33,18 @@ struct Encode: ParsableCommand {
         var cells: [[String: Any]] = []
         var featuresWritten = false
         // One network for every M, so that features.npy serves every faiss run.
-        let network = FeatureNetwork(config: ModelConfig(inputDimension: inputDimension, hiddenSizes: try Scan.list(hidden),
-                                                         featureDimension: dimension, codebookSize: codebookSize),
-                                     random: &rng)
+        var base = ModelConfig(inputDimension: inputDimension, hiddenSizes: try Scan.list(hidden),
+                               featureDimension: dimension, codebookSize: codebookSize)
+        if let trunk {
+            base.trunk = TrunkSpec.presets[trunk] ?? trunk
+            guard let shape = TensorShape(parsing: inputShape) else { throw ValidationError("--input-shape: expected HxWxC, got \(inputShape)") }
+            base.inputShape = shape
+        }
+        if let p = base.problems().first { throw ValidationError("model: \(p)") }
+        let network = FeatureNetwork(config: base, random: &rng)
         for m in try Scan.list(blocks) {
-            let config = ModelConfig(inputDimension: inputDimension, hiddenSizes: try Scan.list(hidden),
-                                     featureDimension: dimension, blocks: m, codebookSize: codebookSize)
+            var config = base
+            config.blocks = m
             let codebooks = Codebooks(blocks: m, size: codebookSize, dimension: dimension,
                                       values: (0..<(m * codebookSize * dimension)).map { _ in rng.normal() * 0.3 })
             let model = DPQModel(config: config, standardizer: Standardizer(identity: inputDimension), network: network,
@@ -68,7 +76,7 @@ struct Encode: ParsableCommand {
         BLAS.setThreads(cores)
         if json {
             try printJSON(["engine": "dpq", "N": count, "D": dimension, "K": codebookSize, "input_dimension": inputDimension,
-                           "hidden": hidden, "cores": cores, "cells": cells])
+                           "hidden": hidden, "trunk": base.trunk ?? "", "cores": cores, "cells": cells])
         }
     }
 }

@@ -4,7 +4,9 @@
 // arithmetic next to the sgemm peak of the same OpenBLAS measured here, and the share of time
 // per stage (forward, classification loss, assignment = quantizer forward + distortion,
 // quantizer backward, network backward, optimizer, batch gathering).
-// bench/pytorch_train_speed.py runs the same model, losses and steps in PyTorch.
+// bench/pytorch_train_speed.py runs the same model, losses and steps in PyTorch. `--trunk cnn`
+// times the convolutional trunk instead (28 x 28 x 1 input, no pixel dropout), as
+// `bench/pytorch_train_speed.py --trunk cnn` does.
 
 import ArgumentParser
 import DPQEngine
@@ -18,12 +20,24 @@ struct TrainSpeed: ParsableCommand {
     @Option(help: "Timed epochs (after one warm-up epoch).") var epochs = 3
     @Option(help: "Thread counts, comma-separated; 0 means all cores.") var threads = "1,0"
     @Option(help: "Batch size.") var batchSize = 256
+    @Option(help: "The trunk: a spec string or a preset name (cnn, vgg4); default the 1024-512 MLP.") var trunk: String?
+    @Option(help: "Image shape HxWxC for a convolutional trunk (default 28x28x1 with --trunk).") var inputShape: String?
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {
         let splits = try LabelledSplits.load(folder: data)
+        LargeAllocations.keepInHeap()  // as Trainer.train does
         let cores = ProcessInfo.processInfo.activeProcessorCount
-        let config = ModelConfig(inputDimension: splits.train.cols, classCount: splits.classCount)
+        var config = ModelConfig(inputDimension: splits.train.cols, classCount: splits.classCount)
+        if let trunk {
+            config.trunk = TrunkSpec.presets[trunk] ?? trunk
+            guard let shape = TensorShape(parsing: inputShape ?? "28x28x1") else {
+                throw ValidationError("--input-shape: expected HxWxC, got \(inputShape ?? "")")
+            }
+            config.inputShape = shape
+            config.inputDropout = 0  // a convolutional trunk trains without pixel dropout (as dpq-bench quality)
+        }
+        if let p = config.problems().first { throw ValidationError("model: \(p)") }
         var training = TrainingConfig()
         training.batchSize = batchSize
         let x = Standardizer(fitting: splits.train, relativeFloor: config.deviationFloor).apply(splits.train)
@@ -105,7 +119,8 @@ struct TrainSpeed: ParsableCommand {
         }
         BLAS.setThreads(cores)
         if json {
-            try printJSON(["engine": "dpq", "train_rows": x.rows, "batch": batchSize, "model": "784-1024-512-128, M=4, K=256",
+            try printJSON(["engine": "dpq", "train_rows": x.rows, "batch": batchSize,
+                           "model": (config.trunk.map { "\($0) -> 128, M=4, K=256" } ?? "784-1024-512-128, M=4, K=256"),
                            "cores": cores, "cells": cells])
         }
     }

@@ -27,6 +27,8 @@ struct Collections: AsyncParsableCommand {
         @Option(help: "Default metric: l2 or ip.") var metric: String?
         @Flag(help: "Keep original vectors (re-scoring, retraining).") var keepVectors = false
         @Option(help: "Default training epochs.") var epochs: Int?
+        @Option(help: "Inverted lists for searches with --nprobe: kmeans (default), first-block or none.") var partition: String?
+        @Option(help: "k-means lists (0 = chosen from the item count).") var nlist: Int?
 
         func run() async throws {
             var model = ModelConfig()
@@ -51,9 +53,21 @@ struct Collections: AsyncParsableCommand {
             let m: Metric = switch metric { case "ip", "inner_product": .innerProduct; case "l2", "squared_l2": .squaredL2; default: .unspecified }
             var defaults: TrainingOptions?
             if let epochs { defaults = .with { $0.epochs = UInt32(epochs) } }
+            var index: Dpq_V1_IndexConfig?
+            if partition != nil || nlist != nil {
+                let p: Dpq_V1_ListPartition = switch partition {
+                case nil, "kmeans": .kmeans
+                case "first-block", "first_block": .firstBlock
+                case "none": .none
+                default: throw ValidationError("--partition must be kmeans, first-block or none; got '\(partition!)'")
+                }
+                guard (nlist ?? 0) >= 0 else { throw ValidationError("--nlist must be >= 0") }
+                index = .with { $0.partition = p; $0.nlist = UInt32(clamping: nlist ?? 0) }
+            }
+            let indexConfig = index
             await DPQCLI.run(client) { dpq in
                 let info = try await dpq.createCollection(name, inputDimension: dimension ?? 0, inputShape: shape, model: model, metric: m,
-                                                          keepVectors: keepVectors, trainingDefaults: defaults)
+                                                          keepVectors: keepVectors, trainingDefaults: defaults, index: indexConfig)
                 if client.json { printProto(info) } else { print("created \(info.name): \(describe(info))") }
             }
         }
@@ -109,7 +123,8 @@ struct Collections: AsyncParsableCommand {
 
 func describe(_ c: CollectionInfo) -> String {
     let state = switch c.state { case .untrained: "untrained"; case .training: "training"; case .ready: "ready"; case .failed: "failed"; default: "unknown" }
-    return "\(state), \(c.itemCount) items (\(c.pendingItems) pending), dimension \(c.config.inputDimension)"
+    let lists = c.indexLists > 0 ? ", \(c.indexLists) inverted lists" : ""
+    return "\(state), \(c.itemCount) items (\(c.pendingItems) pending), dimension \(c.config.inputDimension)\(lists)"
 }
 
 func printProto(_ m: some SwiftProtobuf.Message) {

@@ -12,7 +12,12 @@ struct Encode: AsyncParsableCommand {
 
     func run() async throws {
         await DPQCLI.run(client) { dpq in
-            let codes = try await dpq.encode(collection, vectors: try input.rows().map(\.vector), bits: bits)
+            let vectors = try input.rows().map(\.vector)
+            let codes = if let bytes = byteRows(vectors) {
+                try await dpq.encode(collection, pixels: bytes, bits: bits)
+            } else {
+                try await dpq.encode(collection, vectors: vectors, bits: bits)
+            }
             let hex = codes.map { $0.map { String(format: "%02x", $0) }.joined() }
             if client.json { printJSON(hex) } else { hex.forEach { print($0) } }
         }

@@ -32,7 +32,12 @@ struct Train: AsyncParsableCommand {
             let given = input.isGiven || isatty(STDIN_FILENO) == 0
             if !fromItems && given, let rows = try input.rowsIfAny() {
                 let labels = try labelInput.read(rows: rows.count) ?? (rows.contains { !$0.labels.isEmpty } ? rows.map(\.labels) : nil)
-                let r = try await dpq.uploadTrainingData(collection, dataset: dataset, vectors: rows.map(\.vector), labels: labels)
+                let vectors = rows.map(\.vector)
+                let r = if let bytes = byteRows(vectors) {
+                    try await dpq.uploadTrainingData(collection, dataset: dataset, pixels: bytes, labels: labels)
+                } else {
+                    try await dpq.uploadTrainingData(collection, dataset: dataset, vectors: vectors, labels: labels)
+                }
                 if !client.json { print("uploaded \(r.rowsReceived) rows to dataset '\(r.dataset)'") }
                 source = dataset
             }

@@ -22,9 +22,11 @@ struct Upsert: AsyncParsableCommand {
         await DPQCLI.run(client) { dpq in
             let rows = try input.rows()
             let labels = try labelInput.read(rows: rows.count)
+            let bytes = byteRows(rows.map(\.vector))
             let items = rows.enumerated().map { i, r in
-                NewItem(id: r.id.map { ItemKey.string($0) } ?? .number(startID + UInt64(i)), vector: r.vector,
-                        labels: labels?[i] ?? r.labels)
+                let id = r.id.map { ItemKey.string($0) } ?? .number(startID + UInt64(i))
+                return bytes.map { NewItem(id: id, pixels: $0[i], labels: labels?[i] ?? r.labels) }
+                    ?? NewItem(id: id, vector: r.vector, labels: labels?[i] ?? r.labels)
             }
             let bar = ProgressBar(enabled: !client.json && isatty(STDERR_FILENO) == 1 && items.count > batchSize)
             let total = items.count

@@ -164,3 +164,11 @@ struct LabelInput: ParsableArguments {
         }
     }
 }
+
+/// The rows as bytes when every value is a whole number 0...255 (8-bit images and .npy/.bvecs
+/// bytes without --scale): sent as uint8_values, a quarter of the bytes of floats, with the same
+/// meaning (byte b is the value b). Nil when any value is not a byte.
+func byteRows(_ vectors: [[Float]]) -> [[UInt8]]? {
+    for row in vectors where !row.allSatisfy({ $0 >= 0 && $0 <= 255 && $0 == $0.rounded(.towardZero) }) { return nil }
+    return vectors.map { $0.map { UInt8($0) } }
+}

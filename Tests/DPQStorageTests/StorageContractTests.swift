@@ -22,11 +22,13 @@ import Testing
         // Extremes of the id space; a number and a string that look alike are different ids.
         let edge = [StoredItem(id: .number(.max), labels: [], code: [], vector: [0, 0, 0, 0]),
                     StoredItem(id: .string(String(repeating: "é", count: 128)), labels: [9], code: [15, 15, 15, 15], vector: [1, 2, 3, 4]),
-                    StoredItem(id: .string("1"), labels: [], code: [], vector: [0, 0, 0, 0])]
+                    StoredItem(id: .string("1"), labels: [], code: [], vector: [0, 0, 0, 0]),
+                    // Pixel-like values: stored one byte per value, read back exactly.
+                    StoredItem(id: .string("pixels"), labels: [], code: [1, 2, 3, 4], vector: [0, 255, 7, 128])]
         try s.upsert(edge)
         #expect(try s.get(edge.map(\.id)) == edge)
         #expect(try s.get([.number(1)]) == [items[1]])
-        #expect(try s.count() == 23)
+        #expect(try s.count() == 24)
     }
 
     @Test(arguments: Backend.allCases)

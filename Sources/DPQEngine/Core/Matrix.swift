@@ -19,6 +19,18 @@ public struct Matrix: Sendable, Equatable {
         self.init(rows: rows, cols: cols, values: [Float](repeating: value, count: rows * cols))
     }
 
+    /// A matrix whose every value `fill` writes: no zeroing pass first, which on the large
+    /// activations of a convolutional trunk is a full extra write (and page faults) per layer.
+    /// Precondition: `fill` initialises all rows * cols values.
+    public init(rows: Int, cols: Int, filling fill: (UnsafeMutableBufferPointer<Float>) -> Void) {
+        let n = rows * cols
+        let values = [Float](unsafeUninitializedCapacity: n) { buffer, count in
+            fill(UnsafeMutableBufferPointer(rebasing: buffer[0..<n]))
+            count = n
+        }
+        self.init(rows: rows, cols: cols, values: values)
+    }
+
     /// Rows given as arrays of equal length.
     public init(_ rowArrays: [[Float]]) {
         let cols = rowArrays.first?.count ?? 0

@@ -111,11 +111,13 @@ public struct FeatureNetwork: Sendable, Equatable {
     }
 
     /// Features for inference (no caches kept past each layer), in chunks of items whose
-    /// largest activation stays near 16M floats, so a convolutional trunk over many images
-    /// does not hold every image's feature maps at once.
+    /// largest activation stays near 4M floats, so a convolutional trunk over many images
+    /// does not hold every image's feature maps at once. 16 MB per map is also below glibc's
+    /// largest mmap threshold (32 MB), so chunks reuse heap blocks instead of faulting in fresh
+    /// pages: 16M-float chunks encoded the Fashion-MNIST CNN 13% slower on 1 thread.
     public func features(_ x: Matrix) -> Matrix {
         let widest = max(inputShape.count, trunk.map(\.outputShape.count).max() ?? 0)
-        let chunk = max(1, min(4096, (1 << 24) / max(widest, 1)))
+        let chunk = max(1, min(4096, (1 << 22) / max(widest, 1)))
         if x.rows <= chunk { return featuresOfChunk(x) }
         var out = Matrix(rows: x.rows, cols: feature.outputs)
         var start = 0

@@ -14,6 +14,7 @@ public enum Trainer {
     public static func train(data: Matrix, labels: Labels?, model config: ModelConfig, training: TrainingConfig,
                              progress: ProgressHandler? = nil) throws -> DPQModel {
         try validate(data: data, labels: labels, model: config, training: training)
+        LargeAllocations.keepInHeap()
         // OpenBLAS's thread count is per process: set for this training, then given back.
         let previousThreads = BLAS.threads
         if let t = training.threads { BLAS.setThreads(t) }

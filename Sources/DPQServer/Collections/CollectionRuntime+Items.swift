@@ -44,6 +44,7 @@ extension CollectionRuntime {
             pending.withLock { $0 += nowPending - wasPending }
             if codes != nil {
                 try served.withLock { s in try s.index?.upsert(items) }
+                refreshListsIfStale()
             }
             result.itemCount = try store.count()
             DPQMetrics.setCollectionItems(result.itemCount, collection: name)

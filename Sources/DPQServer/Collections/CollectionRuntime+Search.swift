@@ -6,19 +6,27 @@ import DPQStorage
 import Foundation
 
 extension CollectionRuntime {
+    /// - nprobe: inverted lists to scan (0 = every item); `probes` in the result is how many were
+    ///   (0 when every item was scanned).
     func search(queries: Matrix, k: Int, blocks: Int, metric: SearchMetric, filter: Set<Int>?,
-                rescoreOversampling: Int?) throws -> (results: [[CodeIndex.Hit]], searched: Int) {
+                rescoreOversampling: Int?, nprobe: Int = 0) throws -> (results: [[CodeIndex.Hit]], searched: Int, probes: Int) {
         let (model, index) = try requireModel()
+        if nprobe > 0, config.partition == ListPartition.none {
+            throw invalid("nprobe: collection '\(name)' has no inverted lists (created with index.partition NONE); use nprobe 0")
+        }
         let features = try model.checkedFeatures(queries, field: "queries")
         let labelFilter = (filter?.isEmpty ?? true) ? nil : filter
+        let probes = index.probes(nprobe, metric: metric)
         guard let over = rescoreOversampling else {
-            let hits = try index.search(queries: features, k: k, blocks: blocks, metric: metric, labelFilter: labelFilter, threads: threads)
-            return (hits, searchedCount(index, labelFilter))
+            let hits = try index.search(queries: features, k: k, blocks: blocks, metric: metric, labelFilter: labelFilter,
+                                        nprobe: probes, threads: threads)
+            return (hits, searchedCount(index, labelFilter), probes)
         }
         guard config.keepVectors, let vectors = index.vectors else {
             throw precondition_("rescore needs the items' original vectors: collection '\(name)' was created with keep_vectors false")
         }
-        let candidates = try index.search(queries: features, k: k * over, blocks: blocks, metric: metric, labelFilter: labelFilter, threads: threads)
+        let candidates = try index.search(queries: features, k: k * over, blocks: blocks, metric: metric, labelFilter: labelFilter,
+                                          nprobe: probes, threads: threads)
         var out: [[CodeIndex.Hit]] = []
         for (q, list) in candidates.enumerated() {
             // Exact scores against the candidates' unquantized features, by the engine's brute force.
@@ -27,7 +35,7 @@ extension CollectionRuntime {
                                                metric: metric, threads: 1)[0]
             out.append(best.map { (list[$0.index].id, $0.score, list[$0.index].labels) })
         }
-        return (out, searchedCount(index, labelFilter))
+        return (out, searchedCount(index, labelFilter), probes)
     }
 
     /// A rough count of a plain search's scalar operations (network multiply-adds plus code

@@ -172,7 +172,9 @@ extension CollectionRuntime {
 
     func saveStatus() throws {
         let last = job.withLock { $0 }.map { try? $0.snapshot().serializedBytes() as Data } ?? nil
-        try PersistedStatus(lastProgress: last, modelInfo: current.info).save(store)
+        let generation = try store.modelGeneration()
+        let lists = current.index?.trainedLists.map { PersistedStatus.SavedLists($0, generation: generation) }
+        try PersistedStatus(lastProgress: last, modelInfo: current.info, lists: lists).save(store)
     }
 
     /// Requests cancellation of the running job; returns it (nil when none ever ran).

@@ -57,12 +57,16 @@ final class CollectionRuntime: Sendable {
         self.threads = threads
         let model = try store.currentModel()
         let loaded = try store.loadAll()
+        let status = try PersistedStatus.load(store)
         var index: CodeIndex?
         if let model {
+            // The k-means lists of this model, when they were saved: the same lists as before the restart.
+            let generation = try store.modelGeneration()
             index = try CodeIndex(loaded, codebooks: model.codebooks, classCount: store.config.model.classCount,
-                                  keepNorms: store.config.model.metric == .squaredL2)
+                                  keepNorms: store.config.model.metric == .squaredL2, partition: store.config.partition,
+                                  trainedLists: status.lists.flatMap { $0.generation == generation ? $0.trained : nil },
+                                  threads: threads)
         }
-        let status = try PersistedStatus.load(store)
         served = Mutex(Served(model: model, index: index, info: status.modelInfo))
         pending = Mutex(loaded.uncoded.count)
         knownState = Mutex(try store.state())
@@ -79,9 +83,21 @@ final class CollectionRuntime: Sendable {
         guard metric == .squaredL2, let index = current.index, index.norms == nil else { return }
         try await writes.run { [self] in
             guard let index = current.index, index.norms == nil else { return }
-            let norms = index.prefixNorms(threads: threads)
-            served.withLock { $0.index?.addNorms(norms) }
+            // Norms (and lists rebuilt with them) on a copy outside the lock; no write can come
+            // between (this is the write queue), so the copy then replaces the served index.
+            var updated = index
+            updated.addNorms(index.prefixNorms(threads: threads), threads: threads)
+            served.withLock { $0.index = updated }
         }
+    }
+
+    /// After a write, on the write queue: builds k-means lists again when the collection has grown
+    /// enough for better ones (CodeIndex.listsAreStale), outside the lock, then publishes them.
+    func refreshListsIfStale() {
+        guard let index = current.index, index.listsAreStale else { return }
+        let built = index.builtLists(threads: threads)
+        served.withLock { $0.index?.installLists(built) }
+        try? saveStatus()  // without it a restart trains them again, from rows in another order
     }
 
     /// A new index over the store under `model`, on the write queue. It keeps norms when L2 is the
@@ -89,7 +105,7 @@ final class CollectionRuntime: Sendable {
     /// this runs finds the new index without them and adds them after).
     func makeIndex(_ model: DPQModel) throws -> CodeIndex {
         let keep = self.model.metric == .squaredL2 || current.index?.norms != nil
-        return try CodeIndex(store: store, model: model, keepNorms: keep)
+        return try CodeIndex(store: store, model: model, keepNorms: keep, threads: threads)
     }
 
     /// The model, or FAILED_PRECONDITION naming the state.
@@ -137,6 +153,7 @@ final class CollectionRuntime: Sendable {
         info.storageBytes = UInt64(count * perItem)
         info.createdAtUnixMs = Int64(config.createdAt.timeIntervalSince1970 * 1000)
         info.datasets = (try? datasets()) ?? []
+        info.indexLists = UInt32(s.index?.listCount ?? 0)
         return info
     }
 
@@ -150,6 +167,7 @@ final class CollectionRuntime: Sendable {
             $0.metric = model.metric.proto
             $0.keepVectors = config.keepVectors
             $0.trainingDefaults = ConfigConversions.protoTraining(config.training)
+            $0.index = ConfigConversions.protoIndex(config.partition)
         }
     }
 
@@ -160,6 +178,34 @@ final class CollectionRuntime: Sendable {
 struct PersistedStatus: Codable {
     var lastProgress: Data?
     var modelInfo: ModelInfo?
+    /// The k-means lists of the model of `generation` (little-endian Float32 centroids).
+    var lists: SavedLists?
+
+    struct SavedLists: Codable {
+        var generation: Int
+        var rows: Int
+        var cols: Int
+        var builtFor: Int
+        var centroids: Data
+
+        init(_ t: TrainedLists, generation: Int) {
+            self.generation = generation
+            rows = t.centroids.rows
+            cols = t.centroids.cols
+            builtFor = t.builtFor
+            var d = Data(capacity: t.centroids.values.count * 4)
+            for v in t.centroids.values { withUnsafeBytes(of: v.bitPattern.littleEndian) { d.append(contentsOf: $0) } }
+            centroids = d
+        }
+
+        var trained: TrainedLists? {
+            guard rows >= 1, cols >= 1, centroids.count == rows * cols * 4 else { return nil }
+            let values = centroids.withUnsafeBytes { raw in
+                (0..<(rows * cols)).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self))) }
+            }
+            return TrainedLists(centroids: Matrix(rows: rows, cols: cols, values: values), builtFor: builtFor)
+        }
+    }
 
     static func load(_ store: any CollectionStorage) throws -> PersistedStatus {
         guard let data = try store.progress(), !data.isEmpty else { return PersistedStatus() }

@@ -4,6 +4,7 @@
 
 import DPQEngine
 import DPQProto
+import DPQStorage
 
 extension SearchMetric {
     init(proto: Dpq_V1_Metric, default d: SearchMetric) throws {
@@ -59,6 +60,38 @@ enum ConfigConversions {
         let problems = m.problems().map { "config.model: \($0)" }
         if !problems.isEmpty { throw invalid(problems.joined(separator: "; ")) }
         return m
+    }
+
+    /// The list partition of config.index (unset: k-means with nlist chosen from the item count).
+    static func partition(_ c: Dpq_V1_CollectionConfig) throws -> ListPartition {
+        guard c.hasIndex else { return .automatic }
+        let n = c.index.nlist
+        switch c.index.partition {
+        case .unspecified, .kmeans:
+            guard n <= UInt32(ListPartition.maxLists) else {
+                throw invalid("config.index.nlist \(n) is above \(ListPartition.maxLists) (0 = chosen from the item count)")
+            }
+            return .kmeans(lists: Int(n))
+        case .firstBlock, .none:
+            guard n == 0 else {
+                throw invalid("config.index.nlist must be 0 for partition \(c.index.partition == .none ? "NONE" : "FIRST_BLOCK") (only KMEANS takes a list count), got \(n)")
+            }
+            return c.index.partition == .none ? .none : .firstBlock
+        case .UNRECOGNIZED(let v):
+            throw invalid("config.index.partition \(v) is not a ListPartition value")
+        }
+    }
+
+    static func protoIndex(_ p: ListPartition) -> Dpq_V1_IndexConfig {
+        .with {
+            switch p {
+            case .none: $0.partition = .none
+            case .firstBlock: $0.partition = .firstBlock
+            case .kmeans(let n):
+                $0.partition = .kmeans
+                $0.nlist = UInt32(n)
+            }
+        }
     }
 
     /// input_dimension of a config with input_shape: the shape's product, which a nonzero

@@ -19,15 +19,21 @@ enum Validate {
                         limitName: String = "max_batch_rows", allowEmpty: Bool = false) throws -> Matrix {
         guard v.dimension > 0 else { throw invalid("\(field).dimension must be > 0") }
         let d = Int(v.dimension)
-        guard v.values.count % d == 0 else {
-            throw invalid("\(field).values has \(v.values.count) values, not a multiple of \(field).dimension \(d)")
+        let bytes = v.uint8Values
+        if !bytes.isEmpty && !v.values.isEmpty {
+            throw invalid("\(field) has both values and uint8_values: give one of them")
         }
-        let rows = v.values.count / d
+        let (count, name) = bytes.isEmpty ? (v.values.count, "values") : (bytes.count, "uint8_values")
+        guard count % d == 0 else {
+            throw invalid("\(field).\(name) has \(count) values, not a multiple of \(field).dimension \(d)")
+        }
+        let rows = count / d
         guard rows > 0 || allowEmpty else { throw invalid("\(field) is empty: at least one row is required") }
         guard rows <= maxRows else { throw exhausted("\(field) has \(rows) rows, above the limit of \(maxRows) (\(limitName))") }
         if let expected, d != expected {
             throw invalid("\(field).dimension must be \(expected) (the collection's input_dimension), got \(d)")
         }
+        if !bytes.isEmpty { return Matrix(rows: rows, cols: d, values: bytes.map { Float($0) }) }
         for (i, x) in v.values.enumerated() where !x.isFinite {
             throw invalid("\(field): row \(i / d) column \(i % d) is \(x); values must be finite")
         }

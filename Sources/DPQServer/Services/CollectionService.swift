@@ -22,7 +22,8 @@ struct CollectionService: Dpq_V1_CollectionService.SimpleServiceProtocol {
             }
             let model = try ConfigConversions.model(c)
             let training = try ConfigConversions.training(c.trainingDefaults, over: TrainingConfig(), field: "config.training_defaults")
-            let config = CollectionConfig(name: request.name, model: model, training: training, keepVectors: c.keepVectors)
+            let config = CollectionConfig(name: request.name, model: model, training: training, keepVectors: c.keepVectors,
+                                          index: try ConfigConversions.partition(c))
             let runtime = try await registry.create(config)
             let info = (try? await runtime.info()) ?? Dpq_V1_CollectionInfo()
             return .with { $0.collection = info }

@@ -24,13 +24,24 @@ struct ItemService: Dpq_V1_ItemService.SimpleServiceProtocol {
         for (i, item) in request.items.enumerated() {
             ids.append(try ItemID(proto: item.id, field: "items[\(i)].id", limits: limits))
             guard item.hasVector else { throw invalid("items[\(i)].vector is required") }
-            guard item.vector.values.count == d else {
-                throw invalid("items[\(i)].vector has \(item.vector.values.count) values, the collection's input_dimension is \(d)")
+            let bytes = item.vector.uint8Values
+            if !bytes.isEmpty {
+                guard item.vector.values.isEmpty else {
+                    throw invalid("items[\(i)].vector has both values and uint8_values: give one of them")
+                }
+                guard bytes.count == d else {
+                    throw invalid("items[\(i)].vector has \(bytes.count) uint8_values, the collection's input_dimension is \(d)")
+                }
+                values.append(contentsOf: bytes.map { Float($0) })
+            } else {
+                guard item.vector.values.count == d else {
+                    throw invalid("items[\(i)].vector has \(item.vector.values.count) values, the collection's input_dimension is \(d)")
+                }
+                if let bad = item.vector.values.firstIndex(where: { !$0.isFinite }) {
+                    throw invalid("items[\(i)].vector[\(bad)] is \(item.vector.values[bad]); values must be finite")
+                }
+                values.append(contentsOf: item.vector.values)
             }
-            if let bad = item.vector.values.firstIndex(where: { !$0.isFinite }) {
-                throw invalid("items[\(i)].vector[\(bad)] is \(item.vector.values[bad]); values must be finite")
-            }
-            values.append(contentsOf: item.vector.values)
             let set = Array(Set(item.labels.map(Int.init))).sorted()
             try Validate.labelSet(set, field: "items[\(i)].labels", config: c.model, limits: limits)
             labels.append(set)

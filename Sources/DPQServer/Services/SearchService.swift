@@ -35,11 +35,12 @@ struct SearchService: Dpq_V1_SearchService.SimpleServiceProtocol {
                 over = o
             }
             let k = Int(request.k)
-            let labelFilter = filter, oversampling = over
+            let labelFilter = filter, oversampling = over, nprobe = Int(request.nprobe)
             try await c.prepare(for: metric)
-            let work = over == nil ? c.searchOperations(queries: queries.rows, blocks: blocks) : .max
-            let (results, searched) = try await onWorkerPool(operations: work) {
-                try c.search(queries: queries, k: k, blocks: blocks, metric: metric, filter: labelFilter, rescoreOversampling: oversampling)
+            let work = over == nil && nprobe == 0 ? c.searchOperations(queries: queries.rows, blocks: blocks) : .max
+            let (results, searched, probes) = try await onWorkerPool(operations: work) {
+                try c.search(queries: queries, k: k, blocks: blocks, metric: metric, filter: labelFilter,
+                             rescoreOversampling: oversampling, nprobe: nprobe)
             }
             return .with {
                 $0.results = results.map { hits in
@@ -52,6 +53,7 @@ struct SearchService: Dpq_V1_SearchService.SimpleServiceProtocol {
                 $0.bits = UInt32(blocks * c.model.bitsPerBlock)
                 $0.metric = metric.proto
                 $0.searchedItems = UInt64(searched)
+                $0.nprobe = UInt32(probes)
             }
         }
     }

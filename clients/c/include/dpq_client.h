@@ -122,7 +122,8 @@ typedef struct dpq_search_result {
   size_t n_queries;
   uint32_t bits;           /* code length used (resolves 0) */
   int metric;              /* DPQ_METRIC_* used */
-  uint64_t searched_items; /* encoded items scanned per query */
+  uint64_t searched_items; /* encoded items eligible per query (after filtering) */
+  uint32_t nprobe;         /* inverted lists scanned per query; 0 = every item was scanned */
 } dpq_search_result;
 
 /* Optional search parameters; pass NULL for the defaults (all zero). */
@@ -132,6 +133,7 @@ typedef struct dpq_search_options {
   size_t n_any_label;
   uint32_t rescore_oversampling; /* > 0: re-score k * this candidates with stored originals */
   int omit_labels;               /* 1: leave dpq_hit.labels empty */
+  uint32_t nprobe;               /* > 0: scan only this many of the collection's inverted lists */
 } dpq_search_options;
 
 /* Runs n_queries queries (row-major, n_queries * dim floats) against `collection` and returns the k
@@ -141,6 +143,11 @@ int dpq_search(dpq_client *client, const char *collection, const float *queries,
 
 /* Same, with options (may be NULL). */
 int dpq_search_ex(dpq_client *client, const char *collection, const float *queries, size_t n_queries,
+                  size_t dim, uint32_t k, uint32_t bits, const dpq_search_options *opts,
+                  dpq_search_result *out, dpq_error *err);
+
+/* Same, with 8-bit queries (n_queries * dim bytes, e.g. pixels) sent as bytes: byte b means the value b. */
+int dpq_search_u8(dpq_client *client, const char *collection, const uint8_t *queries, size_t n_queries,
                   size_t dim, uint32_t k, uint32_t bits, const dpq_search_options *opts,
                   dpq_search_result *out, dpq_error *err);
 
@@ -191,7 +198,8 @@ typedef struct dpq_collection_info {
   uint32_t bits_per_block;      /* log2 K */
   uint32_t max_bits;            /* M * log2 K */
   uint32_t bytes_per_code;
-  char *last_error; /* "" if none */
+  char *last_error;     /* "" if none */
+  uint32_t index_lists; /* inverted lists a search with nprobe scans among; 0 = none yet */
 } dpq_collection_info;
 
 int dpq_get_collection(dpq_client *client, const char *name, dpq_collection_info *out, dpq_error *err);
@@ -291,6 +299,8 @@ typedef struct dpq_item {
   const float *vector;    /* `dim` floats, dim as given with the batch */
   const uint32_t *labels; /* may be NULL when n_labels is 0 */
   size_t n_labels;
+  const uint8_t *pixels;  /* instead of vector (which may then be NULL): `dim` 8-bit values, sent as bytes
+                           * (a quarter of the floats' size); byte b means the value b */
 } dpq_item;
 
 typedef struct dpq_upsert_result {

@@ -35,7 +35,7 @@ int dpq_health(dpq_client *c, const char *service, int *serving_status, dpq_erro
 /* ------------------------------------------------------------------------------------------ */
 /* Search                                                                                       */
 
-static int check_batch(const char *what, const float *v, size_t n, size_t dim, dpq_error *err) {
+static int check_batch(const char *what, const void *v, size_t n, size_t dim, dpq_error *err) {
   if (n && !v) return dpq__set_err(err, DPQ_INVALID_ARGUMENT, "%s is NULL", what);
   if (dim > 0xffffffffu) return dpq__set_err(err, DPQ_INVALID_ARGUMENT, "%s.dimension too large", what);
   if (dim && n > (size_t)-1 / dim / sizeof(float))
@@ -56,19 +56,25 @@ void dpq_search_result_free(dpq_search_result *r) {
   memset(r, 0, sizeof *r);
 }
 
-int dpq_search_ex(dpq_client *c, const char *collection, const float *queries, size_t n_queries, size_t dim,
-                  uint32_t k, uint32_t bits, const dpq_search_options *opts, dpq_search_result *out,
+/* Search with float queries or (bytes non-NULL) 8-bit ones. */
+static int search(dpq_client *c, const char *collection, const float *queries, const uint8_t *bytes, size_t n_queries,
+                  size_t dim, uint32_t k, uint32_t bits, const dpq_search_options *opts, dpq_search_result *out,
                   dpq_error *err) {
   dpq__clear_err(err);
   if (out) memset(out, 0, sizeof *out);
   if (!c || !collection || !out) return dpq__set_err(err, DPQ_INVALID_ARGUMENT, "dpq_search: NULL argument");
-  int rc = check_batch("queries", queries, n_queries, dim, err);
+  int rc = check_batch("queries", bytes ? (const void *)bytes : (const void *)queries, n_queries, dim, err);
   if (rc) return rc;
 
   Dpq__V1__DenseVectors qv = DPQ__V1__DENSE_VECTORS__INIT;
   qv.dimension = (uint32_t)dim;
-  qv.n_values = n_queries * dim;
-  qv.values = (float *)queries;
+  if (bytes) {
+    qv.uint8_values.len = n_queries * dim;
+    qv.uint8_values.data = (uint8_t *)bytes;
+  } else {
+    qv.n_values = n_queries * dim;
+    qv.values = (float *)queries;
+  }
   Dpq__V1__SearchRequest req = DPQ__V1__SEARCH_REQUEST__INIT;
   req.collection = (char *)collection;
   req.queries = &qv;
@@ -79,6 +85,7 @@ int dpq_search_ex(dpq_client *c, const char *collection, const float *queries, s
   if (opts) {
     req.metric = (Dpq__V1__Metric)opts->metric;
     req.omit_labels = opts->omit_labels ? 1 : 0;
+    req.nprobe = opts->nprobe;
     if (opts->n_any_label) {
       if (!opts->any_label) return dpq__set_err(err, DPQ_INVALID_ARGUMENT, "dpq_search: any_label is NULL");
       filter.n_any_of = opts->n_any_label;
@@ -98,6 +105,7 @@ int dpq_search_ex(dpq_client *c, const char *collection, const float *queries, s
   out->bits = resp->bits;
   out->metric = (int)resp->metric;
   out->searched_items = resp->searched_items;
+  out->nprobe = resp->nprobe;
   out->n_queries = resp->n_results;
   out->queries = calloc(resp->n_results ? resp->n_results : 1, sizeof *out->queries);
   if (!out->queries) goto oom;
@@ -130,6 +138,18 @@ oom:
   protobuf_c_message_free_unpacked(m, NULL);
   dpq_search_result_free(out);
   return dpq__set_err(err, DPQ_INTERNAL, "out of memory");
+}
+
+int dpq_search_ex(dpq_client *c, const char *collection, const float *queries, size_t n_queries, size_t dim,
+                  uint32_t k, uint32_t bits, const dpq_search_options *opts, dpq_search_result *out,
+                  dpq_error *err) {
+  return search(c, collection, queries, NULL, n_queries, dim, k, bits, opts, out, err);
+}
+
+int dpq_search_u8(dpq_client *c, const char *collection, const uint8_t *queries, size_t n_queries, size_t dim,
+                  uint32_t k, uint32_t bits, const dpq_search_options *opts, dpq_search_result *out,
+                  dpq_error *err) {
+  return search(c, collection, NULL, queries, n_queries, dim, k, bits, opts, out, err);
 }
 
 int dpq_search(dpq_client *c, const char *collection, const float *queries, size_t n_queries, size_t dim,
@@ -216,6 +236,7 @@ int dpq_get_collection(dpq_client *c, const char *name, dpq_collection_info *out
   }
   out->name = dpq__strdup(ci->name);
   out->last_error = dpq__strdup(ci->last_error);
+  out->index_lists = ci->index_lists;
   out->state = (int)ci->state;
   out->has_model = ci->has_model ? 1 : 0;
   out->item_count = ci->item_count;

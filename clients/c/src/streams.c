@@ -34,7 +34,7 @@ int dpq_upsert_stream_send(dpq_stream *s, const dpq_item *items, size_t n_items,
     return dpq__set_err(err, DPQ_INVALID_ARGUMENT, "dpq_upsert_stream_send: not an upsert stream");
   if (n_items && !items) return dpq__set_err(err, DPQ_INVALID_ARGUMENT, "dpq_upsert_stream_send: items is NULL");
   for (size_t i = 0; i < n_items; i++)
-    if ((dim && !items[i].vector) || (items[i].n_labels && !items[i].labels) || (items[i].id.is_str && !items[i].id.str))
+    if ((dim && !items[i].vector && !items[i].pixels) || (items[i].n_labels && !items[i].labels) || (items[i].id.is_str && !items[i].id.str))
       return dpq__set_err(err, DPQ_INVALID_ARGUMENT, "dpq_upsert_stream_send: items[%zu] has a NULL vector, labels or id",
                           i);
   /* One allocation for the message structs; the values point into the caller's arrays. */
@@ -59,8 +59,13 @@ int dpq_upsert_stream_send(dpq_stream *s, const dpq_item *items, size_t n_items,
         ids[i].kind_case = DPQ__V1__ITEM_ID__KIND_NUM;
         ids[i].num = src->id.num;
       }
-      vecs[i].n_values = dim;
-      vecs[i].values = (float *)src->vector;
+      if (src->pixels) {
+        vecs[i].uint8_values.len = dim;
+        vecs[i].uint8_values.data = (uint8_t *)src->pixels;
+      } else {
+        vecs[i].n_values = dim;
+        vecs[i].values = (float *)src->vector;
+      }
       it[i].id = &ids[i];
       it[i].vector = &vecs[i];
       it[i].n_labels = src->n_labels;

@@ -266,6 +266,26 @@ static int run(const char *host, int port, const char *collection, const char *q
         (unsigned long long)res.searched_items, err.message);
   dpq_search_result_free(&res);
 
+  /* nprobe: with 64 items the collection has no k-means lists yet (they start at 1,024 items), so
+   * every item is scanned, the answer is the exhaustive one and the response says 0 lists. */
+  dpq_search_result full, probed;
+  dpq_search_options popts = {.nprobe = 4};
+  int rc1 = dpq_search(c, collection, queries, nq, dim, 5, 0, &full, &err);
+  int rc2 = dpq_search_ex(c, collection, queries, nq, dim, 5, 0, &popts, &probed, &err);
+  int same = rc1 == DPQ_OK && rc2 == DPQ_OK && full.n_queries == probed.n_queries && probed.nprobe == 0 && full.nprobe == 0;
+  for (size_t q = 0; same && q < full.n_queries; q++) {
+    same = full.queries[q].n_hits == probed.queries[q].n_hits;
+    for (size_t h = 0; same && h < full.queries[q].n_hits; h++)
+      same = full.queries[q].hits[h].score == probed.queries[q].hits[h].score;
+  }
+  check(same, "Search with nprobe 4 below 1,024 items: the exhaustive answer, nprobe 0 reported (rc %d/%d) %s", rc1, rc2,
+        err.message);
+  if (rc1 == DPQ_OK) dpq_search_result_free(&full);
+  if (rc2 == DPQ_OK) dpq_search_result_free(&probed);
+  rc = dpq_get_collection(c, collection, &ci, &err);
+  check(rc == DPQ_OK && ci.index_lists == 0, "GetCollection: index_lists %u below 1,024 items", ci.index_lists);
+  dpq_collection_info_free(&ci);
+
   int other = metric == DPQ_METRIC_SQUARED_L2 ? DPQ_METRIC_INNER_PRODUCT : DPQ_METRIC_SQUARED_L2;
   dpq_search_options mopts = {.metric = other};
   rc = dpq_search_ex(c, collection, queries, 1, dim, 5, 12, &mopts, &res, &err);

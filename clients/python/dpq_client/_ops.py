@@ -68,7 +68,9 @@ def create_collection(name: str, dim: int, num_classes: int = 0, multi_label: bo
                       metric_: MetricLike = None, keep_vectors: bool = False, *,
                       dropout: Optional[float] = None, assignment: Optional[str] = None,
                       classifier_input: Optional[str] = None,
-                      training_defaults: Optional[Mapping[str, Any]] = None) -> Op[CollectionInfo]:
+                      training_defaults: Optional[Mapping[str, Any]] = None,
+                      partition: Optional[str] = None, nlist: Optional[int] = None,
+                      input_shape: Optional[Sequence[int]] = None, trunk: Optional[str] = None) -> Op[CollectionInfo]:
     model = models_pb2.ModelConfig(
         blocks=blocks or 0,
         codebook_size=codebook_size or 0,
@@ -89,10 +91,22 @@ def create_collection(name: str, dim: int, num_classes: int = 0, multi_label: bo
     if classifier_input is not None:
         model.classifier_input = enum_value(models_pb2.ClassifierInput, "CLASSIFIER_INPUT_",
                                             classifier_input, "classifier_input")
+    if trunk is not None:
+        model.trunk = trunk
     config = collections_pb2.CollectionConfig(
         input_dimension=int(dim), model=model, metric=metric(metric_), keep_vectors=keep_vectors)
+    if input_shape is not None:
+        shape = [int(v) for v in input_shape]
+        if len(shape) != 3:
+            raise ValueError(f"input_shape must be (height, width, channels), got {tuple(input_shape)}")
+        config.input_shape.height, config.input_shape.width, config.input_shape.channels = shape
     if training_defaults:
         config.training_defaults.CopyFrom(training_options(training_defaults))
+    if partition is not None or nlist is not None:
+        config.index.SetInParent()
+        if partition is not None:
+            config.index.partition = enum_value(collections_pb2.ListPartition, "LIST_PARTITION_", partition, "partition")
+        config.index.nlist = int(nlist or 0)
     r: collections_pb2.CreateCollectionResponse = yield Unary(
         COLLECTIONS, "CreateCollection", collections_pb2.CreateCollectionRequest(name=name, config=config))
     return CollectionInfo.from_proto(r.collection)
@@ -311,9 +325,11 @@ def list_items_page(widths: dict[str, int], name: str, token: str, page_size: in
 
 
 def search(name: str, queries: Any, k: int, bits: int, metric_: MetricLike, any_of: Optional[Sequence[int]],
-           rescore: Union[None, bool, int], omit_labels: bool) -> Op[list[list[Hit]]]:
+           rescore: Union[None, bool, int], omit_labels: bool, nprobe: int = 0) -> Op[list[list[Hit]]]:
+    if nprobe < 0:
+        raise ValueError(f"nprobe must be >= 0, got {nprobe}")
     req = search_pb2.SearchRequest(collection=name, queries=_wire.dense(queries, "queries"), k=k, bits=bits,
-                                   metric=metric(metric_), omit_labels=omit_labels)
+                                   metric=metric(metric_), omit_labels=omit_labels, nprobe=nprobe)
     if any_of is not None:
         req.filter.any_of.extend(int(v) for v in any_of)
     if rescore is not None and rescore is not False:

@@ -38,8 +38,10 @@ def _read_varint(buf: bytes, pos: int) -> tuple[int, int]:
 
 
 def as_matrix(vectors: Any, name: str = "vectors", dim: Optional[int] = None) -> np.ndarray:
-    """A C-contiguous float32 2-D array (a 1-D array is one row)."""
-    a = np.asarray(vectors, dtype=np.float32)
+    """A C-contiguous 2-D array (a 1-D array is one row): uint8 when given a uint8 array (8-bit pixels,
+    sent as bytes, a quarter of the wire size of float32), float32 otherwise."""
+    is_bytes = isinstance(vectors, np.ndarray) and vectors.dtype == np.uint8
+    a = np.asarray(vectors, dtype=np.uint8 if is_bytes else np.float32)
     if a.ndim == 1:
         a = a.reshape(1, -1)
     if a.ndim != 2:
@@ -52,15 +54,23 @@ def as_matrix(vectors: Any, name: str = "vectors", dim: Optional[int] = None) ->
 def dense(vectors: Any, name: str = "vectors") -> common_pb2.DenseVectors:
     """A DenseVectors message from a 2-D array, built from its wire form (no per-float Python work)."""
     a = as_matrix(vectors, name)
-    payload = a.astype("<f4", copy=False).tobytes()
     wire = b"\x08" + _varint(int(a.shape[1]))
+    if a.dtype == np.uint8:  # field 3, uint8_values
+        payload = a.tobytes()
+        if payload:
+            wire += b"\x1a" + _varint(len(payload)) + payload
+        return common_pb2.DenseVectors.FromString(wire)
+    payload = a.astype("<f4", copy=False).tobytes()
     if payload:
         wire += b"\x12" + _varint(len(payload)) + payload
     return common_pb2.DenseVectors.FromString(wire)
 
 
 def vector(row: np.ndarray) -> common_pb2.Vector:
-    """A Vector message from a 1-D array, built from its wire form."""
+    """A Vector message from a 1-D array, built from its wire form (uint8 rows as uint8_values)."""
+    if row.dtype == np.uint8:
+        data = np.ascontiguousarray(row).tobytes()
+        return common_pb2.Vector.FromString(b"\x12" + _varint(len(data)) + data) if data else common_pb2.Vector()
     payload = np.ascontiguousarray(row, dtype="<f4").tobytes()
     if not payload:
         return common_pb2.Vector()

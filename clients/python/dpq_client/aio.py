@@ -143,12 +143,15 @@ class AsyncClient:
                                 keep_vectors: bool = False, *, dropout: Optional[float] = None,
                                 assignment: Optional[str] = None, classifier_input: Optional[str] = None,
                                 training_defaults: Optional[Mapping[str, Any]] = None,
+                                partition: Optional[str] = None, nlist: Optional[int] = None,
+                                input_shape: Optional[Sequence[int]] = None, trunk: Optional[str] = None,
                                 timeout: Optional[float] = None) -> CollectionInfo:
         """See :meth:`dpq_client.Client.create_collection`."""
         return await self._run(_ops.create_collection(
             name, dim, num_classes, multi_label, blocks, codebook_size, feature_dimension, hidden_sizes, metric,
             keep_vectors, dropout=dropout, assignment=assignment, classifier_input=classifier_input,
-            training_defaults=training_defaults), timeout)
+            training_defaults=training_defaults, partition=partition, nlist=nlist,
+            input_shape=input_shape, trunk=trunk), timeout)
 
     async def get_collection(self, name: str, *, timeout: Optional[float] = None) -> CollectionInfo:
         return await self._run(_ops.get_collection(name), timeout)
@@ -261,9 +264,9 @@ class AsyncClient:
 
     async def search(self, name: str, queries: Any, k: int = 10, bits: int = 0, metric: MetricLike = None,
                      any_of: Optional[Sequence[int]] = None, rescore: Union[None, bool, int] = None, *,
-                     omit_labels: bool = False, timeout: Optional[float] = None) -> list[list[Hit]]:
+                     omit_labels: bool = False, nprobe: int = 0, timeout: Optional[float] = None) -> list[list[Hit]]:
         """See :meth:`dpq_client.Client.search`."""
-        return await self._run(_ops.search(name, queries, k, bits, metric, any_of, rescore, omit_labels), timeout)
+        return await self._run(_ops.search(name, queries, k, bits, metric, any_of, rescore, omit_labels, nprobe), timeout)
 
     async def evaluate(self, name: str, queries: Any, labels: LabelsLike,
                        bits: Union[None, int, Sequence[int]] = None, map_r: int = 0,

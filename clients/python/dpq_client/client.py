@@ -136,6 +136,8 @@ class Client:
                           dropout: Optional[float] = None, assignment: Optional[str] = None,
                           classifier_input: Optional[str] = None,
                           training_defaults: Optional[Mapping[str, Any]] = None,
+                          partition: Optional[str] = None, nlist: Optional[int] = None,
+                          input_shape: Optional[Sequence[int]] = None, trunk: Optional[str] = None,
                           timeout: Optional[float] = None) -> CollectionInfo:
         """Creates an empty UNTRAINED collection of ``dim``-dimensional vectors.
 
@@ -143,11 +145,17 @@ class Client:
         ``multi_label``); 0 makes an unsupervised one (residual quantisation of the standardised
         input). ``blocks`` (M), ``codebook_size`` (K), ``feature_dimension`` (D) and ``hidden_sizes``
         (None = server default, [] = no hidden layer) shape the model; None takes the server default.
-        ``training_defaults`` takes the keys of :func:`training_options`."""
+        ``training_defaults`` takes the keys of :func:`training_options`. ``partition`` ("kmeans",
+        "first_block" or "none") and ``nlist`` (k-means lists, 0 = chosen from the item count) set the
+        inverted lists that searches with ``nprobe`` scan (None = k-means, automatic). Image collections:
+        ``input_shape`` (height, width, channels), with ``dim`` 0 or their product (rows are pixels in
+        H x W x C order; send uint8 arrays to move bytes, not floats), and ``trunk``, a layer spec such as
+        ``"conv3x3-32,bn,relu,maxpool2,flatten"`` (see ModelConfig.trunk in models.proto)."""
         return self._run(_ops.create_collection(
             name, dim, num_classes, multi_label, blocks, codebook_size, feature_dimension, hidden_sizes, metric,
             keep_vectors, dropout=dropout, assignment=assignment, classifier_input=classifier_input,
-            training_defaults=training_defaults), timeout)
+            training_defaults=training_defaults, partition=partition, nlist=nlist,
+            input_shape=input_shape, trunk=trunk), timeout)
 
     def get_collection(self, name: str, *, timeout: Optional[float] = None) -> CollectionInfo:
         return self._run(_ops.get_collection(name), timeout)
@@ -267,11 +275,13 @@ class Client:
 
     def search(self, name: str, queries: Any, k: int = 10, bits: int = 0, metric: MetricLike = None,
                any_of: Optional[Sequence[int]] = None, rescore: Union[None, bool, int] = None, *,
-               omit_labels: bool = False, timeout: Optional[float] = None) -> list[list[Hit]]:
+               omit_labels: bool = False, nprobe: int = 0, timeout: Optional[float] = None) -> list[list[Hit]]:
         """The ``k`` best items for each query row, best first, at code length ``bits`` (0 = full).
         ``any_of`` restricts to items with one of these labels; ``rescore`` (True or an oversampling
-        factor) re-ranks candidates with the stored originals (needs keep_vectors)."""
-        return self._run(_ops.search(name, queries, k, bits, metric, any_of, rescore, omit_labels), timeout)
+        factor) re-ranks candidates with the stored originals (needs keep_vectors). ``nprobe`` > 0 scans
+        only that many of the collection's inverted lists per query (``CollectionInfo.index_lists``);
+        0 scans every item."""
+        return self._run(_ops.search(name, queries, k, bits, metric, any_of, rescore, omit_labels, nprobe), timeout)
 
     def evaluate(self, name: str, queries: Any, labels: LabelsLike, bits: Union[None, int, Sequence[int]] = None,
                  map_r: int = 0, precision_at: Sequence[int] = (), metric: MetricLike = None, *,

@@ -235,6 +235,9 @@ class CollectionInfo:
     last_error: str
     storage_bytes: int
     datasets: dict[str, int]
+    index_lists: int
+    input_shape: Optional[tuple[int, int, int]]
+    trunk: str
     raw: collections_pb2.CollectionInfo = field(repr=False)
 
     @classmethod
@@ -260,6 +263,10 @@ class CollectionInfo:
             last_error=c.last_error,
             storage_bytes=c.storage_bytes,
             datasets={d.name: d.rows for d in c.datasets},
+            index_lists=c.index_lists,
+            input_shape=((c.config.input_shape.height, c.config.input_shape.width, c.config.input_shape.channels)
+                         if c.config.HasField("input_shape") else None),
+            trunk=m.trunk,
             raw=c,
         )
 

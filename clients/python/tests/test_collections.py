@@ -1,4 +1,5 @@
 import grpc
+import numpy as np
 import pytest
 
 from dpq_client import Client, DPQError
@@ -36,3 +37,24 @@ def test_unsupervised_defaults(client: Client) -> None:
         assert info.metric in ("SQUARED_L2", "INNER_PRODUCT")
     finally:
         client.delete_collection("coll-none")
+
+
+def test_image_collection_shape_and_trunk(client: Client) -> None:
+    trunk = "conv3x3-4,relu,maxpool2,flatten"
+    info = client.create_collection("img-py", dim=0, num_classes=2, input_shape=(6, 6, 1), trunk=trunk,
+                                    blocks=2, codebook_size=16, feature_dimension=4)
+    assert info.input_shape == (6, 6, 1) and info.input_dimension == 36 and info.trunk == trunk
+    got = client.get_collection("img-py")
+    assert got.input_shape == (6, 6, 1) and got.trunk == trunk
+    rng = np.random.default_rng(3)
+    x = rng.integers(0, 256, size=(64, 36), dtype=np.uint8)
+    y = np.arange(64) % 2
+    final = client.train("img-py", x, y, epochs=1, pretrain_epochs=1, batch_size=16, kmeans_iterations=2, seed=1)
+    assert final.state == "SUCCEEDED", final
+    client.upsert("img-py", ids=list(range(8)), vectors=x[:8], labels=y[:8])
+    assert len(client.search("img-py", x[:2], k=3)[0]) == 3
+    with pytest.raises(DPQError) as e:
+        client.create_collection("img-bad", dim=35, input_shape=(6, 6, 1))
+    assert e.value.code == grpc.StatusCode.INVALID_ARGUMENT and "input_shape" in str(e.value)
+    with pytest.raises(ValueError, match="input_shape"):
+        client.create_collection("img-bad2", dim=0, input_shape=(6, 6))

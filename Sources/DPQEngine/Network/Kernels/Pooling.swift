@@ -12,27 +12,46 @@ public enum PoolKernels {
     public static func maxForward(_ x: UnsafePointer<Float>, images: Int, _ g: ConvGeometry,
                                   into y: UnsafeMutablePointer<Float>, argmax: UnsafeMutablePointer<Int32>) {
         let c = g.channels
+        var taps = [Int32]()  // the window's inputs inside the image, as offsets in it, in scan order
+        taps.reserveCapacity(g.kernelHeight * g.kernelWidth)
         for n in 0..<images {
             let image = x + n * g.inputCount
             var out = y + n * g.outputPositions * c
             var arg = argmax + n * g.outputPositions * c
             for oy in 0..<g.outputHeight {
                 for ox in 0..<g.outputWidth {
-                    out.update(repeating: -.infinity, count: c)
-                    arg.update(repeating: -1, count: c)
-                    for ky in 0..<g.kernelHeight {
-                        let iy = oy * g.stride - g.padding + ky
-                        if iy < 0 || iy >= g.inputHeight { continue }
-                        for kx in 0..<g.kernelWidth {
-                            let ix = ox * g.stride - g.padding + kx
-                            if ix < 0 || ix >= g.inputWidth { continue }
-                            let base = (iy * g.inputWidth + ix) * c
-                            let src = image + base
-                            // Strictly greater: the first maximum in scan order wins ties, as in PyTorch.
-                            for ch in 0..<c where src[ch] > out[ch] || arg[ch] < 0 {
-                                out[ch] = src[ch]
-                                arg[ch] = Int32(base + ch)
+                    taps.removeAll(keepingCapacity: true)
+                    forEachTap(g, oy, ox) { taps.append(Int32($0)) }
+                    // The spec allows padding of at most half the window, so a window always has
+                    // an input; the first starts the maximum.
+                    taps.withUnsafeBufferPointer { t in
+                        var ch = 0
+                        // Eight channels at a time, the running maximum and its index in registers
+                        // across the taps. Strictly greater: the first maximum in scan order wins
+                        // ties, as in PyTorch.
+                        let lanes = SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7)
+                        while ch + 8 <= c {
+                            var best = UnsafeRawPointer(image + Int(t[0]) + ch).loadUnaligned(as: SIMD8<Float>.self)
+                            var at = SIMD8<Int32>(repeating: t[0] + Int32(ch)) &+ lanes
+                            for i in 1..<t.count {
+                                let v = UnsafeRawPointer(image + Int(t[i]) + ch).loadUnaligned(as: SIMD8<Float>.self)
+                                let better = v .> best
+                                best.replace(with: v, where: better)
+                                at.replace(with: SIMD8<Int32>(repeating: t[i] + Int32(ch)) &+ lanes, where: better)
                             }
+                            UnsafeMutableRawPointer(out + ch).storeBytes(of: best, as: SIMD8<Float>.self)
+                            UnsafeMutableRawPointer(arg + ch).storeBytes(of: at, as: SIMD8<Int32>.self)
+                            ch += 8
+                        }
+                        while ch < c {
+                            var best = image[Int(t[0]) + ch], at = t[0] + Int32(ch)
+                            for i in 1..<t.count where image[Int(t[i]) + ch] > best {
+                                best = image[Int(t[i]) + ch]
+                                at = t[i] + Int32(ch)
+                            }
+                            out[ch] = best
+                            arg[ch] = at
+                            ch += 1
                         }
                     }
                     out += c

@@ -19,12 +19,13 @@ public struct MaxPool2D: Layer, Equatable {
 
     public func forward(_ x: Matrix, mode: inout LayerMode) -> (output: Matrix, cache: [Int32]) {
         let batch = x.rows, out = outputShape.count
-        var y = Matrix(rows: batch, cols: out)
-        var argmax = [Int32](repeating: 0, count: batch * out)
-        x.values.withUnsafeBufferPointer { p in
-            y.values.withUnsafeMutableBufferPointer { q in
-                argmax.withUnsafeMutableBufferPointer { a in
+        // Every output value and index is written by the kernel: no zeroing first.
+        var argmax = [Int32]()
+        let y = x.values.withUnsafeBufferPointer { p in
+            Matrix(rows: batch, cols: out) { q in
+                argmax = [Int32](unsafeUninitializedCapacity: batch * out) { a, count in
                     PoolKernels.maxForward(p.baseAddress!, images: batch, geometry, into: q.baseAddress!, argmax: a.baseAddress!)
+                    count = batch * out
                 }
             }
         }

@@ -130,6 +130,20 @@ public struct IVFIndex<Lists: InvertedLists>: Sendable {
         for id in ids where contains(id) { remove(id) }
     }
 
+    /// Moves the entry of `id` to the number `newID` (which must be absent), keeping its list,
+    /// code and norms: for callers that renumber items, as a row-compacting store does when
+    /// its last row fills a removed row's place.
+    public mutating func renumber(_ id: Int, to newID: Int) {
+        guard id != newID, let (list, slot) = location(of: id) else { return }
+        precondition(newID >= 0 && newID < Int(UInt32.max) && !contains(newID), "IVFIndex.renumber: \(newID) is taken or out of range")
+        if newID >= locations.count {
+            locations.append(contentsOf: repeatElement(Self.absent, count: newID + 1 - locations.count))
+        }
+        lists.setID(list: list, slot: slot, id: UInt32(newID))
+        locations[newID] = locations[id]
+        locations[id] = Self.absent
+    }
+
     private mutating func remove(_ id: Int) {
         guard let (list, slot) = location(of: id) else { return }
         let moved = lists.remove(list: list, slot: slot)

@@ -30,6 +30,8 @@ public protocol InvertedLists: Sendable {
     /// Removes the entry at `slot` by moving the list's last entry into it; returns the id of the
     /// entry that moved (nil when the removed entry was the last).
     mutating func remove(list: Int, slot: Int) -> UInt32?
+    /// Gives the entry at `slot` the id `id` (its code stays): for callers whose item numbers move.
+    mutating func setID(list: Int, slot: Int, id: UInt32)
 }
 
 extension InvertedLists {
@@ -80,6 +82,10 @@ public struct ArrayInvertedLists: InvertedLists, Equatable {
             }
         }
         return slot
+    }
+
+    public mutating func setID(list: Int, slot: Int, id: UInt32) {
+        ids[list][slot] = id
     }
 
     public mutating func remove(list: Int, slot: Int) -> UInt32? {

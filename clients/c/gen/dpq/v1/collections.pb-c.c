@@ -52,6 +52,51 @@ void   dpq__v1__collection_config__free_unpacked
   assert(message->base.descriptor == &dpq__v1__collection_config__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   dpq__v1__index_config__init
+                     (Dpq__V1__IndexConfig         *message)
+{
+  static const Dpq__V1__IndexConfig init_value = DPQ__V1__INDEX_CONFIG__INIT;
+  *message = init_value;
+}
+size_t dpq__v1__index_config__get_packed_size
+                     (const Dpq__V1__IndexConfig *message)
+{
+  assert(message->base.descriptor == &dpq__v1__index_config__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t dpq__v1__index_config__pack
+                     (const Dpq__V1__IndexConfig *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &dpq__v1__index_config__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t dpq__v1__index_config__pack_to_buffer
+                     (const Dpq__V1__IndexConfig *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &dpq__v1__index_config__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Dpq__V1__IndexConfig *
+       dpq__v1__index_config__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Dpq__V1__IndexConfig *)
+     protobuf_c_message_unpack (&dpq__v1__index_config__descriptor,
+                                allocator, len, data);
+}
+void   dpq__v1__index_config__free_unpacked
+                     (Dpq__V1__IndexConfig *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &dpq__v1__index_config__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   dpq__v1__image_shape__init
                      (Dpq__V1__ImageShape         *message)
 {
@@ -502,7 +547,7 @@ void   dpq__v1__delete_collection_response__free_unpacked
   assert(message->base.descriptor == &dpq__v1__delete_collection_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-static const ProtobufCFieldDescriptor dpq__v1__collection_config__field_descriptors[6] =
+static const ProtobufCFieldDescriptor dpq__v1__collection_config__field_descriptors[7] =
 {
   {
     "input_dimension",
@@ -576,8 +621,21 @@ static const ProtobufCFieldDescriptor dpq__v1__collection_config__field_descript
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "index",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Dpq__V1__CollectionConfig, index),
+    &dpq__v1__index_config__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned dpq__v1__collection_config__field_indices_by_name[] = {
+  6,   /* field[6] = index */
   0,   /* field[0] = input_dimension */
   5,   /* field[5] = input_shape */
   3,   /* field[3] = keep_vectors */
@@ -588,7 +646,7 @@ static const unsigned dpq__v1__collection_config__field_indices_by_name[] = {
 static const ProtobufCIntRange dpq__v1__collection_config__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 6 }
+  { 0, 7 }
 };
 const ProtobufCMessageDescriptor dpq__v1__collection_config__descriptor =
 {
@@ -598,11 +656,62 @@ const ProtobufCMessageDescriptor dpq__v1__collection_config__descriptor =
   "Dpq__V1__CollectionConfig",
   "dpq.v1",
   sizeof(Dpq__V1__CollectionConfig),
-  6,
+  7,
   dpq__v1__collection_config__field_descriptors,
   dpq__v1__collection_config__field_indices_by_name,
   1,  dpq__v1__collection_config__number_ranges,
   (ProtobufCMessageInit) dpq__v1__collection_config__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor dpq__v1__index_config__field_descriptors[2] =
+{
+  {
+    "partition",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Dpq__V1__IndexConfig, partition),
+    &dpq__v1__list_partition__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "nlist",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Dpq__V1__IndexConfig, nlist),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned dpq__v1__index_config__field_indices_by_name[] = {
+  1,   /* field[1] = nlist */
+  0,   /* field[0] = partition */
+};
+static const ProtobufCIntRange dpq__v1__index_config__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor dpq__v1__index_config__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "dpq.v1.IndexConfig",
+  "IndexConfig",
+  "Dpq__V1__IndexConfig",
+  "dpq.v1",
+  sizeof(Dpq__V1__IndexConfig),
+  2,
+  dpq__v1__index_config__field_descriptors,
+  dpq__v1__index_config__field_indices_by_name,
+  1,  dpq__v1__index_config__number_ranges,
+  (ProtobufCMessageInit) dpq__v1__index_config__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor dpq__v1__image_shape__field_descriptors[3] =
@@ -669,7 +778,7 @@ const ProtobufCMessageDescriptor dpq__v1__image_shape__descriptor =
   (ProtobufCMessageInit) dpq__v1__image_shape__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor dpq__v1__collection_info__field_descriptors[12] =
+static const ProtobufCFieldDescriptor dpq__v1__collection_info__field_descriptors[13] =
 {
   {
     "name",
@@ -815,12 +924,25 @@ static const ProtobufCFieldDescriptor dpq__v1__collection_info__field_descriptor
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "index_lists",
+    13,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Dpq__V1__CollectionInfo, index_lists),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned dpq__v1__collection_info__field_indices_by_name[] = {
   1,   /* field[1] = config */
   10,   /* field[10] = created_at_unix_ms */
   11,   /* field[11] = datasets */
   3,   /* field[3] = has_model */
+  12,   /* field[12] = index_lists */
   4,   /* field[4] = item_count */
   8,   /* field[8] = last_error */
   6,   /* field[6] = model */
@@ -833,7 +955,7 @@ static const unsigned dpq__v1__collection_info__field_indices_by_name[] = {
 static const ProtobufCIntRange dpq__v1__collection_info__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 12 }
+  { 0, 13 }
 };
 const ProtobufCMessageDescriptor dpq__v1__collection_info__descriptor =
 {
@@ -843,7 +965,7 @@ const ProtobufCMessageDescriptor dpq__v1__collection_info__descriptor =
   "Dpq__V1__CollectionInfo",
   "dpq.v1",
   sizeof(Dpq__V1__CollectionInfo),
-  12,
+  13,
   dpq__v1__collection_info__field_descriptors,
   dpq__v1__collection_info__field_indices_by_name,
   1,  dpq__v1__collection_info__number_ranges,
@@ -1159,6 +1281,38 @@ const ProtobufCMessageDescriptor dpq__v1__delete_collection_response__descriptor
   1,  dpq__v1__delete_collection_response__number_ranges,
   (ProtobufCMessageInit) dpq__v1__delete_collection_response__init,
   NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCEnumValue dpq__v1__list_partition__enum_values_by_number[4] =
+{
+  { "LIST_PARTITION_UNSPECIFIED", "DPQ__V1__LIST_PARTITION__LIST_PARTITION_UNSPECIFIED", 0 },
+  { "LIST_PARTITION_KMEANS", "DPQ__V1__LIST_PARTITION__LIST_PARTITION_KMEANS", 1 },
+  { "LIST_PARTITION_FIRST_BLOCK", "DPQ__V1__LIST_PARTITION__LIST_PARTITION_FIRST_BLOCK", 2 },
+  { "LIST_PARTITION_NONE", "DPQ__V1__LIST_PARTITION__LIST_PARTITION_NONE", 3 },
+};
+static const ProtobufCIntRange dpq__v1__list_partition__value_ranges[] = {
+{0, 0},{0, 4}
+};
+static const ProtobufCEnumValueIndex dpq__v1__list_partition__enum_values_by_name[4] =
+{
+  { "LIST_PARTITION_FIRST_BLOCK", 2 },
+  { "LIST_PARTITION_KMEANS", 1 },
+  { "LIST_PARTITION_NONE", 3 },
+  { "LIST_PARTITION_UNSPECIFIED", 0 },
+};
+const ProtobufCEnumDescriptor dpq__v1__list_partition__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "dpq.v1.ListPartition",
+  "ListPartition",
+  "Dpq__V1__ListPartition",
+  "dpq.v1",
+  4,
+  dpq__v1__list_partition__enum_values_by_number,
+  4,
+  dpq__v1__list_partition__enum_values_by_name,
+  1,
+  dpq__v1__list_partition__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
 static const ProtobufCEnumValue dpq__v1__collection_state__enum_values_by_number[5] =
 {

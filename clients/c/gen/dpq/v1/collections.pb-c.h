@@ -19,6 +19,7 @@ PROTOBUF_C__BEGIN_DECLS
 #include "dpq/v1/training.pb-c.h"
 
 typedef struct Dpq__V1__CollectionConfig Dpq__V1__CollectionConfig;
+typedef struct Dpq__V1__IndexConfig Dpq__V1__IndexConfig;
 typedef struct Dpq__V1__ImageShape Dpq__V1__ImageShape;
 typedef struct Dpq__V1__CollectionInfo Dpq__V1__CollectionInfo;
 typedef struct Dpq__V1__CreateCollectionRequest Dpq__V1__CreateCollectionRequest;
@@ -33,6 +34,25 @@ typedef struct Dpq__V1__DeleteCollectionResponse Dpq__V1__DeleteCollectionRespon
 
 /* --- enums --- */
 
+typedef enum _Dpq__V1__ListPartition {
+  /*
+   * = KMEANS.
+   */
+  DPQ__V1__LIST_PARTITION__LIST_PARTITION_UNSPECIFIED = 0,
+  /*
+   * k-means centroids over the items' reconstructions (64 sampled items per list, fixed seed).
+   */
+  DPQ__V1__LIST_PARTITION__LIST_PARTITION_KMEANS = 1,
+  /*
+   * The item's first code is its list (nlist = K): nothing to train, but uneven lists.
+   */
+  DPQ__V1__LIST_PARTITION__LIST_PARTITION_FIRST_BLOCK = 2,
+  /*
+   * No lists (no memory for them): SearchRequest.nprobe must be 0.
+   */
+  DPQ__V1__LIST_PARTITION__LIST_PARTITION_NONE = 3
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(DPQ__V1__LIST_PARTITION)
+} Dpq__V1__ListPartition;
 /*
  * Lifecycle state of a collection.
  */
@@ -100,10 +120,38 @@ struct  Dpq__V1__CollectionConfig
    * (it is then height * width * channels) and otherwise must equal that product.
    */
   Dpq__V1__ImageShape *input_shape;
+  /*
+   * The inverted lists that searches with SearchRequest.nprobe scan. Unset = k-means lists, their
+   * number chosen from the item count.
+   */
+  Dpq__V1__IndexConfig *index;
 };
 #define DPQ__V1__COLLECTION_CONFIG__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&dpq__v1__collection_config__descriptor) \
-    , 0, NULL, DPQ__V1__METRIC__METRIC_UNSPECIFIED, 0, NULL, NULL }
+    , 0, NULL, DPQ__V1__METRIC__METRIC_UNSPECIFIED, 0, NULL, NULL, NULL }
+
+
+/*
+ * Inverted lists (IVF) over a collection's codes: a coarse partition of the items into nlist lists.
+ * A search with nprobe > 0 scans only the nprobe lists nearest the query; nprobe >= nlist gives
+ * exactly the exhaustive answer. The lists are built from the codes when the server starts and when
+ * a model is committed, kept current by every upsert and delete, and cost about 12 bytes per item
+ * plus a copy of the codes (and of the prefix norms under SQUARED_L2).
+ */
+struct  Dpq__V1__IndexConfig
+{
+  ProtobufCMessage base;
+  Dpq__V1__ListPartition partition;
+  /*
+   * KMEANS only: the number of lists, 1..65536; 0 = chosen from the item count (the power of two
+   * nearest sqrt(items), trained again each time the collection doubles). Lists are trained from
+   * 1,024 items on; below that every search scans all codes. Must be 0 for the other partitions.
+   */
+  uint32_t nlist;
+};
+#define DPQ__V1__INDEX_CONFIG__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&dpq__v1__index_config__descriptor) \
+    , DPQ__V1__LIST_PARTITION__LIST_PARTITION_UNSPECIFIED, 0 }
 
 
 /*
@@ -167,10 +215,15 @@ struct  Dpq__V1__CollectionInfo
    */
   size_t n_datasets;
   Dpq__V1__TrainingDataInfo **datasets;
+  /*
+   * The number of inverted lists searches with nprobe scan among; 0 when there are none (no model,
+   * partition NONE, or a k-means partition below 1,024 items).
+   */
+  uint32_t index_lists;
 };
 #define DPQ__V1__COLLECTION_INFO__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&dpq__v1__collection_info__descriptor) \
-    , (char *)protobuf_c_empty_string, NULL, DPQ__V1__COLLECTION_STATE__COLLECTION_STATE_UNSPECIFIED, 0, 0, 0, NULL, NULL, (char *)protobuf_c_empty_string, 0, 0, 0,NULL }
+    , (char *)protobuf_c_empty_string, NULL, DPQ__V1__COLLECTION_STATE__COLLECTION_STATE_UNSPECIFIED, 0, 0, 0, NULL, NULL, (char *)protobuf_c_empty_string, 0, 0, 0,NULL, 0 }
 
 
 struct  Dpq__V1__CreateCollectionRequest
@@ -279,6 +332,25 @@ Dpq__V1__CollectionConfig *
                       const uint8_t       *data);
 void   dpq__v1__collection_config__free_unpacked
                      (Dpq__V1__CollectionConfig *message,
+                      ProtobufCAllocator *allocator);
+/* Dpq__V1__IndexConfig methods */
+void   dpq__v1__index_config__init
+                     (Dpq__V1__IndexConfig         *message);
+size_t dpq__v1__index_config__get_packed_size
+                     (const Dpq__V1__IndexConfig   *message);
+size_t dpq__v1__index_config__pack
+                     (const Dpq__V1__IndexConfig   *message,
+                      uint8_t             *out);
+size_t dpq__v1__index_config__pack_to_buffer
+                     (const Dpq__V1__IndexConfig   *message,
+                      ProtobufCBuffer     *buffer);
+Dpq__V1__IndexConfig *
+       dpq__v1__index_config__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   dpq__v1__index_config__free_unpacked
+                     (Dpq__V1__IndexConfig *message,
                       ProtobufCAllocator *allocator);
 /* Dpq__V1__ImageShape methods */
 void   dpq__v1__image_shape__init
@@ -475,6 +547,9 @@ void   dpq__v1__delete_collection_response__free_unpacked
 typedef void (*Dpq__V1__CollectionConfig_Closure)
                  (const Dpq__V1__CollectionConfig *message,
                   void *closure_data);
+typedef void (*Dpq__V1__IndexConfig_Closure)
+                 (const Dpq__V1__IndexConfig *message,
+                  void *closure_data);
 typedef void (*Dpq__V1__ImageShape_Closure)
                  (const Dpq__V1__ImageShape *message,
                   void *closure_data);
@@ -559,8 +634,10 @@ void dpq__v1__collection_service__delete_collection(ProtobufCService *service,
 
 /* --- descriptors --- */
 
+extern const ProtobufCEnumDescriptor    dpq__v1__list_partition__descriptor;
 extern const ProtobufCEnumDescriptor    dpq__v1__collection_state__descriptor;
 extern const ProtobufCMessageDescriptor dpq__v1__collection_config__descriptor;
+extern const ProtobufCMessageDescriptor dpq__v1__index_config__descriptor;
 extern const ProtobufCMessageDescriptor dpq__v1__image_shape__descriptor;
 extern const ProtobufCMessageDescriptor dpq__v1__collection_info__descriptor;
 extern const ProtobufCMessageDescriptor dpq__v1__create_collection_request__descriptor;

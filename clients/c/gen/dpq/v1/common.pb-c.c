@@ -367,7 +367,7 @@ void   dpq__v1__label_filter__free_unpacked
   assert(message->base.descriptor == &dpq__v1__label_filter__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-static const ProtobufCFieldDescriptor dpq__v1__vector__field_descriptors[1] =
+static const ProtobufCFieldDescriptor dpq__v1__vector__field_descriptors[2] =
 {
   {
     "values",
@@ -381,14 +381,27 @@ static const ProtobufCFieldDescriptor dpq__v1__vector__field_descriptors[1] =
     0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "uint8_values",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BYTES,
+    0,   /* quantifier_offset */
+    offsetof(Dpq__V1__Vector, uint8_values),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned dpq__v1__vector__field_indices_by_name[] = {
+  1,   /* field[1] = uint8_values */
   0,   /* field[0] = values */
 };
 static const ProtobufCIntRange dpq__v1__vector__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 1 }
+  { 0, 2 }
 };
 const ProtobufCMessageDescriptor dpq__v1__vector__descriptor =
 {
@@ -398,14 +411,14 @@ const ProtobufCMessageDescriptor dpq__v1__vector__descriptor =
   "Dpq__V1__Vector",
   "dpq.v1",
   sizeof(Dpq__V1__Vector),
-  1,
+  2,
   dpq__v1__vector__field_descriptors,
   dpq__v1__vector__field_indices_by_name,
   1,  dpq__v1__vector__number_ranges,
   (ProtobufCMessageInit) dpq__v1__vector__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor dpq__v1__dense_vectors__field_descriptors[2] =
+static const ProtobufCFieldDescriptor dpq__v1__dense_vectors__field_descriptors[3] =
 {
   {
     "dimension",
@@ -431,15 +444,28 @@ static const ProtobufCFieldDescriptor dpq__v1__dense_vectors__field_descriptors[
     0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "uint8_values",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BYTES,
+    0,   /* quantifier_offset */
+    offsetof(Dpq__V1__DenseVectors, uint8_values),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned dpq__v1__dense_vectors__field_indices_by_name[] = {
   0,   /* field[0] = dimension */
+  2,   /* field[2] = uint8_values */
   1,   /* field[1] = values */
 };
 static const ProtobufCIntRange dpq__v1__dense_vectors__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 2 }
+  { 0, 3 }
 };
 const ProtobufCMessageDescriptor dpq__v1__dense_vectors__descriptor =
 {
@@ -449,7 +475,7 @@ const ProtobufCMessageDescriptor dpq__v1__dense_vectors__descriptor =
   "Dpq__V1__DenseVectors",
   "dpq.v1",
   sizeof(Dpq__V1__DenseVectors),
-  2,
+  3,
   dpq__v1__dense_vectors__field_descriptors,
   dpq__v1__dense_vectors__field_indices_by_name,
   1,  dpq__v1__dense_vectors__number_ranges,

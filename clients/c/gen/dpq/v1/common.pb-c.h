@@ -55,6 +55,7 @@ typedef enum _Dpq__V1__Metric {
 
 /*
  * One dense vector, used for a single item. Its length must equal the collection's input_dimension.
+ * Give either values or uint8_values (INVALID_ARGUMENT when both are non-empty).
  */
 struct  Dpq__V1__Vector
 {
@@ -64,10 +65,15 @@ struct  Dpq__V1__Vector
    */
   size_t n_values;
   float *values;
+  /*
+   * The components as unsigned bytes, e.g. 8-bit pixels: byte b is the value b (0..255), exactly as
+   * if sent in values, at a quarter of the bytes.
+   */
+  ProtobufCBinaryData uint8_values;
 };
 #define DPQ__V1__VECTOR__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&dpq__v1__vector__descriptor) \
-    , 0,NULL }
+    , 0,NULL, {0,NULL} }
 
 
 /*
@@ -78,6 +84,10 @@ struct  Dpq__V1__Vector
  * batch is empty (no rows) where rows are required, when dimension differs from what the RPC expects
  * (usually the collection's input_dimension), or when a value is NaN or infinite.
  * RESOURCE_EXHAUSTED when the row count exceeds Limits.max_batch_rows.
+ * The values come either as floats (values) or as unsigned bytes (uint8_values, e.g. 8-bit pixels
+ * in H x W x C order for image collections): byte b is the value b, exactly as if sent in values, so
+ * a model sees the same inputs either way. INVALID_ARGUMENT when both are non-empty. Servers store
+ * vectors whose values are all whole numbers 0..255 (whichever way they came) as one byte per value.
  */
 struct  Dpq__V1__DenseVectors
 {
@@ -91,10 +101,14 @@ struct  Dpq__V1__DenseVectors
    */
   size_t n_values;
   float *values;
+  /*
+   * rows * dimension unsigned bytes, row-major, instead of values.
+   */
+  ProtobufCBinaryData uint8_values;
 };
 #define DPQ__V1__DENSE_VECTORS__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&dpq__v1__dense_vectors__descriptor) \
-    , 0, 0,NULL }
+    , 0, 0,NULL, {0,NULL} }
 
 
 typedef enum {

@@ -450,7 +450,7 @@ const ProtobufCMessageDescriptor dpq__v1__rescore__descriptor =
   (ProtobufCMessageInit) dpq__v1__rescore__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor dpq__v1__search_request__field_descriptors[8] =
+static const ProtobufCFieldDescriptor dpq__v1__search_request__field_descriptors[9] =
 {
   {
     "collection",
@@ -548,6 +548,18 @@ static const ProtobufCFieldDescriptor dpq__v1__search_request__field_descriptors
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "nprobe",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Dpq__V1__SearchRequest, nprobe),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned dpq__v1__search_request__field_indices_by_name[] = {
   3,   /* field[3] = bits */
@@ -555,6 +567,7 @@ static const unsigned dpq__v1__search_request__field_indices_by_name[] = {
   5,   /* field[5] = filter */
   2,   /* field[2] = k */
   4,   /* field[4] = metric */
+  8,   /* field[8] = nprobe */
   7,   /* field[7] = omit_labels */
   1,   /* field[1] = queries */
   6,   /* field[6] = rescore */
@@ -562,7 +575,7 @@ static const unsigned dpq__v1__search_request__field_indices_by_name[] = {
 static const ProtobufCIntRange dpq__v1__search_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 8 }
+  { 0, 9 }
 };
 const ProtobufCMessageDescriptor dpq__v1__search_request__descriptor =
 {
@@ -572,7 +585,7 @@ const ProtobufCMessageDescriptor dpq__v1__search_request__descriptor =
   "Dpq__V1__SearchRequest",
   "dpq.v1",
   sizeof(Dpq__V1__SearchRequest),
-  8,
+  9,
   dpq__v1__search_request__field_descriptors,
   dpq__v1__search_request__field_indices_by_name,
   1,  dpq__v1__search_request__number_ranges,
@@ -681,7 +694,7 @@ const ProtobufCMessageDescriptor dpq__v1__query_result__descriptor =
   (ProtobufCMessageInit) dpq__v1__query_result__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor dpq__v1__search_response__field_descriptors[4] =
+static const ProtobufCFieldDescriptor dpq__v1__search_response__field_descriptors[5] =
 {
   {
     "results",
@@ -731,17 +744,30 @@ static const ProtobufCFieldDescriptor dpq__v1__search_response__field_descriptor
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "nprobe",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Dpq__V1__SearchResponse, nprobe),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned dpq__v1__search_response__field_indices_by_name[] = {
   1,   /* field[1] = bits */
   2,   /* field[2] = metric */
+  4,   /* field[4] = nprobe */
   0,   /* field[0] = results */
   3,   /* field[3] = searched_items */
 };
 static const ProtobufCIntRange dpq__v1__search_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 4 }
+  { 0, 5 }
 };
 const ProtobufCMessageDescriptor dpq__v1__search_response__descriptor =
 {
@@ -751,7 +777,7 @@ const ProtobufCMessageDescriptor dpq__v1__search_response__descriptor =
   "Dpq__V1__SearchResponse",
   "dpq.v1",
   sizeof(Dpq__V1__SearchResponse),
-  4,
+  5,
   dpq__v1__search_response__field_descriptors,
   dpq__v1__search_response__field_indices_by_name,
   1,  dpq__v1__search_response__number_ranges,

@@ -83,10 +83,17 @@ struct  Dpq__V1__SearchRequest
    * are returned.
    */
   protobuf_c_boolean omit_labels;
+  /*
+   * Inverted lists to scan per query (see CollectionConfig.index); 0 = every item (exhaustive, the
+   * exact answer). Values at or above the collection's index_lists scan every list (the exhaustive
+   * answer again). While a collection has no lists yet (below 1,024 items) every item is scanned.
+   * INVALID_ARGUMENT for a collection with partition NONE.
+   */
+  uint32_t nprobe;
 };
 #define DPQ__V1__SEARCH_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&dpq__v1__search_request__descriptor) \
-    , (char *)protobuf_c_empty_string, NULL, 0, 0, DPQ__V1__METRIC__METRIC_UNSPECIFIED, NULL, NULL, 0 }
+    , (char *)protobuf_c_empty_string, NULL, 0, 0, DPQ__V1__METRIC__METRIC_UNSPECIFIED, NULL, NULL, 0, 0 }
 
 
 /*
@@ -140,13 +147,18 @@ struct  Dpq__V1__SearchResponse
   uint32_t bits;
   Dpq__V1__Metric metric;
   /*
-   * Encoded items scanned per query (after filtering).
+   * Encoded items eligible per query (after filtering); with nprobe, only those in the scanned lists
+   * were scored.
    */
   uint64_t searched_items;
+  /*
+   * Inverted lists scanned per query: 0 for an exhaustive scan, else min(nprobe, index_lists).
+   */
+  uint32_t nprobe;
 };
 #define DPQ__V1__SEARCH_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&dpq__v1__search_response__descriptor) \
-    , 0,NULL, 0, DPQ__V1__METRIC__METRIC_UNSPECIFIED, 0 }
+    , 0,NULL, 0, DPQ__V1__METRIC__METRIC_UNSPECIFIED, 0, 0 }
 
 
 struct  Dpq__V1__EvaluateRequest

@@ -10,6 +10,13 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class ListPartition(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    LIST_PARTITION_UNSPECIFIED: _ClassVar[ListPartition]
+    LIST_PARTITION_KMEANS: _ClassVar[ListPartition]
+    LIST_PARTITION_FIRST_BLOCK: _ClassVar[ListPartition]
+    LIST_PARTITION_NONE: _ClassVar[ListPartition]
+
 class CollectionState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     COLLECTION_STATE_UNSPECIFIED: _ClassVar[CollectionState]
@@ -17,6 +24,10 @@ class CollectionState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     COLLECTION_STATE_TRAINING: _ClassVar[CollectionState]
     COLLECTION_STATE_READY: _ClassVar[CollectionState]
     COLLECTION_STATE_FAILED: _ClassVar[CollectionState]
+LIST_PARTITION_UNSPECIFIED: ListPartition
+LIST_PARTITION_KMEANS: ListPartition
+LIST_PARTITION_FIRST_BLOCK: ListPartition
+LIST_PARTITION_NONE: ListPartition
 COLLECTION_STATE_UNSPECIFIED: CollectionState
 COLLECTION_STATE_UNTRAINED: CollectionState
 COLLECTION_STATE_TRAINING: CollectionState
@@ -24,20 +35,30 @@ COLLECTION_STATE_READY: CollectionState
 COLLECTION_STATE_FAILED: CollectionState
 
 class CollectionConfig(_message.Message):
-    __slots__ = ("input_dimension", "model", "metric", "keep_vectors", "training_defaults", "input_shape")
+    __slots__ = ("input_dimension", "model", "metric", "keep_vectors", "training_defaults", "input_shape", "index")
     INPUT_DIMENSION_FIELD_NUMBER: _ClassVar[int]
     MODEL_FIELD_NUMBER: _ClassVar[int]
     METRIC_FIELD_NUMBER: _ClassVar[int]
     KEEP_VECTORS_FIELD_NUMBER: _ClassVar[int]
     TRAINING_DEFAULTS_FIELD_NUMBER: _ClassVar[int]
     INPUT_SHAPE_FIELD_NUMBER: _ClassVar[int]
+    INDEX_FIELD_NUMBER: _ClassVar[int]
     input_dimension: int
     model: _models_pb2.ModelConfig
     metric: _common_pb2.Metric
     keep_vectors: bool
     training_defaults: _training_pb2.TrainingOptions
     input_shape: ImageShape
-    def __init__(self, input_dimension: _Optional[int] = ..., model: _Optional[_Union[_models_pb2.ModelConfig, _Mapping]] = ..., metric: _Optional[_Union[_common_pb2.Metric, str]] = ..., keep_vectors: _Optional[bool] = ..., training_defaults: _Optional[_Union[_training_pb2.TrainingOptions, _Mapping]] = ..., input_shape: _Optional[_Union[ImageShape, _Mapping]] = ...) -> None: ...
+    index: IndexConfig
+    def __init__(self, input_dimension: _Optional[int] = ..., model: _Optional[_Union[_models_pb2.ModelConfig, _Mapping]] = ..., metric: _Optional[_Union[_common_pb2.Metric, str]] = ..., keep_vectors: _Optional[bool] = ..., training_defaults: _Optional[_Union[_training_pb2.TrainingOptions, _Mapping]] = ..., input_shape: _Optional[_Union[ImageShape, _Mapping]] = ..., index: _Optional[_Union[IndexConfig, _Mapping]] = ...) -> None: ...
+
+class IndexConfig(_message.Message):
+    __slots__ = ("partition", "nlist")
+    PARTITION_FIELD_NUMBER: _ClassVar[int]
+    NLIST_FIELD_NUMBER: _ClassVar[int]
+    partition: ListPartition
+    nlist: int
+    def __init__(self, partition: _Optional[_Union[ListPartition, str]] = ..., nlist: _Optional[int] = ...) -> None: ...
 
 class ImageShape(_message.Message):
     __slots__ = ("height", "width", "channels")
@@ -50,7 +71,7 @@ class ImageShape(_message.Message):
     def __init__(self, height: _Optional[int] = ..., width: _Optional[int] = ..., channels: _Optional[int] = ...) -> None: ...
 
 class CollectionInfo(_message.Message):
-    __slots__ = ("name", "config", "state", "has_model", "item_count", "pending_items", "model", "training", "last_error", "storage_bytes", "created_at_unix_ms", "datasets")
+    __slots__ = ("name", "config", "state", "has_model", "item_count", "pending_items", "model", "training", "last_error", "storage_bytes", "created_at_unix_ms", "datasets", "index_lists")
     NAME_FIELD_NUMBER: _ClassVar[int]
     CONFIG_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
@@ -63,6 +84,7 @@ class CollectionInfo(_message.Message):
     STORAGE_BYTES_FIELD_NUMBER: _ClassVar[int]
     CREATED_AT_UNIX_MS_FIELD_NUMBER: _ClassVar[int]
     DATASETS_FIELD_NUMBER: _ClassVar[int]
+    INDEX_LISTS_FIELD_NUMBER: _ClassVar[int]
     name: str
     config: CollectionConfig
     state: CollectionState
@@ -75,7 +97,8 @@ class CollectionInfo(_message.Message):
     storage_bytes: int
     created_at_unix_ms: int
     datasets: _containers.RepeatedCompositeFieldContainer[_training_pb2.TrainingDataInfo]
-    def __init__(self, name: _Optional[str] = ..., config: _Optional[_Union[CollectionConfig, _Mapping]] = ..., state: _Optional[_Union[CollectionState, str]] = ..., has_model: _Optional[bool] = ..., item_count: _Optional[int] = ..., pending_items: _Optional[int] = ..., model: _Optional[_Union[_models_pb2.ModelSummary, _Mapping]] = ..., training: _Optional[_Union[_training_pb2.TrainingProgress, _Mapping]] = ..., last_error: _Optional[str] = ..., storage_bytes: _Optional[int] = ..., created_at_unix_ms: _Optional[int] = ..., datasets: _Optional[_Iterable[_Union[_training_pb2.TrainingDataInfo, _Mapping]]] = ...) -> None: ...
+    index_lists: int
+    def __init__(self, name: _Optional[str] = ..., config: _Optional[_Union[CollectionConfig, _Mapping]] = ..., state: _Optional[_Union[CollectionState, str]] = ..., has_model: _Optional[bool] = ..., item_count: _Optional[int] = ..., pending_items: _Optional[int] = ..., model: _Optional[_Union[_models_pb2.ModelSummary, _Mapping]] = ..., training: _Optional[_Union[_training_pb2.TrainingProgress, _Mapping]] = ..., last_error: _Optional[str] = ..., storage_bytes: _Optional[int] = ..., created_at_unix_ms: _Optional[int] = ..., datasets: _Optional[_Iterable[_Union[_training_pb2.TrainingDataInfo, _Mapping]]] = ..., index_lists: _Optional[int] = ...) -> None: ...
 
 class CreateCollectionRequest(_message.Message):
     __slots__ = ("name", "config")

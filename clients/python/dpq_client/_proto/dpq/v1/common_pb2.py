@@ -24,29 +24,29 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x13\x64pq/v1/common.proto\x12\x06\x64pq.v1\"\x18\n\x06Vector\x12\x0e\n\x06values\x18\x01 \x03(\x02\"1\n\x0c\x44\x65nseVectors\x12\x11\n\tdimension\x18\x01 \x01(\r\x12\x0e\n\x06values\x18\x02 \x03(\x02\".\n\x06ItemId\x12\r\n\x03num\x18\x01 \x01(\x04H\x00\x12\r\n\x03str\x18\x02 \x01(\tH\x00\x42\x06\n\x04kind\"\x1a\n\x08LabelSet\x12\x0e\n\x06labels\x18\x01 \x03(\r\"+\n\tLabelSets\x12\x1e\n\x04rows\x18\x01 \x03(\x0b\x32\x10.dpq.v1.LabelSet\"\x17\n\x08\x43lassIds\x12\x0b\n\x03ids\x18\x01 \x03(\r\"]\n\tRowLabels\x12%\n\tclass_ids\x18\x01 \x01(\x0b\x32\x10.dpq.v1.ClassIdsH\x00\x12!\n\x04sets\x18\x02 \x01(\x0b\x32\x11.dpq.v1.LabelSetsH\x00\x42\x06\n\x04\x66orm\"\x1d\n\x0bLabelFilter\x12\x0e\n\x06\x61ny_of\x18\x01 \x03(\r*Q\n\x06Metric\x12\x16\n\x12METRIC_UNSPECIFIED\x10\x00\x12\x18\n\x14METRIC_INNER_PRODUCT\x10\x01\x12\x15\n\x11METRIC_SQUARED_L2\x10\x02\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x13\x64pq/v1/common.proto\x12\x06\x64pq.v1\".\n\x06Vector\x12\x0e\n\x06values\x18\x01 \x03(\x02\x12\x14\n\x0cuint8_values\x18\x02 \x01(\x0c\"G\n\x0c\x44\x65nseVectors\x12\x11\n\tdimension\x18\x01 \x01(\r\x12\x0e\n\x06values\x18\x02 \x03(\x02\x12\x14\n\x0cuint8_values\x18\x03 \x01(\x0c\".\n\x06ItemId\x12\r\n\x03num\x18\x01 \x01(\x04H\x00\x12\r\n\x03str\x18\x02 \x01(\tH\x00\x42\x06\n\x04kind\"\x1a\n\x08LabelSet\x12\x0e\n\x06labels\x18\x01 \x03(\r\"+\n\tLabelSets\x12\x1e\n\x04rows\x18\x01 \x03(\x0b\x32\x10.dpq.v1.LabelSet\"\x17\n\x08\x43lassIds\x12\x0b\n\x03ids\x18\x01 \x03(\r\"]\n\tRowLabels\x12%\n\tclass_ids\x18\x01 \x01(\x0b\x32\x10.dpq.v1.ClassIdsH\x00\x12!\n\x04sets\x18\x02 \x01(\x0b\x32\x11.dpq.v1.LabelSetsH\x00\x42\x06\n\x04\x66orm\"\x1d\n\x0bLabelFilter\x12\x0e\n\x06\x61ny_of\x18\x01 \x03(\r*Q\n\x06Metric\x12\x16\n\x12METRIC_UNSPECIFIED\x10\x00\x12\x18\n\x14METRIC_INNER_PRODUCT\x10\x01\x12\x15\n\x11METRIC_SQUARED_L2\x10\x02\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'dpq.v1.common_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_METRIC']._serialized_start=380
-  _globals['_METRIC']._serialized_end=461
+  _globals['_METRIC']._serialized_start=424
+  _globals['_METRIC']._serialized_end=505
   _globals['_VECTOR']._serialized_start=31
-  _globals['_VECTOR']._serialized_end=55
-  _globals['_DENSEVECTORS']._serialized_start=57
-  _globals['_DENSEVECTORS']._serialized_end=106
-  _globals['_ITEMID']._serialized_start=108
-  _globals['_ITEMID']._serialized_end=154
-  _globals['_LABELSET']._serialized_start=156
-  _globals['_LABELSET']._serialized_end=182
-  _globals['_LABELSETS']._serialized_start=184
-  _globals['_LABELSETS']._serialized_end=227
-  _globals['_CLASSIDS']._serialized_start=229
-  _globals['_CLASSIDS']._serialized_end=252
-  _globals['_ROWLABELS']._serialized_start=254
-  _globals['_ROWLABELS']._serialized_end=347
-  _globals['_LABELFILTER']._serialized_start=349
-  _globals['_LABELFILTER']._serialized_end=378
+  _globals['_VECTOR']._serialized_end=77
+  _globals['_DENSEVECTORS']._serialized_start=79
+  _globals['_DENSEVECTORS']._serialized_end=150
+  _globals['_ITEMID']._serialized_start=152
+  _globals['_ITEMID']._serialized_end=198
+  _globals['_LABELSET']._serialized_start=200
+  _globals['_LABELSET']._serialized_end=226
+  _globals['_LABELSETS']._serialized_start=228
+  _globals['_LABELSETS']._serialized_end=271
+  _globals['_CLASSIDS']._serialized_start=273
+  _globals['_CLASSIDS']._serialized_end=296
+  _globals['_ROWLABELS']._serialized_start=298
+  _globals['_ROWLABELS']._serialized_end=391
+  _globals['_LABELFILTER']._serialized_start=393
+  _globals['_LABELFILTER']._serialized_end=422
 # @@protoc_insertion_point(module_scope)

@@ -17,18 +17,22 @@ METRIC_INNER_PRODUCT: Metric
 METRIC_SQUARED_L2: Metric
 
 class Vector(_message.Message):
-    __slots__ = ("values",)
+    __slots__ = ("values", "uint8_values")
     VALUES_FIELD_NUMBER: _ClassVar[int]
+    UINT8_VALUES_FIELD_NUMBER: _ClassVar[int]
     values: _containers.RepeatedScalarFieldContainer[float]
-    def __init__(self, values: _Optional[_Iterable[float]] = ...) -> None: ...
+    uint8_values: bytes
+    def __init__(self, values: _Optional[_Iterable[float]] = ..., uint8_values: _Optional[bytes] = ...) -> None: ...
 
 class DenseVectors(_message.Message):
-    __slots__ = ("dimension", "values")
+    __slots__ = ("dimension", "values", "uint8_values")
     DIMENSION_FIELD_NUMBER: _ClassVar[int]
     VALUES_FIELD_NUMBER: _ClassVar[int]
+    UINT8_VALUES_FIELD_NUMBER: _ClassVar[int]
     dimension: int
     values: _containers.RepeatedScalarFieldContainer[float]
-    def __init__(self, dimension: _Optional[int] = ..., values: _Optional[_Iterable[float]] = ...) -> None: ...
+    uint8_values: bytes
+    def __init__(self, dimension: _Optional[int] = ..., values: _Optional[_Iterable[float]] = ..., uint8_values: _Optional[bytes] = ...) -> None: ...
 
 class ItemId(_message.Message):
     __slots__ = ("num", "str")

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from dpq_client._proto.dpq.v1 import common_pb2 as dpq_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x13\x64pq/v1/search.proto\x12\x06\x64pq.v1\x1a\x13\x64pq/v1/common.proto\"\x1f\n\x07Rescore\x12\x14\n\x0coversampling\x18\x01 \x01(\r\"\xdf\x01\n\rSearchRequest\x12\x12\n\ncollection\x18\x01 \x01(\t\x12%\n\x07queries\x18\x02 \x01(\x0b\x32\x14.dpq.v1.DenseVectors\x12\t\n\x01k\x18\x03 \x01(\r\x12\x0c\n\x04\x62its\x18\x04 \x01(\r\x12\x1e\n\x06metric\x18\x05 \x01(\x0e\x32\x0e.dpq.v1.Metric\x12#\n\x06\x66ilter\x18\x06 \x01(\x0b\x32\x13.dpq.v1.LabelFilter\x12 \n\x07rescore\x18\x07 \x01(\x0b\x32\x0f.dpq.v1.Rescore\x12\x13\n\x0bomit_labels\x18\x08 \x01(\x08\"F\n\tSearchHit\x12\x1a\n\x02id\x18\x01 \x01(\x0b\x32\x0e.dpq.v1.ItemId\x12\r\n\x05score\x18\x02 \x01(\x02\x12\x0e\n\x06labels\x18\x03 \x03(\r\".\n\x0bQueryResult\x12\x1f\n\x04hits\x18\x01 \x03(\x0b\x32\x11.dpq.v1.SearchHit\"|\n\x0eSearchResponse\x12$\n\x07results\x18\x01 \x03(\x0b\x32\x13.dpq.v1.QueryResult\x12\x0c\n\x04\x62its\x18\x02 \x01(\r\x12\x1e\n\x06metric\x18\x03 \x01(\x0e\x32\x0e.dpq.v1.Metric\x12\x16\n\x0esearched_items\x18\x04 \x01(\x04\"\xca\x01\n\x0f\x45valuateRequest\x12\x12\n\ncollection\x18\x01 \x01(\t\x12%\n\x07queries\x18\x02 \x01(\x0b\x32\x14.dpq.v1.DenseVectors\x12\'\n\x0cquery_labels\x18\x03 \x01(\x0b\x32\x11.dpq.v1.RowLabels\x12\x0c\n\x04\x62its\x18\x04 \x03(\r\x12\r\n\x05map_r\x18\x05 \x01(\r\x12\x16\n\x0eprecision_at_k\x18\x06 \x03(\r\x12\x1e\n\x06metric\x18\x07 \x01(\x0e\x32\x0e.dpq.v1.Metric\",\n\x0cPrecisionAtK\x12\t\n\x01k\x18\x01 \x01(\r\x12\x11\n\tprecision\x18\x02 \x01(\x01\"W\n\x11\x43odeLengthMetrics\x12\x0c\n\x04\x62its\x18\x01 \x01(\r\x12\x0b\n\x03map\x18\x02 \x01(\x01\x12\'\n\tprecision\x18\x03 \x03(\x0b\x32\x14.dpq.v1.PrecisionAtK\"\xaa\x01\n\x10\x45valuateResponse\x12-\n\nper_length\x18\x01 \x03(\x0b\x32\x19.dpq.v1.CodeLengthMetrics\x12\r\n\x05map_r\x18\x02 \x01(\x04\x12\x16\n\x0e\x64\x61tabase_items\x18\x03 \x01(\x04\x12\x0f\n\x07queries\x18\x04 \x01(\r\x12\x1e\n\x06metric\x18\x05 \x01(\x0e\x32\x0e.dpq.v1.Metric\x12\x0f\n\x07seconds\x18\x06 \x01(\x01\x32\x87\x01\n\rSearchService\x12\x37\n\x06Search\x12\x15.dpq.v1.SearchRequest\x1a\x16.dpq.v1.SearchResponse\x12=\n\x08\x45valuate\x12\x17.dpq.v1.EvaluateRequest\x1a\x18.dpq.v1.EvaluateResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x13\x64pq/v1/search.proto\x12\x06\x64pq.v1\x1a\x13\x64pq/v1/common.proto\"\x1f\n\x07Rescore\x12\x14\n\x0coversampling\x18\x01 \x01(\r\"\xef\x01\n\rSearchRequest\x12\x12\n\ncollection\x18\x01 \x01(\t\x12%\n\x07queries\x18\x02 \x01(\x0b\x32\x14.dpq.v1.DenseVectors\x12\t\n\x01k\x18\x03 \x01(\r\x12\x0c\n\x04\x62its\x18\x04 \x01(\r\x12\x1e\n\x06metric\x18\x05 \x01(\x0e\x32\x0e.dpq.v1.Metric\x12#\n\x06\x66ilter\x18\x06 \x01(\x0b\x32\x13.dpq.v1.LabelFilter\x12 \n\x07rescore\x18\x07 \x01(\x0b\x32\x0f.dpq.v1.Rescore\x12\x13\n\x0bomit_labels\x18\x08 \x01(\x08\x12\x0e\n\x06nprobe\x18\t \x01(\r\"F\n\tSearchHit\x12\x1a\n\x02id\x18\x01 \x01(\x0b\x32\x0e.dpq.v1.ItemId\x12\r\n\x05score\x18\x02 \x01(\x02\x12\x0e\n\x06labels\x18\x03 \x03(\r\".\n\x0bQueryResult\x12\x1f\n\x04hits\x18\x01 \x03(\x0b\x32\x11.dpq.v1.SearchHit\"\x8c\x01\n\x0eSearchResponse\x12$\n\x07results\x18\x01 \x03(\x0b\x32\x13.dpq.v1.QueryResult\x12\x0c\n\x04\x62its\x18\x02 \x01(\r\x12\x1e\n\x06metric\x18\x03 \x01(\x0e\x32\x0e.dpq.v1.Metric\x12\x16\n\x0esearched_items\x18\x04 \x01(\x04\x12\x0e\n\x06nprobe\x18\x05 \x01(\r\"\xca\x01\n\x0f\x45valuateRequest\x12\x12\n\ncollection\x18\x01 \x01(\t\x12%\n\x07queries\x18\x02 \x01(\x0b\x32\x14.dpq.v1.DenseVectors\x12\'\n\x0cquery_labels\x18\x03 \x01(\x0b\x32\x11.dpq.v1.RowLabels\x12\x0c\n\x04\x62its\x18\x04 \x03(\r\x12\r\n\x05map_r\x18\x05 \x01(\r\x12\x16\n\x0eprecision_at_k\x18\x06 \x03(\r\x12\x1e\n\x06metric\x18\x07 \x01(\x0e\x32\x0e.dpq.v1.Metric\",\n\x0cPrecisionAtK\x12\t\n\x01k\x18\x01 \x01(\r\x12\x11\n\tprecision\x18\x02 \x01(\x01\"W\n\x11\x43odeLengthMetrics\x12\x0c\n\x04\x62its\x18\x01 \x01(\r\x12\x0b\n\x03map\x18\x02 \x01(\x01\x12\'\n\tprecision\x18\x03 \x03(\x0b\x32\x14.dpq.v1.PrecisionAtK\"\xaa\x01\n\x10\x45valuateResponse\x12-\n\nper_length\x18\x01 \x03(\x0b\x32\x19.dpq.v1.CodeLengthMetrics\x12\r\n\x05map_r\x18\x02 \x01(\x04\x12\x16\n\x0e\x64\x61tabase_items\x18\x03 \x01(\x04\x12\x0f\n\x07queries\x18\x04 \x01(\r\x12\x1e\n\x06metric\x18\x05 \x01(\x0e\x32\x0e.dpq.v1.Metric\x12\x0f\n\x07seconds\x18\x06 \x01(\x01\x32\x87\x01\n\rSearchService\x12\x37\n\x06Search\x12\x15.dpq.v1.SearchRequest\x1a\x16.dpq.v1.SearchResponse\x12=\n\x08\x45valuate\x12\x17.dpq.v1.EvaluateRequest\x1a\x18.dpq.v1.EvaluateResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,21 +35,21 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_RESCORE']._serialized_start=52
   _globals['_RESCORE']._serialized_end=83
   _globals['_SEARCHREQUEST']._serialized_start=86
-  _globals['_SEARCHREQUEST']._serialized_end=309
-  _globals['_SEARCHHIT']._serialized_start=311
-  _globals['_SEARCHHIT']._serialized_end=381
-  _globals['_QUERYRESULT']._serialized_start=383
-  _globals['_QUERYRESULT']._serialized_end=429
-  _globals['_SEARCHRESPONSE']._serialized_start=431
-  _globals['_SEARCHRESPONSE']._serialized_end=555
-  _globals['_EVALUATEREQUEST']._serialized_start=558
-  _globals['_EVALUATEREQUEST']._serialized_end=760
-  _globals['_PRECISIONATK']._serialized_start=762
-  _globals['_PRECISIONATK']._serialized_end=806
-  _globals['_CODELENGTHMETRICS']._serialized_start=808
-  _globals['_CODELENGTHMETRICS']._serialized_end=895
-  _globals['_EVALUATERESPONSE']._serialized_start=898
-  _globals['_EVALUATERESPONSE']._serialized_end=1068
-  _globals['_SEARCHSERVICE']._serialized_start=1071
-  _globals['_SEARCHSERVICE']._serialized_end=1206
+  _globals['_SEARCHREQUEST']._serialized_end=325
+  _globals['_SEARCHHIT']._serialized_start=327
+  _globals['_SEARCHHIT']._serialized_end=397
+  _globals['_QUERYRESULT']._serialized_start=399
+  _globals['_QUERYRESULT']._serialized_end=445
+  _globals['_SEARCHRESPONSE']._serialized_start=448
+  _globals['_SEARCHRESPONSE']._serialized_end=588
+  _globals['_EVALUATEREQUEST']._serialized_start=591
+  _globals['_EVALUATEREQUEST']._serialized_end=793
+  _globals['_PRECISIONATK']._serialized_start=795
+  _globals['_PRECISIONATK']._serialized_end=839
+  _globals['_CODELENGTHMETRICS']._serialized_start=841
+  _globals['_CODELENGTHMETRICS']._serialized_end=928
+  _globals['_EVALUATERESPONSE']._serialized_start=931
+  _globals['_EVALUATERESPONSE']._serialized_end=1101
+  _globals['_SEARCHSERVICE']._serialized_start=1104
+  _globals['_SEARCHSERVICE']._serialized_end=1239
 # @@protoc_insertion_point(module_scope)

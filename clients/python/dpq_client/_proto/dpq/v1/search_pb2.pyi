@@ -14,7 +14,7 @@ class Rescore(_message.Message):
     def __init__(self, oversampling: _Optional[int] = ...) -> None: ...
 
 class SearchRequest(_message.Message):
-    __slots__ = ("collection", "queries", "k", "bits", "metric", "filter", "rescore", "omit_labels")
+    __slots__ = ("collection", "queries", "k", "bits", "metric", "filter", "rescore", "omit_labels", "nprobe")
     COLLECTION_FIELD_NUMBER: _ClassVar[int]
     QUERIES_FIELD_NUMBER: _ClassVar[int]
     K_FIELD_NUMBER: _ClassVar[int]
@@ -23,6 +23,7 @@ class SearchRequest(_message.Message):
     FILTER_FIELD_NUMBER: _ClassVar[int]
     RESCORE_FIELD_NUMBER: _ClassVar[int]
     OMIT_LABELS_FIELD_NUMBER: _ClassVar[int]
+    NPROBE_FIELD_NUMBER: _ClassVar[int]
     collection: str
     queries: _common_pb2.DenseVectors
     k: int
@@ -31,7 +32,8 @@ class SearchRequest(_message.Message):
     filter: _common_pb2.LabelFilter
     rescore: Rescore
     omit_labels: bool
-    def __init__(self, collection: _Optional[str] = ..., queries: _Optional[_Union[_common_pb2.DenseVectors, _Mapping]] = ..., k: _Optional[int] = ..., bits: _Optional[int] = ..., metric: _Optional[_Union[_common_pb2.Metric, str]] = ..., filter: _Optional[_Union[_common_pb2.LabelFilter, _Mapping]] = ..., rescore: _Optional[_Union[Rescore, _Mapping]] = ..., omit_labels: _Optional[bool] = ...) -> None: ...
+    nprobe: int
+    def __init__(self, collection: _Optional[str] = ..., queries: _Optional[_Union[_common_pb2.DenseVectors, _Mapping]] = ..., k: _Optional[int] = ..., bits: _Optional[int] = ..., metric: _Optional[_Union[_common_pb2.Metric, str]] = ..., filter: _Optional[_Union[_common_pb2.LabelFilter, _Mapping]] = ..., rescore: _Optional[_Union[Rescore, _Mapping]] = ..., omit_labels: _Optional[bool] = ..., nprobe: _Optional[int] = ...) -> None: ...
 
 class SearchHit(_message.Message):
     __slots__ = ("id", "score", "labels")
@@ -50,16 +52,18 @@ class QueryResult(_message.Message):
     def __init__(self, hits: _Optional[_Iterable[_Union[SearchHit, _Mapping]]] = ...) -> None: ...
 
 class SearchResponse(_message.Message):
-    __slots__ = ("results", "bits", "metric", "searched_items")
+    __slots__ = ("results", "bits", "metric", "searched_items", "nprobe")
     RESULTS_FIELD_NUMBER: _ClassVar[int]
     BITS_FIELD_NUMBER: _ClassVar[int]
     METRIC_FIELD_NUMBER: _ClassVar[int]
     SEARCHED_ITEMS_FIELD_NUMBER: _ClassVar[int]
+    NPROBE_FIELD_NUMBER: _ClassVar[int]
     results: _containers.RepeatedCompositeFieldContainer[QueryResult]
     bits: int
     metric: _common_pb2.Metric
     searched_items: int
-    def __init__(self, results: _Optional[_Iterable[_Union[QueryResult, _Mapping]]] = ..., bits: _Optional[int] = ..., metric: _Optional[_Union[_common_pb2.Metric, str]] = ..., searched_items: _Optional[int] = ...) -> None: ...
+    nprobe: int
+    def __init__(self, results: _Optional[_Iterable[_Union[QueryResult, _Mapping]]] = ..., bits: _Optional[int] = ..., metric: _Optional[_Union[_common_pb2.Metric, str]] = ..., searched_items: _Optional[int] = ..., nprobe: _Optional[int] = ...) -> None: ...
 
 class EvaluateRequest(_message.Message):
     __slots__ = ("collection", "queries", "query_labels", "bits", "map_r", "precision_at_k", "metric")

@@ -1,0 +1,94 @@
+// The inverted lists of a CodeIndex: an IVFIndex whose ids are the index's rows, built from the
+// codes under the collection's ListPartition and kept in step with every upsert and removal
+// (a removal's row swap renumbers the moved entry). Searches with nprobe > 0 scan the best
+// nprobe lists; nprobe >= nlist gives exactly the exhaustive answer (IVFIndex's contract).
+// k-means lists are trained on up to 64 items per list, evenly spaced over the rows (a fixed
+// seed, so the same items give the same lists), and built again each time the item count has
+// doubled since they were built while more items can still improve them: automatic lists
+// follow sqrt(N), and a fixed nlist stops once it was trained on 64 items per list. A build
+// costs one decode and nearest-centroid pass over all items (seconds at 1M), so the server runs
+// it on its write queue outside the search lock (`listsAreStale`, `builtLists`, `installLists`).
+
+import DPQEngine
+
+/// k-means lists as they were trained, for keeping across restarts: a server that rebuilds its
+/// index from the stored codes reuses them instead of training again, so a search with the same
+/// nprobe scans the same items before and after (a sample drawn from rows in another order would
+/// give other centroids).
+public struct TrainedLists: Sendable, Equatable {
+    /// nlist x D.
+    public var centroids: Matrix
+    /// The item count they were built for (which decides when they are built again).
+    public var builtFor: Int
+
+    public init(centroids: Matrix, builtFor: Int) {
+        self.centroids = centroids
+        self.builtFor = builtFor
+    }
+}
+
+extension CodeIndex {
+    /// k-means training rows per list (faiss warns below 39).
+    static let sampleRowsPerList = 64
+
+    /// The k-means centroids in use, to keep across restarts (nil for other partitions).
+    public var trainedLists: TrainedLists? {
+        guard let lists, lists.coarse.kind == .centroids else { return nil }
+        return TrainedLists(centroids: lists.coarse.centroids, builtFor: listsBuiltFor)
+    }
+
+    /// Lists over the current codes under `trained` centroids, when they fit this index's
+    /// k-means partition (dimension, and the list count of a fixed nlist); nil otherwise.
+    func listsReusing(_ trained: TrainedLists, threads: Int) -> IVFIndex<ArrayInvertedLists>? {
+        guard case .kmeans(let fixed) = partition, trained.centroids.cols == codebooks.dimension,
+              trained.centroids.rows >= 1, fixed == 0 || trained.centroids.rows == fixed,
+              trained.centroids.values.allSatisfy(\.isFinite) else { return nil }
+        return IVFIndex(codes: codes, norms: norms, codebooks: codebooks, coarse: CoarseQuantizer(centroids: trained.centroids),
+                        threads: threads)
+    }
+
+    /// The number of lists a search with `nprobe` scans: 0 when it scans every code instead
+    /// (nprobe 0, no lists, or squared L2 on lists without norms), else min(nprobe, nlist).
+    public func probes(_ nprobe: Int, metric: SearchMetric) -> Int {
+        guard nprobe > 0, let lists else { return 0 }
+        if metric == .squaredL2 && lists.listNorms == nil { return 0 }
+        return min(nprobe, lists.listCount)
+    }
+
+    /// nlist of the current lists (0 without lists).
+    public var listCount: Int { lists?.listCount ?? 0 }
+
+    /// Whether the partition wants lists built again for the current item count.
+    public var listsAreStale: Bool {
+        guard case .kmeans(let fixed) = partition else { return false }
+        guard let lists else { return partition.kmeansLists(items: count) != nil }
+        guard count >= 2 * listsBuiltFor else { return false }
+        return fixed == 0 || listsBuiltFor < Self.sampleRowsPerList * lists.listCount
+    }
+
+    /// Lists over the current codes (and norms, when kept) under the partition, trained anew
+    /// for k-means; nil when the partition has none for this many items.
+    public func builtLists(threads: Int = Cores.available) -> IVFIndex<ArrayInvertedLists>? {
+        let coarse: CoarseQuantizer
+        switch partition {
+        case .none:
+            return nil
+        case .firstBlock:
+            coarse = .firstBlock(codebooks)
+        case .kmeans:
+            guard let nlist = partition.kmeansLists(items: count) else { return nil }
+            let sampled = min(count, Self.sampleRowsPerList * nlist)
+            let step = Double(count) / Double(sampled)
+            let rows = (0..<sampled).map { Int(Double($0) * step) }
+            coarse = CoarseQuantizer.trainCentroids(sample: codes.items(rows), codebooks: codebooks, lists: nlist)
+        }
+        return IVFIndex(codes: codes, norms: norms, codebooks: codebooks, coarse: coarse, threads: threads)
+    }
+
+    /// Makes `built` (from `builtLists` of this same value: same rows and codes) the lists.
+    public mutating func installLists(_ built: IVFIndex<ArrayInvertedLists>?) {
+        precondition(built == nil || built!.count == count, "CodeIndex.installLists: lists of another version of the index")
+        lists = built
+        listsBuiltFor = count
+    }
+}

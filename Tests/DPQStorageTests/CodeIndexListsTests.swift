@@ -1,0 +1,139 @@
+// The inverted lists inside CodeIndex against the index's own exhaustive search: with every list
+// probed the answer must be the exhaustive one (same ids, same scores), whatever upserts and
+// removals (with their row swaps) came before; with fewer lists, a subset of the items scored
+// exactly. Also the partition's rules: automatic list counts, rebuilding as the index grows,
+// norms added later, and config.json round trips.
+
+import Foundation
+import Testing
+import DPQEngine
+@testable import DPQStorage
+
+@Suite struct CodeIndexListsTests {
+    static func items(_ ids: Range<Int>, _ r: inout SeededRandom, k: Int) -> [StoredItem] {
+        ids.map { n in
+            StoredItem(id: n % 3 == 0 ? .string("s\(n)") : .number(UInt64(n)), labels: [Int(r.next() % 10)],
+                       code: (0..<4).map { _ in UInt8(r.next() % UInt64(k)) }, vector: (0..<4).map { _ in r.normal() })
+        }
+    }
+
+    static func loaded(_ items: [StoredItem]) -> LoadedItems {
+        LoadedItems(ids: items.map(\.id), codes: CodeMatrix(count: items.count, blocks: 4, bytesPerCode: 1, bytes: items.flatMap(\.code)),
+                    labels: items.map(\.labels), vectors: Matrix(items.map { $0.vector! }), uncoded: [])
+    }
+
+    /// nprobe = nlist against nprobe 0 for both metrics, prefixes and filters; and nprobe 1
+    /// returns only items of the probed list with their exact scores.
+    func expectListsMatchExhaustive(_ index: CodeIndex, seed: UInt64) throws {
+        let nlist = index.listCount
+        #expect(nlist > 0)
+        #expect(index.lists?.count == index.count)
+        var r = SeededRandom(seed: seed)
+        let queries = Matrix(rows: 3, cols: 4, values: (0..<12).map { _ in r.normal() })
+        for metric in SearchMetric.allCases {
+            for m in [1, 3, 4] {
+                for filter in [nil, Set([2]), Set([1, 8])] as [Set<Int>?] {
+                    let exhaustive = try index.search(queries: queries, k: 10, blocks: m, metric: metric, labelFilter: filter, threads: 2)
+                    for nprobe in [nlist, nlist + 5] {
+                        let all = try index.search(queries: queries, k: 10, blocks: m, metric: metric, labelFilter: filter,
+                                                   nprobe: nprobe, threads: 2)
+                        for q in 0..<3 {
+                            #expect(all[q].map(\.id) == exhaustive[q].map(\.id), "\(metric) m=\(m) filter \(String(describing: filter))")
+                            for (a, e) in zip(all[q], exhaustive[q]) { #expect(abs(a.score - e.score) <= 1e-5 * (1 + abs(e.score))) }
+                        }
+                    }
+                    let one = try index.search(queries: queries, k: 10, blocks: m, metric: metric, labelFilter: filter, nprobe: 1, threads: 2)
+                    let everything = try index.search(queries: queries, k: index.count, blocks: m, metric: metric, labelFilter: filter, threads: 2)
+                    for q in 0..<3 {
+                        let truth = Dictionary(uniqueKeysWithValues: everything[q].map { ($0.id, $0.score) })
+                        let lists = Set(one[q].compactMap { index.lists!.location(of: index.rows[$0.id]!)?.list })
+                        #expect(lists.count <= 1)
+                        for h in one[q] { #expect(abs(h.score - truth[h.id]!) <= 1e-5 * (1 + abs(h.score))) }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test(arguments: [(ListPartition.firstBlock, 16), (.firstBlock, 256), (.kmeans(lists: 24), 16), (.kmeans(lists: 24), 256)])
+    func listsFollowUpsertsAndRemovals(partition: ListPartition, k: Int) throws {
+        let model = Fixtures.model(Fixtures.config(codebookSize: k), seed: 3)
+        var r = SeededRandom(seed: 7)
+        var truth = Self.items(0..<1_200, &r, k: k)
+        var index = try CodeIndex(Self.loaded(truth), codebooks: model.codebooks, classCount: 10, keepNorms: true,
+                                  partition: partition, threads: 2)
+        #expect(index.listCount == (partition == .firstBlock ? k : 24))
+        try expectListsMatchExhaustive(index, seed: 1)
+        for round in 0..<3 {
+            // Overwrite some (new codes move them between lists), add some, remove some: every
+            // removal swaps the last row into the hole, which the lists must follow.
+            var batch = (0..<40).map { _ in truth[Int(r.next() % UInt64(truth.count))] }.map { old in
+                StoredItem(id: old.id, labels: [Int(r.next() % 10)], code: (0..<4).map { _ in UInt8(r.next() % UInt64(k)) },
+                           vector: old.vector)
+            }
+            batch += Self.items((5_000 + round * 100)..<(5_060 + round * 100), &r, k: k)
+            try index.upsert(batch)
+            var byID = Dictionary(truth.map { ($0.id, $0) }, uniquingKeysWith: { $1 })
+            for item in batch { byID[item.id] = item }
+            let removed = (0..<70).map { _ in Array(byID.keys)[Int(r.next() % UInt64(byID.count))] }
+            index.remove(removed)
+            for id in removed { byID[id] = nil }
+            truth = Array(byID.values)
+            #expect(index.count == truth.count)
+            try expectListsMatchExhaustive(index, seed: UInt64(10 + round))
+        }
+    }
+
+    @Test func automaticListsGrowWithTheIndexAndNoneHasNone() throws {
+        let model = Fixtures.model(Fixtures.config(codebookSize: 256), seed: 4)
+        var r = SeededRandom(seed: 9)
+        // Below 1,024 items: no k-means lists, searches with nprobe scan everything.
+        var index = try CodeIndex(Self.loaded(Self.items(0..<1_000, &r, k: 256)), codebooks: model.codebooks, classCount: 10,
+                                  partition: .automatic, threads: 2)
+        #expect(index.lists == nil && index.probes(4, metric: .innerProduct) == 0)
+        try index.upsert(Self.items(1_000..<1_100, &r, k: 256))
+        #expect(index.listsAreStale)
+        index.installLists(index.builtLists(threads: 2))
+        #expect(index.listCount == 32)           // 2^round(log2(sqrt(1,100)))
+        #expect(!index.listsAreStale)
+        try index.upsert(Self.items(2_000..<3_300, &r, k: 256))
+        #expect(index.listsAreStale)             // doubled since built
+        index.installLists(index.builtLists(threads: 2))
+        #expect(index.listCount == 64)
+        try expectListsMatchExhaustive(index, seed: 5)
+        #expect(ListPartition.automatic.kmeansLists(items: 1_000_000) == 1_024)
+        #expect(ListPartition.kmeans(lists: 300).kmeansLists(items: 2_000) == 300)
+
+        let none = try CodeIndex(Self.loaded(Self.items(0..<2_000, &r, k: 256)), codebooks: model.codebooks, classCount: 10,
+                                 partition: .none, threads: 2)
+        #expect(none.lists == nil && !none.listsAreStale && none.probes(8, metric: .innerProduct) == 0)
+    }
+
+    @Test func normsAddedLaterRebuildTheListsForL2() throws {
+        let model = Fixtures.model(Fixtures.config(codebookSize: 256), seed: 5)
+        var r = SeededRandom(seed: 2)
+        var index = try CodeIndex(Self.loaded(Self.items(0..<1_500, &r, k: 256)), codebooks: model.codebooks, classCount: 10,
+                                  keepNorms: false, partition: .kmeans(lists: 20), threads: 2)
+        // Lists without norms cannot score squared L2: such a search scans everything instead.
+        #expect(index.probes(3, metric: .squaredL2) == 0 && index.probes(3, metric: .innerProduct) == 3)
+        let coarse = index.lists?.coarse
+        index.addNorms(index.prefixNorms(threads: 2), threads: 2)
+        #expect(index.probes(3, metric: .squaredL2) == 3)
+        #expect(index.lists?.coarse == coarse)   // same partition, now with norms
+        try expectListsMatchExhaustive(index, seed: 3)
+    }
+
+    @Test func partitionInConfigJSONAndValidation() throws {
+        for p in [ListPartition.none, .firstBlock, .kmeans(lists: 0), .kmeans(lists: 512)] {
+            let data = try CollectionConfig.encoder.encode(p)
+            #expect(try CollectionConfig.decoder.decode(ListPartition.self, from: data) == p)
+        }
+        // A config.json written before the field existed reads as the default.
+        var config = Fixtures.config()
+        config.index = nil
+        let old = try CollectionConfig.decoder.decode(CollectionConfig.self, from: CollectionConfig.encoder.encode(config))
+        #expect(old.index == nil && old.partition == .automatic)
+        config.index = .kmeans(lists: ListPartition.maxLists + 1)
+        #expect(Fixtures.storageError { try config.validate() }?.kind == "invalidArgument")
+    }
+}
