@@ -28,6 +28,8 @@ public final class PostgresStore: CollectionCatalog {
         location = parsed.location
         db = PostgresConnections(configuration: parsed.configuration, location: parsed.location, logger: logger)
         do {
+            // Reachable first, so that an unreachable server is reported as that.
+            _ = try db.withConnection("open the store") { try $0.execute("SELECT 1") }
             try migrate()
         } catch {
             db.close()

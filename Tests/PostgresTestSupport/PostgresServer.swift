@@ -54,7 +54,10 @@ public final class PostgresServer: Sendable {
 
     private init() throws {
         bin = try Self.findBinaries()
-        let dir = (NSTemporaryDirectory() as NSString).appendingPathComponent("dpq-pg-\(UUID().uuidString)")
+        // As root the folder is handed to `postgres`, who must be able to reach it: /tmp always
+        // lets it, a $TMPDIR under a private home may not.
+        let base = getuid() == 0 ? "/tmp" : NSTemporaryDirectory()
+        let dir = (base as NSString).appendingPathComponent("dpq-pg-\(UUID().uuidString)")
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         directory = dir
         if getuid() == 0 { try Self.run("/bin/chown", [Self.user, dir], asPostgres: false) }
