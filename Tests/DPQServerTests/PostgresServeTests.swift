@@ -78,6 +78,18 @@ import Testing
         let probe = acked[acked.count / 2]
         let hits = try await dpq.search("p", queries: [data.vectors[Int(probe % 2000)]], k: 50)
         #expect(hits.first?.contains { $0.id == .number(probe) } == true)
+        // The other store calls of the service, each answered through PostgreSQL (a debug build
+        // of dpq serve asserts that none of them blocks an event loop).
+        let page = try await dpq.listItems("p", pageSize: 7)
+        #expect(page.items.count == 7 && !page.nextPageToken.isEmpty)
+        let labelled = acked.filter { data.labels[Int($0 % 2000)] == 1 }.count
+        #expect(try await dpq.count("p", anyOf: [1]) >= UInt64(labelled))
+        #expect(try await dpq.deleteItems("p", ids: [.number(acked[0]), .number(987_654_321)]) == 1)
+        let copy = try await dpq.importModel("q", data: try await dpq.exportModel("p"), createIfMissing: true, keepVectors: true)
+        #expect(copy.created && copy.itemsEncoded == 0)
+        #expect(try await dpq.listCollections().map(\.name) == ["p", "q"])
+        #expect(try await dpq.deleteCollection("q"))
+        #expect(try await dpq.listCollections().map(\.name) == ["p"])
         // Nothing went to the SQLite data directory.
         #expect(!FileManager.default.fileExists(atPath: dir))
     }
