@@ -11,10 +11,12 @@
 #   4. training                  (dpq-bench train-speed vs bench/pytorch_train_speed.py)
 #   5. gRPC                      (dpq-grpc-bench: latency vs in process, 1/4/16 clients; a dpq serve
 #                                 process's memory with 10M items of M = 8)
+#   6. convolutional trunk       (bench/run-cnn-speed.sh: training and encoding vs PyTorch (+ faiss),
+#                                 its table in bench/results/cnn-speed.md)
 #
 # Fashion-MNIST splits for item 4 come from $DPQ_BENCH_DATA (default ../shared/data/fashion-mnist
 # beside the checkout), else from Debian's dataset-fashion-mnist via `dpq-bench prepare`.
-# Skip parts with DPQ_BENCH_SKIP="scan fastscan encode train grpc" (any subset); a skipped part
+# Skip parts with DPQ_BENCH_SKIP="scan fastscan encode train grpc cnn" (any subset); a skipped part
 # keeps its previous raw results if present. About 20-25 minutes on 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -88,6 +90,11 @@ if ! skip grpc; then
   "$BIN/dpq-grpc-bench" --address "$address" --server-pid "$pid" --items 10000000 --blocks 8 --latency-queries 500 \
     --concurrency 1 --seconds 2 > "$raw/server-memory-10M-M8.json"
   kill -TERM "$pid"; wait "$pid" || true
+fi
+
+if ! skip cnn; then
+  echo "== 6. convolutional trunk vs PyTorch" >&2
+  bench/run-cnn-speed.sh --data "${DPQ_BENCH_DATA:-../shared/data/fashion-mnist}" > "$out/cnn-speed.md"
 fi
 
 python3 bench/aggregate.py --results "$out" --docs docs

@@ -10,7 +10,7 @@
 :class:`AsyncClient` (``dpq_client.aio``) is the same API on ``grpc.aio``.
 """
 
-from dpq_client._ops import API_PACKAGE as API_VERSION
+from dpq_client._steps import API_PACKAGE as API_VERSION
 from dpq_client._version import __version__
 from dpq_client.aio import AsyncClient
 from dpq_client.client import Client, training_options

@@ -56,8 +56,10 @@ from dpq_client.types import (
     message_fields,
 )
 
-from dpq_client._steps import *  # noqa: F401,F403  (the steps, drivers and option conversions)
-from dpq_client._steps import _one_of
+from dpq_client._steps import (
+    COLLECTIONS, HEALTH, INFO, ITEMS, MODELS, SEARCH, TRAINING, ClientStream, CollectStream, MetricLike, Op, Unary,
+    _one_of, enum_value, metric, training_options,
+)
 
 # ---------------------------------------------------------------------------- collections
 

@@ -25,8 +25,8 @@ import grpc
 import grpc.aio
 import numpy as np
 
-from dpq_client import _ops
-from dpq_client._ops import Metadata, MetricLike
+from dpq_client import _ops, _steps
+from dpq_client._steps import Metadata, MetricLike
 from dpq_client._wire import ItemIdLike, LabelsLike
 from dpq_client.errors import DPQError
 from dpq_client.types import (
@@ -65,14 +65,14 @@ class AsyncClient:
         self.timeout = timeout
         self.metadata: tuple[tuple[str, Union[str, bytes]], ...] = tuple(metadata)
         if channel is None:
-            opts = _ops.channel_options(max_message_bytes, options)
+            opts = _steps.channel_options(max_message_bytes, options)
             if credentials is not None:
                 channel = grpc.aio.secure_channel(address, credentials, options=opts, interceptors=interceptors)
             else:
                 channel = grpc.aio.insecure_channel(address, options=opts, interceptors=interceptors)
         self._channel: grpc.aio.Channel = channel
         self._owns_channel = True
-        self._stubs = _ops.stubs(channel)
+        self._stubs = _steps.stubs(channel)
         self._bytes_per_code: dict[str, int] = {}
 
     # ------------------------------------------------------------------ plumbing
@@ -109,15 +109,15 @@ class AsyncClient:
     def __repr__(self) -> str:
         return f"AsyncClient({self.address!r}, timeout={self.timeout!r})"
 
-    async def _run(self, op: _ops.Op[T], timeout: Optional[float]) -> T:
+    async def _run(self, op: _steps.Op[T], timeout: Optional[float]) -> T:
         deadline = self.timeout if timeout is None else timeout
-        return await _ops.run_async(op, lambda step: self._execute(step, deadline))
+        return await _steps.run_async(op, lambda step: self._execute(step, deadline))
 
-    async def _execute(self, step: _ops.Step, timeout: Optional[float]) -> Any:
+    async def _execute(self, step: _steps.Step, timeout: Optional[float]) -> Any:
         method = getattr(self._stubs[step.service], step.method)
         metadata = self.metadata or None
-        if isinstance(step, _ops.ClientStream):
-            requests = _ops.GuardedRequests(step.requests)
+        if isinstance(step, _steps.ClientStream):
+            requests = _steps.GuardedRequests(step.requests)
             try:
                 return await method(iter(requests), timeout=timeout, metadata=metadata)
             except (grpc.RpcError, asyncio.CancelledError) as e:
@@ -128,7 +128,7 @@ class AsyncClient:
                     raise DPQError.from_rpc_error(e) from e
                 raise
         try:
-            if isinstance(step, _ops.CollectStream):
+            if isinstance(step, _steps.CollectStream):
                 return [m async for m in method(step.request, timeout=timeout, metadata=metadata)]
             return await method(step.request, timeout=timeout, metadata=metadata)
         except grpc.RpcError as e:
@@ -195,7 +195,7 @@ class AsyncClient:
         leaving the loop of an ``aclosing`` block) cancels the watch, not the job."""
         req = _ops.watch_request(name, job_id, min_interval_ms)
         try:
-            call = self._stubs[_ops.TRAINING].WatchTraining(req, timeout=timeout, metadata=self.metadata or None)
+            call = self._stubs[_steps.TRAINING].WatchTraining(req, timeout=timeout, metadata=self.metadata or None)
             try:
                 async for m in call:
                     yield _ops.watch_progress(m)

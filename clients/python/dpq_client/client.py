@@ -14,8 +14,8 @@ from typing import Any, Callable, Optional, TypeVar, Union
 import grpc
 import numpy as np
 
-from dpq_client import _ops
-from dpq_client._ops import Metadata, MetricLike, training_options
+from dpq_client import _ops, _steps
+from dpq_client._steps import Metadata, MetricLike, training_options
 from dpq_client._wire import ItemIdLike, LabelsLike
 from dpq_client.errors import DPQError
 from dpq_client.types import (
@@ -59,14 +59,14 @@ class Client:
         self.timeout = timeout
         self.metadata: tuple[tuple[str, Union[str, bytes]], ...] = tuple(metadata)
         if channel is None:
-            opts = _ops.channel_options(max_message_bytes, options)
+            opts = _steps.channel_options(max_message_bytes, options)
             if credentials is not None:
                 channel = grpc.secure_channel(address, credentials, options=opts)
             else:
                 channel = grpc.insecure_channel(address, options=opts)
         self._channel: grpc.Channel = channel
         self._owns_channel = True
-        self._stubs = _ops.stubs(channel)
+        self._stubs = _steps.stubs(channel)
         self._bytes_per_code: dict[str, int] = {}
 
     # ------------------------------------------------------------------ plumbing
@@ -105,15 +105,15 @@ class Client:
     def _deadline(self, timeout: Optional[float]) -> Optional[float]:
         return self.timeout if timeout is None else timeout
 
-    def _run(self, op: _ops.Op[T], timeout: Optional[float]) -> T:
+    def _run(self, op: _steps.Op[T], timeout: Optional[float]) -> T:
         deadline = self._deadline(timeout)
-        return _ops.run(op, lambda step: self._execute(step, deadline))
+        return _steps.run(op, lambda step: self._execute(step, deadline))
 
-    def _execute(self, step: _ops.Step, timeout: Optional[float]) -> Any:
+    def _execute(self, step: _steps.Step, timeout: Optional[float]) -> Any:
         method = getattr(self._stubs[step.service], step.method)
         metadata = self.metadata or None
-        if isinstance(step, _ops.ClientStream):
-            requests = _ops.GuardedRequests(step.requests)
+        if isinstance(step, _steps.ClientStream):
+            requests = _steps.GuardedRequests(step.requests)
             try:
                 return method(iter(requests), timeout=timeout, metadata=metadata)
             except grpc.RpcError as e:
@@ -121,7 +121,7 @@ class Client:
                     raise requests.failure from None
                 raise DPQError.from_rpc_error(e) from e
         try:
-            if isinstance(step, _ops.CollectStream):
+            if isinstance(step, _steps.CollectStream):
                 return list(method(step.request, timeout=timeout, metadata=metadata))
             return method(step.request, timeout=timeout, metadata=metadata)
         except grpc.RpcError as e:
@@ -202,7 +202,7 @@ class Client:
 
     def _watch(self, req: Any, timeout: Optional[float]) -> Iterator[TrainingProgress]:
         try:
-            call = self._stubs[_ops.TRAINING].WatchTraining(req, timeout=timeout, metadata=self.metadata or None)
+            call = self._stubs[_steps.TRAINING].WatchTraining(req, timeout=timeout, metadata=self.metadata or None)
             try:
                 for m in call:
                     yield _ops.watch_progress(m)
