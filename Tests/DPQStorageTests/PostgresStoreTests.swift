@@ -9,116 +9,118 @@ import Foundation
 import PostgresTestSupport
 import Testing
 
-@Suite struct PostgresStoreTests {
-    @Test func everyWriteTakesTheNextChangeSequenceNumber() throws {
-        let f = try StoreFixture(.postgres)
-        let server = try #require(f.server), db = try #require(f.database)
-        let s = try f.collection(Fixtures.config("seq"))
-        try s.upsert([Fixtures.item(1), Fixtures.item(2), Fixtures.item(3)])
-        #expect(try s.delete([.number(2), .number(99)]) == 1)
-        try s.setState(.failed, error: "x")
-        try s.appendTrainingData(vectors: Matrix(rows: 1, cols: 4, values: [1, 2, 3, 4]), labels: [])
-        try s.commitModel(Fixtures.model(s.config, seed: 1), recodedItems: [(.number(1), [1, 1, 1, 1])])
-        #expect(try s.get([]) == [] && s.count() == 2)      // reads take no number
-        let id = "(SELECT id FROM collections WHERE name = 'seq')"
-        #expect(try server.psql(db, "SELECT seq FROM collections WHERE name = 'seq'") == "5\n")
-        #expect(try server.psql(db, "SELECT seq || ' ' || kind FROM changes WHERE collection_id = \(id) ORDER BY seq")
-                == "1 upsert\n2 delete\n3 state\n4 training_data\n5 model\n")
-        // Items carry the seq of their last write; a deleted item leaves a tombstone.
-        #expect(try server.psql(db, "SELECT coalesce(id_number::text, id_string) || ' ' || seq FROM items WHERE collection_id = \(id) ORDER BY rowid")
-                == "1 5\nitem-3 1\n")
-        #expect(try server.psql(db, "SELECT id_number || ' ' || seq FROM item_tombstones WHERE collection_id = \(id)") == "2 2\n")
-    }
+extension StorageBackendTests {
+    @Suite struct PostgresStoreTests {
+        @Test func everyWriteTakesTheNextChangeSequenceNumber() throws {
+            let f = try StoreFixture(.postgres)
+            let server = try #require(f.server), db = try #require(f.database)
+            let s = try f.collection(Fixtures.config("seq"))
+            try s.upsert([Fixtures.item(1), Fixtures.item(2), Fixtures.item(3)])
+            #expect(try s.delete([.number(2), .number(99)]) == 1)
+            try s.setState(.failed, error: "x")
+            try s.appendTrainingData(vectors: Matrix(rows: 1, cols: 4, values: [1, 2, 3, 4]), labels: [])
+            try s.commitModel(Fixtures.model(s.config, seed: 1), recodedItems: [(.number(1), [1, 1, 1, 1])])
+            #expect(try s.get([]) == [] && s.count() == 2)      // reads take no number
+            let id = "(SELECT id FROM collections WHERE name = 'seq')"
+            #expect(try server.psql(db, "SELECT seq FROM collections WHERE name = 'seq'") == "5\n")
+            #expect(try server.psql(db, "SELECT seq || ' ' || kind FROM changes WHERE collection_id = \(id) ORDER BY seq")
+                    == "1 upsert\n2 delete\n3 state\n4 training_data\n5 model\n")
+            // Items carry the seq of their last write; a deleted item leaves a tombstone.
+            #expect(try server.psql(db, "SELECT coalesce(id_number::text, id_string) || ' ' || seq FROM items WHERE collection_id = \(id) ORDER BY rowid")
+                    == "1 5\nitem-3 1\n")
+            #expect(try server.psql(db, "SELECT id_number || ' ' || seq FROM item_tombstones WHERE collection_id = \(id)") == "2 2\n")
+        }
 
-    @Test func twoStoresWritingOneCollectionLoseNothing() async throws {
-        let f = try StoreFixture(.postgres)
-        let a = try f.collection(Fixtures.config("shared"))
-        let b = try f.open().openCollection("shared")
-        // Two "nodes", each upserting its own ids in 20 batches at the same time.
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for (node, store) in [(0, a), (1, b)] {
-                group.addTask {
-                    for batch in 0..<20 {
-                        let base = UInt64(node * 10_000 + batch * 10)
-                        try store.upsert((base..<base + 10).map { Fixtures.item($0 * 3 + 1) })
+        @Test func twoStoresWritingOneCollectionLoseNothing() async throws {
+            let f = try StoreFixture(.postgres)
+            let a = try f.collection(Fixtures.config("shared"))
+            let b = try f.open().openCollection("shared")
+            // Two "nodes", each upserting its own ids in 20 batches at the same time.
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for (node, store) in [(0, a), (1, b)] {
+                    group.addTask {
+                        for batch in 0..<20 {
+                            let base = UInt64(node * 10_000 + batch * 10)
+                            try store.upsert((base..<base + 10).map { Fixtures.item($0 * 3 + 1) })
+                        }
                     }
                 }
+                try await group.waitForAll()
             }
-            try await group.waitForAll()
+            #expect(try a.count() == 400 && b.count() == 400)
+            let server = try #require(f.server), db = try #require(f.database)
+            #expect(try server.psql(db, "SELECT count(*) || ' ' || min(seq) || ' ' || max(seq) FROM changes") == "40 1 40\n")
         }
-        #expect(try a.count() == 400 && b.count() == 400)
-        let server = try #require(f.server), db = try #require(f.database)
-        #expect(try server.psql(db, "SELECT count(*) || ' ' || min(seq) || ' ' || max(seq) FROM changes") == "40 1 40\n")
-    }
 
-    @Test func migrationsAreRecordedAndANewerSchemaIsRefused() throws {
-        let f = try StoreFixture(.postgres)
-        let server = try #require(f.server), db = try #require(f.database)
-        _ = try f.open()
-        _ = try f.open()        // a second start migrates nothing
-        #expect(try server.psql(db, "SELECT version FROM schema_migrations ORDER BY version") == "1\n")
-        try server.psql(db, "INSERT INTO schema_migrations (version, name) VALUES (99, 'from the future')")
-        let e = Fixtures.storageError { _ = try f.open() }
-        #expect(e?.kind == "failedPrecondition")
-        #expect(e?.description.contains("schema version 99") == true)
-    }
-
-    @Test func aLostConnectionCostsAtMostOneCall() throws {
-        let f = try StoreFixture(.postgres)
-        let server = try #require(f.server), db = try #require(f.database)
-        let s = try f.collection()
-        try s.upsert([Fixtures.item(1)])
-        // The server ends every session of this database (what a restart or failover does).
-        try server.psql("postgres", "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '\(db)'")
-        do {
-            _ = try s.count()
-        } catch let e as StorageError {
-            #expect(e.kind == "unavailable", "\(e)")
+        @Test func migrationsAreRecordedAndANewerSchemaIsRefused() throws {
+            let f = try StoreFixture(.postgres)
+            let server = try #require(f.server), db = try #require(f.database)
+            _ = try f.open()
+            _ = try f.open()        // a second start migrates nothing
+            #expect(try server.psql(db, "SELECT version FROM schema_migrations ORDER BY version") == "1\n")
+            try server.psql(db, "INSERT INTO schema_migrations (version, name) VALUES (99, 'from the future')")
+            let e = Fixtures.storageError { _ = try f.open() }
+            #expect(e?.kind == "failedPrecondition")
+            #expect(e?.description.contains("schema version 99") == true)
         }
-        #expect(try s.count() == 1)
-        try s.upsert([Fixtures.item(2)])
-        #expect(try s.count() == 2)
-    }
 
-    @Test func unreachableDatabaseIsUnavailable() throws {
-        let port = try PostgresServer.freePort()
-        let e = Fixtures.storageError { _ = try PostgresStore(url: "postgres://postgres@127.0.0.1:\(port)/nothing") }
-        #expect(e?.kind == "unavailable")
-        #expect(e?.description.contains("127.0.0.1:\(port)") == true)
-        let server = try PostgresServer.shared()
-        let missing = Fixtures.storageError { _ = try PostgresStore(url: server.url(database: "no_such_database")) }
-        #expect(missing?.kind == "unavailable")
-    }
-
-    @Test func storeURLs() throws {
-        let plain = try PostgresURL("postgres://dpq@db.example:6543/vectors", environment: [:])
-        #expect(plain.location == "postgres://dpq@db.example:6543/vectors")
-        #expect(plain.configuration.host == "db.example" && plain.configuration.port == 6543)
-        #expect(plain.configuration.username == "dpq" && plain.configuration.database == "vectors")
-        #expect(plain.configuration.password == nil)
-        let secret = try PostgresURL("postgresql://dpq:s%40cret@db/vectors", environment: [:])
-        #expect(secret.configuration.password == "s@cret" && secret.configuration.port == 5432)
-        #expect(!secret.location.contains("cret"))
-        #expect(try PostgresURL("postgres://dpq@db/v", environment: ["PGPASSWORD": "pw"]).configuration.password == "pw")
-        let socket = try PostgresURL("postgres://dpq@/vectors?host=/run/postgresql", environment: [:])
-        #expect(socket.configuration.unixSocketPath == "/run/postgresql/.s.PGSQL.5432")
-        #expect(try PostgresURL("postgres://dpq@db/v?sslmode=disable", environment: [:]).configuration.tls.isAllowed == false)
-        for bad in ["postgres://db/vectors", "postgres://dpq@db/", "postgres://dpq@db/v?sslmode=require",
-                    "postgres://dpq@db/v?pool=3", "http://dpq@db/v", "postgres://dpq:pw@db:0/v"] {
-            let e = Fixtures.storageError { _ = try PostgresURL(bad, environment: [:]) }
-            #expect(e?.kind == "invalidArgument", "\(bad)")
-            #expect(e?.description.contains(":pw@") == false, "\(bad)")
+        @Test func aLostConnectionCostsAtMostOneCall() throws {
+            let f = try StoreFixture(.postgres)
+            let server = try #require(f.server), db = try #require(f.database)
+            let s = try f.collection()
+            try s.upsert([Fixtures.item(1)])
+            // The server ends every session of this database (what a restart or failover does).
+            try server.psql("postgres", "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '\(db)'")
+            do {
+                _ = try s.count()
+            } catch let e as StorageError {
+                #expect(e.kind == "unavailable", "\(e)")
+            }
+            #expect(try s.count() == 1)
+            try s.upsert([Fixtures.item(2)])
+            #expect(try s.count() == 2)
         }
-        #expect(PostgresURL.redacted("postgres://a:pw@h/d") == "postgres://a:***@h/d")
-    }
 
-    @Test func sqlStatesMapToTheStatusesOfSQLite() {
-        #expect(PostgresErrors.fromSQLState("53100", message: "m") == .resourceExhausted("m"))   // disk full
-        #expect(PostgresErrors.fromSQLState("23505", message: "m") == .invalidArgument("m"))     // unique violation
-        #expect(PostgresErrors.fromSQLState("22P02", message: "m") == .invalidArgument("m"))     // bad input syntax
-        #expect(PostgresErrors.fromSQLState("57P01", message: "m") == .unavailable("m"))         // admin shutdown
-        #expect(PostgresErrors.fromSQLState("25006", message: "m") == .unavailable("m"))         // read-only standby
-        #expect(PostgresErrors.fromSQLState("40001", message: "m") == .unavailable("m"))         // serialization failure
-        #expect(PostgresErrors.fromSQLState("53300", message: "m") == .unavailable("m"))         // too many connections
+        @Test func unreachableDatabaseIsUnavailable() throws {
+            let port = try PostgresServer.freePort()
+            let e = Fixtures.storageError { _ = try PostgresStore(url: "postgres://postgres@127.0.0.1:\(port)/nothing") }
+            #expect(e?.kind == "unavailable")
+            #expect(e?.description.contains("127.0.0.1:\(port)") == true)
+            let server = try PostgresServer.shared()
+            let missing = Fixtures.storageError { _ = try PostgresStore(url: server.url(database: "no_such_database")) }
+            #expect(missing?.kind == "unavailable")
+        }
+
+        @Test func storeURLs() throws {
+            let plain = try PostgresURL("postgres://dpq@db.example:6543/vectors", environment: [:])
+            #expect(plain.location == "postgres://dpq@db.example:6543/vectors")
+            #expect(plain.configuration.host == "db.example" && plain.configuration.port == 6543)
+            #expect(plain.configuration.username == "dpq" && plain.configuration.database == "vectors")
+            #expect(plain.configuration.password == nil)
+            let secret = try PostgresURL("postgresql://dpq:s%40cret@db/vectors", environment: [:])
+            #expect(secret.configuration.password == "s@cret" && secret.configuration.port == 5432)
+            #expect(!secret.location.contains("cret"))
+            #expect(try PostgresURL("postgres://dpq@db/v", environment: ["PGPASSWORD": "pw"]).configuration.password == "pw")
+            let socket = try PostgresURL("postgres://dpq@/vectors?host=/run/postgresql", environment: [:])
+            #expect(socket.configuration.unixSocketPath == "/run/postgresql/.s.PGSQL.5432")
+            #expect(try PostgresURL("postgres://dpq@db/v?sslmode=disable", environment: [:]).configuration.tls.isAllowed == false)
+            for bad in ["postgres://db/vectors", "postgres://dpq@db/", "postgres://dpq@db/v?sslmode=require",
+                        "postgres://dpq@db/v?pool=3", "http://dpq@db/v", "postgres://dpq:pw@db:0/v"] {
+                let e = Fixtures.storageError { _ = try PostgresURL(bad, environment: [:]) }
+                #expect(e?.kind == "invalidArgument", "\(bad)")
+                #expect(e?.description.contains(":pw@") == false, "\(bad)")
+            }
+            #expect(PostgresURL.redacted("postgres://a:pw@h/d") == "postgres://a:***@h/d")
+        }
+
+        @Test func sqlStatesMapToTheStatusesOfSQLite() {
+            #expect(PostgresErrors.fromSQLState("53100", message: "m") == .resourceExhausted("m"))   // disk full
+            #expect(PostgresErrors.fromSQLState("23505", message: "m") == .invalidArgument("m"))     // unique violation
+            #expect(PostgresErrors.fromSQLState("22P02", message: "m") == .invalidArgument("m"))     // bad input syntax
+            #expect(PostgresErrors.fromSQLState("57P01", message: "m") == .unavailable("m"))         // admin shutdown
+            #expect(PostgresErrors.fromSQLState("25006", message: "m") == .unavailable("m"))         // read-only standby
+            #expect(PostgresErrors.fromSQLState("40001", message: "m") == .unavailable("m"))         // serialization failure
+            #expect(PostgresErrors.fromSQLState("53300", message: "m") == .unavailable("m"))         // too many connections
+        }
     }
 }

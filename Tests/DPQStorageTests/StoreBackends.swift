@@ -10,6 +10,12 @@ import PostgresTestSupport
 import Synchronization
 import Testing
 
+/// The suites that use the stores of this file, one test at a time: their calls block (disk,
+/// PostgreSQL round trips, the test server's start), and Swift Testing runs synchronous tests on
+/// the cooperative pool — two threads here. Several blocked at once starve the async tests of
+/// other suites into their RPC deadlines; serialised, they hold at most one.
+@Suite(.serialized) enum StorageBackendTests {}
+
 enum Backend: String, CaseIterable, Sendable, CustomTestStringConvertible {
     case sqlite
     case postgres
