@@ -1,6 +1,9 @@
 // The query / train / database splits a benchmark runs on: a folder of TEXMEX splits
-// (train/query/database .fvecs or .bvecs with _labels.ivecs, plus meta.json), or Debian's Fashion-MNIST IDX files
-// (/usr/share/datasets/fashion-mnist) split here with a fixed seed in the same proportions.
+// (train/query/database .fvecs or .bvecs with _labels.ivecs, plus meta.json), a folder of numpy
+// splits with several labels per item (train/query/database .npy, N x H x W x C uint8, with
+// _labels.npy N x classes 0/1 indicator rows: what bench/make_mosaics.py writes; relevance is then
+// "shares at least one label"), or Debian's Fashion-MNIST IDX files (/usr/share/datasets/fashion-mnist)
+// split here with a fixed seed in the same proportions.
 
 import DPQEngine
 import Foundation
@@ -14,10 +17,50 @@ struct LabelledSplits {
     var database: Matrix
     var databaseLabels: [Int]
     var classCount: Int
+    /// Label sets per item for multi-label data (the single-label arrays above then hold each
+    /// item's first label, for display only).
+    var multi: (train: [[Int]], query: [[Int]], database: [[Int]])?
+    /// H x W x C of the .npy images, when the folder had them.
+    var imageShape: TensorShape?
+
+    func labels(_ single: [Int], _ sets: [[Int]]?) -> Labels {
+        if let sets { return Labels(multi: sets, classCount: classCount) }
+        return Labels(single: single, classCount: classCount)
+    }
+    var trainSet: Labels { labels(trainLabels, multi?.train) }
+    var querySet: Labels { labels(queryLabels, multi?.query) }
+    var databaseSet: Labels { labels(databaseLabels, multi?.database) }
+
+    /// {train,query,database}.npy with {split}_labels.npy indicator rows (several labels per item).
+    static func loadMultiLabel(folder: String) throws -> LabelledSplits {
+        let url = URL(fileURLWithPath: folder)
+        var shape: TensorShape?
+        func vectors(_ split: String) throws -> Matrix {
+            let a = try NumpyFile.read(url.appendingPathComponent("\(split).npy").path)
+            if let s = a.imageShape { shape = TensorShape(height: s.height, width: s.width, channels: s.channels) }
+            return a.matrix()
+        }
+        var classes = 0
+        func sets(_ split: String) throws -> [[Int]] {
+            let m = try NumpyFile.readMatrix(url.appendingPathComponent("\(split)_labels.npy").path)
+            classes = max(classes, m.cols)
+            return (0..<m.rows).map { r in (0..<m.cols).filter { m[r, $0] != 0 } }
+        }
+        let (tr, q, db) = (try sets("train"), try sets("query"), try sets("database"))
+        var s = LabelledSplits(name: url.lastPathComponent, train: try vectors("train"), trainLabels: tr.map { $0.first ?? 0 },
+                               query: try vectors("query"), queryLabels: q.map { $0.first ?? 0 },
+                               database: try vectors("database"), databaseLabels: db.map { $0.first ?? 0 }, classCount: classes)
+        s.multi = (tr, q, db)
+        s.imageShape = shape
+        return s
+    }
 
     /// A folder with {train,query,database}.{bvecs|fvecs} and *_labels.ivecs.
     static func load(folder: String) throws -> LabelledSplits {
         let url = URL(fileURLWithPath: folder)
+        if FileManager.default.fileExists(atPath: url.appendingPathComponent("train_labels.npy").path) {
+            return try loadMultiLabel(folder: folder)
+        }
         var scale: Float = 1
         var classes = 0
         if let meta = try? JSONSerialization.jsonObject(with: Data(contentsOf: url.appendingPathComponent("meta.json"))) as? [String: Any] {

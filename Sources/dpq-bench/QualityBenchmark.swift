@@ -26,14 +26,16 @@ struct QualityBenchmark {
     var seeds: Int
     var verbose: Bool
     var ablations = true
+    /// With ablations: also the M - 1 fixed-length models (off: the two-step ablation only).
+    var fixedLength = true
 
     func evaluate(_ m: DPQModel, blocks: [Int]? = nil) throws -> (codes: [CodeLengthReport], float: Double) {
         let q = try m.features(splits.query)
         let db = try m.features(splits.database)
         let codes = m.quantizer.encode(db)
         let norms = PrefixNorms(codes: codes, codebooks: m.codebooks)
-        let ql = Labels(single: splits.queryLabels, classCount: splits.classCount)
-        let dl = Labels(single: splits.databaseLabels, classCount: splits.classCount)
+        let ql = splits.querySet
+        let dl = splits.databaseSet
         let reports = RetrievalEvaluator.evaluate(queries: q, queryLabels: ql, codes: codes, norms: norms,
                                                   codebooks: m.codebooks, databaseLabels: dl, metric: m.config.metric,
                                                   mapAt: nil, precisionAt: [100], recallAt: [], exactNeighbours: nil,
@@ -51,7 +53,7 @@ struct QualityBenchmark {
     }
 
     func train(_ config: ModelConfig, _ training: TrainingConfig, label: String) throws -> (DPQModel, Double) {
-        let labels = Labels(single: splits.trainLabels, classCount: splits.classCount)
+        let labels = splits.trainSet
         return try timed {
             try Trainer.train(data: splits.train, labels: labels, model: config, training: training) { p in
                 if verbose && p.step % 50 == 0 {
@@ -82,14 +84,14 @@ struct QualityBenchmark {
         // Fixed-length models for 1...M-1 blocks; the M-block one is the progressive model itself.
         var separate: [Double] = []
         var separateSecs = secs
-        for m in 1..<self.model.blocks {
+        for m in 1..<self.model.blocks where fixedLength {
             var c = self.model
             c.blocks = m
             let (fixed, s) = try train(c, t, label: "fixed \(m) blocks seed \(seed)")
             separateSecs += s
             separate.append(try evaluate(fixed, blocks: [m]).codes[0].meanAveragePrecision)
         }
-        separate.append(reports.last!.meanAveragePrecision)
+        if fixedLength { separate.append(reports.last!.meanAveragePrecision) } else { separate = [Double](repeating: 0, count: reports.count) }
         return QualityRun(seed: seed, mapDPQ: reports.map(\.meanAveragePrecision), mapTwoStep: twoReports.map(\.meanAveragePrecision),
                           mapSeparate: separate, mapFloat: float, mapFloatTwoStep: twoFloat,
                           precisionAt100: reports.map { $0.precisionAtK[100] ?? 0 },

@@ -30,6 +30,7 @@ struct Quality: ParsableCommand {
     @Flag(help: "Training augmentation for image inputs: random horizontal flips.") var flip = false
     @Option(help: "Override a training or model setting, e.g. --set tau=0.1 (repeatable).") var set: [String] = []
     @Flag(help: "Train only the progressive model (no ablations), for quick experiments.") var onlyDpq = false
+    @Flag(help: "Skip the fixed-length models of the ablations (keep the two-step one).") var noFixedLength = false
     @Option(help: "faiss baselines JSON to compare with (default: <data>/../../baselines/<name>.json when present).")
     var baselines: String?
 
@@ -43,6 +44,7 @@ struct Quality: ParsableCommand {
         else if let idx { splits = try LabelledSplits.loadFashionMNIST(idxFolder: idx) }
         else { splits = LabelledSplits.synthetic() }
         var model = Defaults.model(inputDimension: splits.train.cols, classCount: splits.classCount)
+        if splits.multi != nil { model.labelMode = .multi }
         if let featureDimension { model.featureDimension = featureDimension }
         if let inputShape {
             guard let shape = TensorShape(parsing: inputShape) else { throw ValidationError("--input-shape: expected HxWxC, got \(inputShape)") }
@@ -60,7 +62,7 @@ struct Quality: ParsableCommand {
         if cropPadding > 0 || flip { training.augmentation = Augmentation(cropPadding: cropPadding, horizontalFlip: flip) }
         try Overrides.apply(set, model: &model, training: &training)
         let bench = QualityBenchmark(splits: splits, model: model, training: training, seeds: seeds, verbose: verbose,
-                                     ablations: !onlyDpq)
+                                     ablations: !onlyDpq, fixedLength: !noFixedLength)
         var runs: [QualityRun] = []
         var exampleText = ""
         for s in 0..<seeds {

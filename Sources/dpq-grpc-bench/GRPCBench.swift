@@ -48,6 +48,8 @@ struct GRPCBench: AsyncParsableCommand {
     var cClient: String?
     @Flag(help: "Keep Swift concurrency on its own pool instead of NIO's event loops (for comparison).")
     var dispatchExecutor = false
+    @Option(help: "nprobe values to time next to the exhaustive search (the collection's inverted lists), comma-separated; empty: none.")
+    var nprobes = ""
 
     func run() async throws {
         let dataDir = FileManager.default.temporaryDirectory.appendingPathComponent("dpq-grpc-bench-\(UUID().uuidString)").path
@@ -150,6 +152,35 @@ struct GRPCBench: AsyncParsableCommand {
             local.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
         }
 
+        // Searches through the inverted lists: latency per nprobe, and recall@k against the
+        // server's own exhaustive answer for the same queries.
+        var ivf: [[String: Any]] = []
+        let probes = try nprobes.split(separator: ",").map { s -> Int in
+            guard let v = Int(s), v >= 1 else { throw ValidationError("bad nprobe \(s)") }
+            return v
+        }
+        var indexLists = 0
+        if !probes.isEmpty {
+            indexLists = Int(try await client.collection(name).indexLists)
+            let sample = Array(queries.prefix(200))
+            var exact: [Set<ItemKey>] = []
+            for q in sample { exact.append(Set(try await client.search(name, queries: [q], k: k)[0].map(\.id))) }
+            for nprobe in probes {
+                log("latency with nprobe \(nprobe) of \(indexLists) lists")
+                var found = 0, times: [Double] = []
+                for (j, q) in sample.enumerated() {
+                    found += try await client.search(name, queries: [q], k: k, nprobe: nprobe)[0].filter { exact[j].contains($0.id) }.count
+                }
+                for i in 0..<latencyQueries {
+                    let t0 = DispatchTime.now().uptimeNanoseconds
+                    _ = try await client.search(name, queries: [queries[i % queries.count]], k: k, nprobe: nprobe)
+                    times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+                }
+                ivf.append(["nprobe": nprobe, "p50_ms": Percentile.of(times, 0.5) * 1e3, "p99_ms": Percentile.of(times, 0.99) * 1e3,
+                            "recall_at_k": Double(found) / Double(max(1, exact.reduce(0) { $0 + $1.count }))])
+            }
+        }
+
         // The same searches from the C client, in a child process.
         var cResult: [String: Any]?
         if let cClient {
@@ -222,6 +253,10 @@ struct GRPCBench: AsyncParsableCommand {
             "added_p50_ms": (Percentile.of(grpc, 0.5) - Percentile.of(local, 0.5)) * 1e3,
             "throughput": runs,
         ]
+        if !ivf.isEmpty {
+            result["index_lists"] = indexLists
+            result["ivf"] = ivf
+        }
         if !serverMemory.isEmpty {
             result["server_memory_bytes"] = serverMemory
             if let rss = serverMemory["VmRSS"] { result["server_rss_bytes_per_item"] = Double(rss) / Double(items) }
