@@ -20,8 +20,9 @@ struct Served: Sendable {
 }
 
 /// Runs closures one at a time, in arrival order, on a serial dispatch queue of its own:
-/// writes wait on the store's commit (an fsync, or a round trip to PostgreSQL) and encode batches, and must not hold a thread that serves
-/// RPC I/O (with `dpq serve`, Swift concurrency runs on NIO's event loops).
+/// writes wait on the store's commit (an fsync, or a round trip to PostgreSQL) and encode
+/// batches, and must not hold a thread that serves RPC I/O (with `dpq serve`, Swift concurrency
+/// runs on NIO's event loops).
 final class WriteQueue: Sendable {
     private let queue = DispatchQueue(label: "dpq.collection.writes")
 
