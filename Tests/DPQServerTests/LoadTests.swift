@@ -14,7 +14,7 @@ import Testing
         p.arguments = ["--clients", "16", "--connections", "4", "--seconds", "3", "--rounds", "3", "--items", "3000", "--train-epochs", "10"]
         // stderr (progress lines and the server's log) to a file, so no pipe can fill up.
         let errPath = temporaryPath("dpq-load-stderr")
-        FileManager.default.createFile(atPath: errPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
         defer { try? FileManager.default.removeItem(atPath: errPath) }
         let out = Pipe()
         p.standardOutput = out
