@@ -111,10 +111,23 @@ public final class DPQClient: Sendable {
     /// `apiKey` is sent as `authorization: Bearer <key>` on every call. Calls made inside a span
     /// carry its trace context to the server, injected by `tracingInstrument` (default: the
     /// process-wide InstrumentationSystem's).
-    public init(host: String = "127.0.0.1", port: Int = 50051, timeout: Duration = .seconds(60),
+    public convenience init(host: String = "127.0.0.1", port: Int = 50051, timeout: Duration = .seconds(60),
+                            maxMessageBytes: Int = 64 << 20, apiKey: String? = nil, tls: ClientTLS? = nil,
+                            tracingInstrument: (any Instrument)? = nil) throws {
+        try self.init(servers: [(host, port)], timeout: timeout, maxMessageBytes: maxMessageBytes, apiKey: apiKey, tls: tls,
+                      tracingInstrument: tracingInstrument)
+    }
+
+    /// A client of several equivalent servers (nodes on one store): calls are spread over them
+    /// round robin by gRPC's own load balancing, and the calls that are safe to repeat (reads,
+    /// searches, upserts and deletes by id, which are idempotent) are retried on UNAVAILABLE, up to
+    /// three attempts, as gRPC's service config allows (`ServiceConfigs.cluster`). A node that goes
+    /// away drops out of the rotation and comes back when it answers again.
+    public init(servers: [(host: String, port: Int)], timeout: Duration = .seconds(60),
                 maxMessageBytes: Int = 64 << 20, apiKey: String? = nil, tls: ClientTLS? = nil,
                 tracingInstrument: (any Instrument)? = nil) throws {
-        let target: ResolvableTargets.IPv4 = .ipv4(address: host, port: port)
+        guard !servers.isEmpty else { throw DPQError(code: .invalidArgument, message: "servers: at least one address is required") }
+        let target: ResolvableTargets.IPv4 = .ipv4(pairs: servers)
         let transport = try HTTP2ClientTransport.Posix(
             target: target, transportSecurity: tls?.transportSecurity ?? .plaintext,
             config: .defaults {
@@ -122,7 +135,8 @@ public final class DPQClient: Sendable {
                 // grpc-swift holds each flush up to 100 µs hoping to batch writes; a client that
                 // waits for every answer has nothing to batch, so that is pure latency.
                 $0.connection.flushCoalescing = nil
-            })
+            },
+            serviceConfig: servers.count > 1 ? ServiceConfigs.cluster : ServiceConfig())
         let c = GRPCClient(transport: transport, interceptors: [TraceContextPropagation(instrument: tracingInstrument)]
                            + (apiKey.map { [BearerToken(key: $0)] } ?? []))
         client = c
@@ -131,14 +145,19 @@ public final class DPQClient: Sendable {
         self.maxMessageBytes = maxMessageBytes
     }
 
-    /// "host:port", as DPQ_ADDRESS holds it.
+    /// "host:port", as DPQ_ADDRESS holds it, or several separated by commas ("a:1,b:1,c:1": see
+    /// init(servers:)).
     public convenience init(address: String, timeout: Duration = .seconds(60), apiKey: String? = nil,
                             tls: ClientTLS? = nil) throws {
-        let parts = address.split(separator: ":")
-        guard parts.count == 2, let port = Int(parts[1]) else {
-            throw DPQError(code: .invalidArgument, message: "address '\(address)' is not host:port")
+        var servers: [(host: String, port: Int)] = []
+        for one in address.split(separator: ",", omittingEmptySubsequences: false) {
+            let parts = one.trimmingCharacters(in: .whitespaces).split(separator: ":")
+            guard parts.count == 2, let port = Int(parts[1]), (1...65535).contains(port) else {
+                throw DPQError(code: .invalidArgument, message: "address '\(one)' is not host:port")
+            }
+            servers.append((String(parts[0]), port))
         }
-        try self.init(host: String(parts[0]), port: port, timeout: timeout, apiKey: apiKey, tls: tls)
+        try self.init(servers: servers, timeout: timeout, apiKey: apiKey, tls: tls)
     }
 
     public func close() { client.beginGracefulShutdown() }

@@ -4,7 +4,7 @@ import DPQClient
 import Foundation
 
 struct ClientOptions: ParsableArguments {
-    @Option(name: .long, help: "Server address host:port (default: $DPQ_ADDRESS or 127.0.0.1:50051).")
+    @Option(name: .long, help: "Server address host:port, or several separated by commas (calls spread round robin; reads, searches, upserts and deletes retried on UNAVAILABLE) (default: $DPQ_ADDRESS or 127.0.0.1:50051).")
     var address: String?
 
     @Option(help: "Deadline of each call, in seconds.")

@@ -120,6 +120,29 @@ import Testing
         #expect(r.status == 0)
     }
 
+    /// `--address a,b`: the CLI talks to either server, and keeps working when one has stopped.
+    @Test func severalAddresses() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: Self.binary), "build the dpq product first (swift build)")
+        let dirs = (0..<2).map { _ in FileManager.default.temporaryDirectory.appendingPathComponent("dpq-cli-\(UUID().uuidString)").path }
+        defer { for d in dirs { try? FileManager.default.removeItem(atPath: d); try? FileManager.default.removeItem(atPath: d + ".server.log") } }
+        let (first, a1) = try serve(dataDir: dirs[0])
+        defer { first.interrupt(); first.waitUntilExit() }
+        let (second, a2) = try serve(dataDir: dirs[1])
+        let both = ["--address", "\(a1),\(a2)"]
+        var r = try dpq(["health"] + both)
+        #expect(r.status == 0 && r.out.contains("serving"), "\(r.err)")
+        second.interrupt()
+        second.waitUntilExit()
+        r = try dpq(["collections", "create", "only", "--dimension", "4", "--address", a1])
+        #expect(r.status == 0, "\(r.err)")
+        for _ in 0..<4 {
+            r = try dpq(["collections", "info", "only"] + both)
+            #expect(r.status == 0, "\(r.err)")
+        }
+        r = try dpq(["health", "--address", "\(a1),nonsense"])
+        #expect(r.status != 0 && r.err.contains("not host:port"), "\(r.err)")
+    }
+
     /// SIGTERM during a training: the server stops cleanly (the job cancelled, exit 0), and a
     /// restart finds every acknowledged item and the collection in its last good state.
     @Test func gracefulShutdownDuringTraining() throws {

@@ -1,0 +1,38 @@
+// A client of several servers (issue 14's client half): calls spread round robin over the
+// addresses, and when one server stops, idempotent calls keep succeeding on the others (retried
+// on UNAVAILABLE, the stopped node out of the rotation). Two independent servers stand in for two
+// nodes of one store here, so which one answered is visible: a collection exists on one only.
+import DPQClient
+import Foundation
+import GRPCCore
+import Testing
+
+@Suite struct SeveralAddressesTests {
+    @Test func callsSpreadAndSurviveAStoppedServer() async throws {
+        let a = try await ServerFixture.start()
+        let b = try await ServerFixture.start()
+        defer { a.removeData(); b.removeData() }
+        try await a.client.createCollection("only-on-a", inputDimension: 4)
+        let both = try DPQClient(address: "127.0.0.1:\(a.server.port),127.0.0.1:\(b.server.port)", timeout: .seconds(20))
+        defer { both.close() }
+        // Round robin: of 20 GetCollection calls, some reach b (NOT_FOUND there) and some a.
+        var found = 0, missing = 0
+        for _ in 0..<20 {
+            do { _ = try await both.collection("only-on-a"); found += 1 } catch let e as DPQError where e.code == .notFound { missing += 1 }
+        }
+        #expect(found > 0 && missing > 0, "found \(found), not found \(missing): calls did not reach both servers")
+        #expect(found + missing == 20)
+
+        // b stops: every call still succeeds (on a).
+        await b.stop()
+        for _ in 0..<20 { _ = try await both.collection("only-on-a") }
+        #expect(try await both.listCollections().map(\.name) == ["only-on-a"])
+        await a.stop()
+    }
+
+    @Test func badAddressListsAreInvalidArgument() {
+        for bad in ["", "127.0.0.1", "127.0.0.1:1,", "127.0.0.1:0", "a:b:c", "127.0.0.1:70000"] {
+            #expect(throws: DPQError.self, "\(bad)") { _ = try DPQClient(address: bad) }
+        }
+    }
+}
