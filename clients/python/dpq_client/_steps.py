@@ -5,6 +5,8 @@ blocking and asyncio drivers that execute them, and the conversion of enums and 
 from __future__ import annotations
 
 import hashlib
+import ipaddress
+import json
 from collections.abc import Awaitable, Callable, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Optional, TypeVar, Union, cast
@@ -81,6 +83,48 @@ def channel_options(max_message_bytes: int, options: Sequence[tuple[str, Any]]) 
     defaults = [("grpc.max_receive_message_length", max_message_bytes),
                 ("grpc.max_send_message_length", max_message_bytes)]
     return [*options, *((key, value) for key, value in defaults if key not in given)]
+
+
+# Methods that are safe to repeat (reads, searches, and upserts and deletes by id, which are idempotent):
+# retried on UNAVAILABLE when a client has several servers. Creating collections, trainings, imports and
+# streaming calls are not retried.
+_IDEMPOTENT = [
+    {"service": "dpq.v1.SearchService"}, {"service": "dpq.v1.ServerInfoService"},
+    {"service": "grpc.health.v1.Health", "method": "Check"},
+    {"service": "dpq.v1.CollectionService", "method": "GetCollection"},
+    {"service": "dpq.v1.CollectionService", "method": "ListCollections"},
+    *({"service": "dpq.v1.ItemService", "method": m} for m in ("UpsertItems", "DeleteItems", "GetItems", "CountItems", "ListItems")),
+    {"service": "dpq.v1.ModelService", "method": "Encode"}, {"service": "dpq.v1.ModelService", "method": "Decode"},
+    {"service": "dpq.v1.TrainingService", "method": "ListTrainingData"},
+]
+
+
+def channel_target(address: str) -> tuple[str, list[tuple[str, Any]]]:
+    """The gRPC target and channel arguments for ``address``: one ``host:port`` as it is, or several
+    ``ip:port`` separated by commas (nodes of one store), which become one ``ipv4:``/``ipv6:`` target with
+    round-robin load balancing and retries of the idempotent calls on UNAVAILABLE (gRPC service config)."""
+    parts = [p.strip() for p in address.split(",")]
+    if len(parts) == 1:
+        return address, []
+    versions = set()
+    for p in parts:
+        host, sep, port = p.rpartition(":")
+        try:
+            ip = ipaddress.ip_address(host.strip("[]"))
+        except ValueError:
+            raise ValueError(f"address {p!r}: several addresses must be IP literals with a port (for host names use "
+                             "one DNS name with several records)") from None
+        if not sep or not port.isdigit() or not 1 <= int(port) <= 65535:
+            raise ValueError(f"address {p!r} is not ip:port")
+        versions.add(ip.version)
+    if len(versions) > 1:
+        raise ValueError(f"address {address!r} mixes IPv4 and IPv6 addresses")
+    config = {"loadBalancingConfig": [{"round_robin": {}}],
+              "methodConfig": [{"name": _IDEMPOTENT, "retryPolicy": {
+                  "maxAttempts": 3, "initialBackoff": "0.05s", "maxBackoff": "1s", "backoffMultiplier": 2,
+                  "retryableStatusCodes": ["UNAVAILABLE"]}}]}
+    scheme = "ipv4:" if versions == {4} else "ipv6:"
+    return scheme + ",".join(parts), [("grpc.service_config", json.dumps(config)), ("grpc.enable_retries", 1)]
 
 
 # ---------------------------------------------------------------------------- steps and drivers

@@ -65,11 +65,12 @@ class AsyncClient:
         self.timeout = timeout
         self.metadata: tuple[tuple[str, Union[str, bytes]], ...] = tuple(metadata)
         if channel is None:
-            opts = _steps.channel_options(max_message_bytes, options)
+            target, cluster = _steps.channel_target(address)
+            opts = _steps.channel_options(max_message_bytes, [*options, *cluster])
             if credentials is not None:
-                channel = grpc.aio.secure_channel(address, credentials, options=opts, interceptors=interceptors)
+                channel = grpc.aio.secure_channel(target, credentials, options=opts, interceptors=interceptors)
             else:
-                channel = grpc.aio.insecure_channel(address, options=opts, interceptors=interceptors)
+                channel = grpc.aio.insecure_channel(target, options=opts, interceptors=interceptors)
         self._channel: grpc.aio.Channel = channel
         self._owns_channel = True
         self._stubs = _steps.stubs(channel)

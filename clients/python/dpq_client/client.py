@@ -48,7 +48,9 @@ class Client:
     defaults on the same channel. ``credentials`` (``grpc.ssl_channel_credentials()``) makes a TLS
     channel; ``options`` are extra gRPC channel arguments (keepalive, ...), and ``channel`` an existing
     ``grpc.Channel`` to use instead. Every failed call raises :class:`DPQError` (``.code``,
-    ``.details``).
+    ``.details``). Several servers (nodes of one store): ``address="10.0.0.1:50051,10.0.0.2:50051"``
+    spreads calls round robin and retries the idempotent ones (reads, searches, upserts and deletes by
+    id) on UNAVAILABLE.
     """
 
     def __init__(self, address: str = "127.0.0.1:50051", timeout: Optional[float] = 60.0,
@@ -59,11 +61,12 @@ class Client:
         self.timeout = timeout
         self.metadata: tuple[tuple[str, Union[str, bytes]], ...] = tuple(metadata)
         if channel is None:
-            opts = _steps.channel_options(max_message_bytes, options)
+            target, cluster = _steps.channel_target(address)
+            opts = _steps.channel_options(max_message_bytes, [*options, *cluster])
             if credentials is not None:
-                channel = grpc.secure_channel(address, credentials, options=opts)
+                channel = grpc.secure_channel(target, credentials, options=opts)
             else:
-                channel = grpc.insecure_channel(address, options=opts)
+                channel = grpc.insecure_channel(target, options=opts)
         self._channel: grpc.Channel = channel
         self._owns_channel = True
         self._stubs = _steps.stubs(channel)

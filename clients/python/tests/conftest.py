@@ -49,6 +49,11 @@ def _server_bin() -> Path:
 
 @pytest.fixture(scope="session")
 def server() -> Iterator[Server]:
+    yield from running_server()
+
+
+def running_server() -> Iterator[Server]:
+    """Starts `dpq serve` on a free port with a fresh data folder; stops it (SIGTERM) when resumed."""
     binary = _server_bin()
     data_dir = tempfile.mkdtemp(prefix="dpq-pytest-")
     log_path = os.path.join(data_dir, "server.log")
