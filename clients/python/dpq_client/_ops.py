@@ -15,30 +15,21 @@ own short ``for`` / ``async for`` loop.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Awaitable, Callable, Generator, Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Optional, TypeVar, Union, cast
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, Optional, Union
 
 import grpc
 import numpy as np
-from google.protobuf.message import Message
-from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_health.v1 import health_pb2
 
 from dpq_client import _wire
 from dpq_client._proto.dpq.v1 import (
     collections_pb2,
-    collections_pb2_grpc,
-    common_pb2,
     items_pb2,
-    items_pb2_grpc,
     models_pb2,
-    models_pb2_grpc,
     search_pb2,
-    search_pb2_grpc,
     server_pb2,
-    server_pb2_grpc,
     training_pb2,
-    training_pb2_grpc,
 )
 from dpq_client._wire import ItemIdLike, LabelsLike
 from dpq_client.errors import DPQError, TrainingFailedError

@@ -4,48 +4,25 @@ blocking and asyncio drivers that execute them, and the conversion of enums and 
 """
 from __future__ import annotations
 
-import hashlib
 import ipaddress
 import json
 from collections.abc import Awaitable, Callable, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Optional, TypeVar, Union, cast
 
-import grpc
-import numpy as np
 from google.protobuf.message import Message
-from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_health.v1 import health_pb2_grpc
 
-from dpq_client import _wire
 from dpq_client._proto.dpq.v1 import (
-    collections_pb2,
     collections_pb2_grpc,
     common_pb2,
-    items_pb2,
     items_pb2_grpc,
-    models_pb2,
     models_pb2_grpc,
-    search_pb2,
     search_pb2_grpc,
     server_pb2,
     server_pb2_grpc,
     training_pb2,
     training_pb2_grpc,
-)
-from dpq_client._wire import ItemIdLike, LabelsLike
-from dpq_client.errors import DPQError, TrainingFailedError
-from dpq_client.types import (
-    CollectionInfo,
-    GetItemsResult,
-    Hit,
-    ImportModelResult,
-    Item,
-    ServerInfo,
-    StartTrainingResult,
-    TrainingProgress,
-    UploadResult,
-    UpsertResult,
-    message_fields,
 )
 
 T = TypeVar("T")
