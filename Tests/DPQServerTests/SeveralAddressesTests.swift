@@ -15,13 +15,22 @@ import Testing
         try await a.client.createCollection("only-on-a", inputDimension: 4)
         let both = try DPQClient(address: "127.0.0.1:\(a.server.port),127.0.0.1:\(b.server.port)", timeout: .seconds(20))
         defer { both.close() }
-        // Round robin: of 20 GetCollection calls, some reach b (NOT_FOUND there) and some a.
+        // Round robin: GetCollection calls reach b (NOT_FOUND there) and a. Round robin picks among
+        // the connections that are ready, and on a loaded machine the second one can take a while
+        // to connect, so the calls go on (each answered by one or the other) until both have
+        // answered, for at most 15 s; then 20 more calls must alternate between them.
         var found = 0, missing = 0
+        let clock = ContinuousClock(), until = clock.now + .seconds(15)
+        while (found == 0 || missing == 0) && clock.now < until {
+            do { _ = try await both.collection("only-on-a"); found += 1 } catch let e as DPQError where e.code == .notFound { missing += 1 }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(found > 0 && missing > 0, "found \(found), not found \(missing): calls did not reach both servers")
+        found = 0; missing = 0
         for _ in 0..<20 {
             do { _ = try await both.collection("only-on-a"); found += 1 } catch let e as DPQError where e.code == .notFound { missing += 1 }
         }
-        #expect(found > 0 && missing > 0, "found \(found), not found \(missing): calls did not reach both servers")
-        #expect(found + missing == 20)
+        #expect(found >= 5 && missing >= 5, "found \(found), not found \(missing) once both were connected: not round robin")
 
         // b stops: every call still succeeds (on a).
         await b.stop()
