@@ -8,8 +8,8 @@
 // collection's row (`UPDATE collections SET seq = seq + 1 ... RETURNING seq`), which also
 // locks that row until the commit: writers of one collection — on this server or another —
 // go one at a time, in seq order. The write stamps what it stores with the seq and records a
-// row in `changes` (PostgresSchema.swift); nothing reads them yet, a later change lets nodes
-// follow each other's writes with them.
+// row in `changes` (PostgresSchema.swift); the other servers follow the writes through them
+// (PostgresCollectionStore+Changes.swift).
 //
 // Opening repairs what a crash leaves, as SQLite's store does: a `training` state becomes the
 // last good state with "training was interrupted by a restart". (With several servers that

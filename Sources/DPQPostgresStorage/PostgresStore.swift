@@ -6,7 +6,9 @@
 // out again, as DataDirectory does.
 //
 // Several servers may open one database: creation relies on the unique name, deletion on
-// ON DELETE CASCADE, and writes are ordered per collection by its row (PostgresCollectionStore).
+// ON DELETE CASCADE, and writes are ordered per collection by its row (PostgresCollectionStore);
+// each server follows the others' writes through the change sequences
+// (PostgresCollectionStore+Changes.swift).
 
 import DPQEngine
 import DPQStorage
@@ -63,7 +65,15 @@ public final class PostgresStore: CollectionCatalog {
             String(decoding: try CollectionConfig.encoder.encode(config), as: UTF8.self)
         }
         return try open.withLock { stores throws(StorageError) -> PostgresCollectionStore in
-            if stores[name] != nil { throw StorageError.alreadyExists("collection '\(name)' already exists") }
+            if let existing = stores[name] {
+                // A handle of a collection another server deleted no longer holds the name.
+                let alive = try db.withConnection("create collection '\(name)'") { s in
+                    try s.scalar("SELECT count(*) FROM collections WHERE id = \(existing.id)", as: Int64.self) == 1
+                }
+                guard !alive else { throw StorageError.alreadyExists("collection '\(name)' already exists") }
+                stores[name] = nil
+                existing.markClosed()
+            }
             let id = try db.transaction("create collection '\(name)'") { s in
                 try s.scalar("""
                     INSERT INTO collections (name, config) VALUES (\(name), \(json))
@@ -112,6 +122,25 @@ public final class PostgresStore: CollectionCatalog {
             }
             guard deleted > 0 else { throw StorageError.notFound("collection '\(name)' does not exist") }
             stores.removeValue(forKey: name)?.markClosed()
+        }
+    }
+
+    /// Every collection's change sequence number. Handles opened here whose collection is gone
+    /// (deleted by another server, perhaps re-created under its name) are closed and forgotten,
+    /// so that the name opens afresh. The query runs under the lock that creation holds, so a
+    /// collection created here is either committed before it (and listed) or not yet a handle.
+    public func changeSequences() throws -> [String: Int64]? {
+        try open.withLock { stores throws(StorageError) -> [String: Int64] in
+            let rows = try db.withConnection("read the change sequences") { s in
+                try s.query("SELECT name, id, seq FROM collections").map { try $0.decode((String, Int64, Int64).self) }
+            }
+            var ids: [String: Int64] = [:], seqs: [String: Int64] = [:]
+            for (name, id, seq) in rows { ids[name] = id; seqs[name] = seq }
+            for (name, store) in stores where ids[name] != store.id {
+                stores.removeValue(forKey: name)
+                store.markClosed()
+            }
+            return seqs
         }
     }
 

@@ -46,6 +46,8 @@ public enum DPQServer {
         BLAS.setThreads(threads)
         let registry = try await CollectionRegistry.open(store: settings.store, dataDir: settings.dataDir, limits: settings.limits,
                                                          threads: threads, logger: logger)
+        // With PostgreSQL, other servers may write to the store: follow them (nothing for SQLite).
+        registry.startFollowing()
         let health = HealthService()
         let reflection = try ReflectionService(services: serviceNames)
         let services: [any RegistrableRPCService] = [

@@ -76,7 +76,39 @@ public protocol CollectionStorage: AnyObject, Sendable {
     func saveProgress(_ json: Data) throws
     func progress() throws -> Data?
 
+    // Following other servers' writes (a store shared by several servers).
+    /// The change sequence number of the collection's last committed write, by any server; nil
+    /// when nobody else writes to this store (SQLite: a data directory is served by one server).
+    func changeSequence() throws -> Int64?
+    /// What was committed after change `seq` (by this server or others): nil when nobody else
+    /// can write (as above). notFound when the collection was deleted.
+    func changes(after seq: Int64, countPending: Bool) throws -> StoreChanges?
+
     func close() throws
+}
+
+/// The writes committed to a shared store after a change sequence number, read on one
+/// snapshot. Applying them to a view of the collection as of that number — deletions first,
+/// then the upserts — gives the collection as of `seq`.
+public struct StoreChanges: Sendable {
+    /// The change sequence number the snapshot reached: pass it to the next call.
+    public var seq: Int64
+    /// The committed model generation on the snapshot (0: no model yet).
+    public var modelGeneration: Int
+    /// Items written after the given number, as they are now (each once, in insertion order).
+    public var upserted: [StoredItem]
+    /// Ids deleted after the given number (an id may also be among `upserted`, written again since).
+    public var deleted: [ItemID]
+    /// How many items are stored without a code, when asked for.
+    public var pendingCount: Int?
+
+    public init(seq: Int64, modelGeneration: Int, upserted: [StoredItem] = [], deleted: [ItemID] = [], pendingCount: Int? = nil) {
+        self.seq = seq
+        self.modelGeneration = modelGeneration
+        self.upserted = upserted
+        self.deleted = deleted
+        self.pendingCount = pendingCount
+    }
 }
 
 extension CollectionStorage {
@@ -104,6 +136,10 @@ public protocol CollectionCatalog: Sendable {
     func listCollections() throws -> [String]
     /// Deletes the collection whole; its open handle is closed. notFound when it does not exist.
     func deleteCollection(_ name: String) throws
+    /// Every collection's change sequence number (CollectionStorage.changeSequence), read at
+    /// once; nil when nobody else can write to this store. A collection opened here and absent
+    /// from the answer was deleted by another server: its handle is closed.
+    func changeSequences() throws -> [String: Int64]?
     /// Closes every open collection.
     func close()
 }

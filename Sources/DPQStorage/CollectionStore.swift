@@ -66,6 +66,10 @@ public final class CollectionStore: CollectionStorage {
     }
 
     /// Closes the database. Any later call on this store fails with unavailable.
+    /// A data directory is served by one server: no other writer to follow.
+    public func changeSequence() throws -> Int64? { nil }
+    public func changes(after seq: Int64, countPending: Bool) throws -> StoreChanges? { nil }
+
     public func close() throws {
         try storage("cannot close collection '\(config.name)'") { try pool.close() }
     }

@@ -83,6 +83,9 @@ public final class DataDirectory: CollectionCatalog {
             .sorted()
     }
 
+    /// Nil: a data directory is served by one server (SQLite is the one-machine store), so no other server writes to it.
+    public func changeSequences() throws -> [String: Int64]? { nil }
+
     /// Deletes the collection: its store is closed (later calls on it fail with unavailable)
     /// and its folder leaves `collections/` in one rename.
     public func deleteCollection(_ name: String) throws {

@@ -14,7 +14,7 @@ struct ServerFixture {
 
     static func start(dataDir: String? = nil, maxMessageBytes: Int? = nil, apiKeys: APIKeys? = nil,
                       clientKey: String? = nil, tls: TLSFiles? = nil, clientTLS: ClientTLS? = nil,
-                      limits: ServerLimits? = nil, connection: ConnectionSettings? = nil) async throws -> ServerFixture {
+                      limits: ServerLimits? = nil, connection: ConnectionSettings? = nil, store: String? = nil) async throws -> ServerFixture {
         let dir = dataDir ?? FileManager.default.temporaryDirectory.appendingPathComponent("dpq-test-\(UUID().uuidString)").path
         var settings = ServerSettings()
         settings.host = "127.0.0.1"
@@ -23,6 +23,7 @@ struct ServerFixture {
         if let maxMessageBytes { settings.maxMessageBytes = maxMessageBytes }
         if let limits { settings.limits = limits }
         if let connection { settings.connection = connection }
+        settings.store = store
         let server = try await DPQServer.start(settings: settings, apiKeys: apiKeys, tls: tls)
         let client = try DPQClient(host: "127.0.0.1", port: server.port, timeout: .seconds(120), apiKey: clientKey, tls: clientTLS)
         return ServerFixture(dataDir: dir, server: server, client: client)

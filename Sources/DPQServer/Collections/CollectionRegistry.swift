@@ -17,8 +17,10 @@ final class CollectionRegistry: Sendable {
     /// Threads a search or evaluation may use (the server's `threads` setting).
     let threads: Int
     let slots: TrainingSlots
-    private let open = Mutex<[String: CollectionRuntime]>([:])
-    private let logger: Logger
+    let open = Mutex<[String: CollectionRuntime]>([:])
+    let logger: Logger
+    /// The task following the other servers of a shared store (CollectionRegistry+Following).
+    let follower = Mutex<Task<Void, Never>?>(nil)
 
     /// Opens the collections of PostgreSQL when `store` (a postgres:// URL) is set, else of the data directory.
     static func open(store: String?, dataDir: String, limits: ServerLimits, threads: Int = Cores.available,
@@ -64,7 +66,13 @@ final class CollectionRegistry: Sendable {
 
     private func createNow(_ config: CollectionConfig) throws -> CollectionRuntime {
         try open.withLock { open in
-            if open[config.name] != nil { throw RPCErrors.alreadyExists("collection '\(config.name)' already exists") }
+            if let existing = open[config.name] {
+                // A collection another server deleted, not yet followed here, no longer holds the name.
+                guard existing.deletedElsewhere() else { throw RPCErrors.alreadyExists("collection '\(config.name)' already exists") }
+                open[config.name] = nil
+                _ = existing.cancelTraining()
+                existing.close()
+            }
             guard open.count < limits.maxCollections else {
                 throw exhausted("the server holds \(open.count) collections, the limit (max_collections)")
             }
@@ -104,6 +112,7 @@ final class CollectionRegistry: Sendable {
     /// Closes every collection's store and the store itself (the last step of a shutdown).
     /// Does not block (neither store waits in close), so it may run anywhere.
     func close() {
+        stopFollowing()
         for c in all() { c.close() }
         directory.close()
     }

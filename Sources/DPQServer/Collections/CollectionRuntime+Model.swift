@@ -35,6 +35,7 @@ extension CollectionRuntime {
             let recoded = try recode(loaded, with: model)
             try store.commitModel(model, recodedItems: recoded)
             knownState.withLock { $0 = .ready }
+            try noteModelCommitted()
             let index = try makeIndex(model)
             let info = ModelInfo(jobID: "import", trainedAtUnixMs: Int64(Date().timeIntervalSince1970 * 1000),
                                  trainingRows: 0, training: nil, finalLosses: nil, sha256: Digest.sha256Hex(model.serialized()))

@@ -120,6 +120,7 @@ extension CollectionRuntime {
                     let loaded = try store.loadAll()
                     try store.commitModel(model, recodedItems: try recode(loaded, with: model))
                     knownState.withLock { $0 = .ready }
+                    try noteModelCommitted()
                     let index = try makeIndex(model)
                     let info = ModelInfo(jobID: job.id, trainedAtUnixMs: Self.nowMs(), trainingRows: rows, training: training,
                                          finalLosses: nil, sha256: Digest.sha256Hex(model.serialized()))

@@ -46,6 +46,8 @@ final class CollectionRuntime: Sendable {
     /// The stored state as this runtime last read or wrote it, for messages on paths that must
     /// not wait for the store (a search of a collection without a model).
     let knownState: Mutex<CollectionState>
+    /// How far this runtime has applied the shared store's changes (CollectionRuntime+Following).
+    let followed: Mutex<Followed>
 
     var name: String { store.config.name }
     var config: CollectionConfig { store.config }
@@ -56,23 +58,15 @@ final class CollectionRuntime: Sendable {
         self.store = store
         self.limits = limits
         self.threads = threads
-        let model = try store.currentModel()
-        let loaded = try store.loadAll()
-        let status = try PersistedStatus.load(store)
-        var index: CodeIndex?
-        if let model {
-            // The k-means lists of this model, when they were saved: the same lists as before the restart.
-            let generation = try store.modelGeneration()
-            index = try CodeIndex(loaded, codebooks: model.codebooks, classCount: store.config.model.classCount,
-                                  keepNorms: store.config.model.metric == .squaredL2, partition: store.config.partition,
-                                  trainedLists: status.lists.flatMap { $0.generation == generation ? $0.trained : nil },
-                                  threads: threads)
-        }
-        served = Mutex(Served(model: model, index: index, info: status.modelInfo))
-        pending = Mutex(loaded.uncoded.count)
+        let snapshot = try Self.loadSnapshot(store)
+        // With the k-means lists saved for this model, when there are: the same lists as before a restart.
+        let index = try Self.makeIndex(snapshot, config: store.config, keepNorms: store.config.model.metric == .squaredL2, threads: threads)
+        served = Mutex(Served(model: snapshot.model, index: index, info: snapshot.status.modelInfo))
+        pending = Mutex(snapshot.loaded.uncoded.count)
+        followed = Mutex(snapshot.followed)
         knownState = Mutex(try store.state())
-        if let last = status.lastProgress { job.withLock { $0 = TrainingJob(restored: last) } }
-        DPQMetrics.setCollectionItems(loaded.ids.count, collection: store.config.name)
+        if let last = snapshot.status.lastProgress { job.withLock { $0 = TrainingJob(restored: last) } }
+        DPQMetrics.setCollectionItems(snapshot.loaded.ids.count, collection: store.config.name)
     }
 
     var current: Served { served.withLock { $0 } }

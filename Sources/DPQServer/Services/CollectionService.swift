@@ -41,7 +41,11 @@ struct CollectionService: Dpq_V1_CollectionService.SimpleServiceProtocol {
     func listCollections(request: Dpq_V1_ListCollectionsRequest, context: ServerContext) async throws -> Dpq_V1_ListCollectionsResponse {
         try await RPCErrors.mapping {
             var infos: [Dpq_V1_CollectionInfo] = []
-            for c in registry.all() { infos.append(try await c.info()) }
+            for c in registry.all() {
+                do { infos.append(try await c.info()) } catch StorageError.notFound {
+                    // Deleted by another server on the same store, and not yet followed here.
+                }
+            }
             return .with { $0.collections = infos }
         }
     }

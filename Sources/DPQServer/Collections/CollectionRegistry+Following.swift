@@ -1,0 +1,99 @@
+// Several servers on one PostgreSQL store (issue 14): each server follows the others. Every
+// `interval` (100 ms) one query reads every collection's change sequence number
+// (CollectionCatalog.changeSequences); then
+// - a collection this server does not have open was created elsewhere: it is opened;
+// - one it has open that is no longer listed was deleted elsewhere: its training here (if any)
+//   is cancelled and it is dropped;
+// - one whose number moved past what its runtime applied is caught up
+//   (CollectionRuntime+Following: the changes, or a new model loaded whole).
+// So a write acknowledged by one server is searchable on another within about one interval
+// plus the time to read and apply it (measured in docs/operations.md); the server that took
+// the write has it in its index before it answers (read-your-writes). With SQLite
+// (changeSequences is nil) the task ends at once.
+
+import DPQServerSupport
+import DPQStorage
+import Foundation
+import Logging
+
+extension CollectionRegistry {
+    static let followInterval: Duration = .milliseconds(100)
+
+    /// Starts following the other servers of the store (a no-op round for SQLite, then the task ends).
+    func startFollowing(every interval: Duration = CollectionRegistry.followInterval) {
+        let task = Task { [self] in
+            var failing = false
+            while !Task.isCancelled {
+                do {
+                    guard try await followOnce() else { return }
+                    if failing { logger.info("following the other servers again") }
+                    failing = false
+                } catch {
+                    // Logged once per outage, not every round (PostgreSQL down: searches go on).
+                    if !failing { logger.warning("cannot follow the other servers' writes", metadata: ["error": "\(error)"]) }
+                    failing = true
+                }
+                try? await Task.sleep(for: interval)
+            }
+        }
+        follower.withLock { $0 = task }
+    }
+
+    func stopFollowing() {
+        follower.withLock { $0?.cancel(); $0 = nil }
+    }
+
+    /// One round of following; false when the store has no other writers. Throws when the
+    /// store cannot be read (the next round tries again).
+    @discardableResult
+    func followOnce() async throws -> Bool {
+        // Under the registry lock, which creation and deletion here hold too: every runtime open
+        // at the time of the query was committed before it, so one missing from the answer was
+        // deleted by another server.
+        let round = try await StorageThreads.run { [self] () throws -> (seqs: [String: Int64], gone: [CollectionRuntime])? in
+            try open.withLock { open in
+                guard let seqs = try directory.changeSequences() else { return nil }
+                let gone = open.filter { seqs[$0.key] == nil }
+                for name in gone.keys { open[name] = nil }
+                return (seqs, Array(gone.values))
+            }
+        }
+        guard let round else { return false }
+        for runtime in round.gone {
+            logger.info("collection deleted by another server", metadata: ["collection": "\(runtime.name)"])
+            _ = runtime.cancelTraining()
+            runtime.close()
+            DPQMetrics.forgetCollection(runtime.name)
+        }
+        for (name, seq) in round.seqs.sorted(by: { $0.key < $1.key }) {
+            if let runtime = open.withLock({ $0[name] }) {
+                if seq > runtime.followedSeq { try await runtime.catchUp() }
+            } else {
+                try await openCreatedElsewhere(name)
+            }
+        }
+        return true
+    }
+
+    /// Opens a collection another server created (loading its items off the lock), unless this
+    /// server opened or deleted it meanwhile.
+    private func openCreatedElsewhere(_ name: String) async throws {
+        let runtime: CollectionRuntime
+        do {
+            runtime = try await StorageThreads.run { [self] in
+                try CollectionRuntime(store: try directory.openCollection(name), limits: limits, threads: threads)
+            }
+        } catch StorageError.notFound {
+            return  // deleted again before it could be opened
+        }
+        let added = open.withLock { open in
+            guard open[name] == nil, open.count < limits.maxCollections else { return false }
+            open[name] = runtime
+            return true
+        }
+        if added {
+            logger.info("opened collection created by another server",
+                        metadata: ["collection": "\(name)", "items": "\(runtime.current.index?.count ?? 0)"])
+        }
+    }
+}

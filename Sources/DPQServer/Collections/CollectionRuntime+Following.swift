@@ -1,0 +1,131 @@
+// Following the other servers of a shared store (PostgreSQL, issue 14). Every server keeps its
+// own in-memory index; what another server commits reaches it through the store's change
+// sequence: `catchUp` reads everything committed after the last sequence number this runtime
+// applied (StoreChanges: one snapshot) and applies it on the write queue, so it is ordered with
+// this server's own writes. Applying is idempotent — items are applied as they are now, after
+// the deletions — so re-reading this server's own writes is harmless.
+//
+// A new model committed elsewhere is not applied item by item: the model and every code are
+// loaded again from one consistent read and published together (`Served`), as a training on
+// this server does, so no search ever mixes codes of two models.
+//
+// A SQLite store has no other writers (changes are nil) and nothing here runs for it.
+
+import DPQEngine
+import DPQServerSupport
+import DPQStorage
+import Foundation
+
+/// How far a runtime has followed the store.
+struct Followed: Sendable {
+    /// The change sequence number of the last state applied (0 for a store nobody else writes).
+    var seq: Int64
+    /// The model generation being served (0: none).
+    var generation: Int
+}
+
+/// What a consistent load of a collection gives: the model with its codes, and the sequence
+/// number they are at least as new as.
+struct CollectionSnapshot {
+    var model: DPQModel?
+    var loaded: LoadedItems
+    var followed: Followed
+    var status: PersistedStatus
+}
+
+extension CollectionRuntime {
+    /// Model, items and status of one model generation. The sequence number is read first, so
+    /// the items are at least as new as it (a later catch-up re-applies what came between);
+    /// the generation is read before and after, and the load repeated if a model switch
+    /// committed in between. Blocks on the store.
+    static func loadSnapshot(_ store: any CollectionStorage) throws -> CollectionSnapshot {
+        for _ in 0..<5 {
+            let seq = try store.changeSequence() ?? 0
+            let generation = try store.modelGeneration()
+            let model = try store.currentModel()
+            let loaded = try store.loadAll()
+            let status = try PersistedStatus.load(store)
+            if try store.modelGeneration() == generation {
+                return CollectionSnapshot(model: model, loaded: loaded, followed: Followed(seq: seq, generation: generation), status: status)
+            }
+        }
+        throw StorageError.unavailable("collection '\(store.config.name)': the model changed during each of 5 loads; try again")
+    }
+
+    /// The index of a snapshot, with the k-means lists saved for its model generation.
+    static func makeIndex(_ snapshot: CollectionSnapshot, config: CollectionConfig, keepNorms: Bool, threads: Int) throws -> CodeIndex? {
+        guard let model = snapshot.model else { return nil }
+        let generation = snapshot.followed.generation
+        return try CodeIndex(snapshot.loaded, codebooks: model.codebooks, classCount: config.model.classCount, keepNorms: keepNorms,
+                             partition: config.partition,
+                             trainedLists: snapshot.status.lists.flatMap { $0.generation == generation ? $0.trained : nil },
+                             threads: threads)
+    }
+
+    /// The change sequence number this runtime has applied.
+    var followedSeq: Int64 { followed.withLock { $0.seq } }
+
+    /// Applies what was committed to the store since the last catch-up (by any server). Returns
+    /// how many items it applied (upserted or deleted), or -1 when it loaded a new model.
+    @discardableResult
+    func catchUp() async throws -> Int {
+        try await writes.run { [self] in try catchUpNow() }
+    }
+
+    /// `catchUp` on the write queue.
+    func catchUpNow() throws -> Int {
+        let since = followed.withLock { $0 }
+        let countPending = pending.withLock { $0 } > 0
+        guard var changes = try store.changes(after: since.seq, countPending: countPending) else { return 0 }
+        if changes.modelGeneration != since.generation {
+            try reloadModel()
+            return -1
+        }
+        if changes.seq == since.seq { return 0 }
+        let coded = changes.upserted.filter { !$0.code.isEmpty }
+        if changes.pendingCount == nil && coded.count != changes.upserted.count {
+            changes.pendingCount = try store.changes(after: changes.seq, countPending: true)?.pendingCount
+        }
+        try served.withLock { s in
+            s.index?.remove(changes.deleted)
+            // Items without a code (stored before this server knew a model) leave the index.
+            try s.index?.upsert(changes.upserted)
+        }
+        if let n = changes.pendingCount { pending.withLock { $0 = n } }
+        followed.withLock { $0.seq = max($0.seq, changes.seq) }
+        if !coded.isEmpty { refreshListsIfStale() }
+        DPQMetrics.setCollectionItems((current.index?.count ?? 0) + pending.withLock { $0 }, collection: name)
+        return changes.deleted.count + changes.upserted.count
+    }
+
+    /// Another server switched the model: load it and its codes and publish them at once.
+    private func reloadModel() throws {
+        let snapshot = try Self.loadSnapshot(store)
+        let keep = model.metric == .squaredL2 || current.index?.norms != nil
+        let index = try Self.makeIndex(snapshot, config: config, keepNorms: keep, threads: threads)
+        served.withLock { $0 = Served(model: snapshot.model, index: index, info: snapshot.status.modelInfo) }
+        pending.withLock { $0 = snapshot.loaded.uncoded.count }
+        knownState.withLock { $0 = (try? store.state()) ?? $0 }
+        followed.withLock { $0 = snapshot.followed }
+        DPQMetrics.setCollectionItems(snapshot.loaded.ids.count, collection: name)
+    }
+
+    /// True when another server deleted the collection from the shared store (never with SQLite).
+    func deletedElsewhere() -> Bool {
+        do {
+            _ = try store.changeSequence()
+            return false
+        } catch StorageError.notFound {
+            return true
+        } catch {
+            return false
+        }
+    }
+
+    /// After this server committed a model: the generation it serves now (so that catching up
+    /// does not load it again).
+    func noteModelCommitted() throws {
+        let generation = try store.modelGeneration()
+        followed.withLock { $0.generation = generation }
+    }
+}
