@@ -31,6 +31,26 @@ struct LabelledSplits {
     var querySet: Labels { labels(queryLabels, multi?.query) }
     var databaseSet: Labels { labels(databaseLabels, multi?.database) }
 
+    /// A validation set carved from the training split alone, for choosing settings without looking
+    /// at the query or database splits: the last `holdOut` training items are held out (the splits
+    /// are shuffled when written), a quarter of them become the queries and the rest the database;
+    /// the model trains on the others.
+    func validation(holdOut: Int) throws -> LabelledSplits {
+        guard holdOut >= 8, holdOut < train.rows / 2 else {
+            throw EngineError.invalidArgument("--validation: hold out between 8 and half of the \(train.rows) training items, got \(holdOut)")
+        }
+        let kept = Array(0..<(train.rows - holdOut))
+        let queries = Array((train.rows - holdOut)..<(train.rows - holdOut * 3 / 4))
+        let base = Array((train.rows - holdOut * 3 / 4)..<train.rows)
+        var s = LabelledSplits(name: name + " (validation: \(kept.count) train, \(queries.count) queries, \(base.count) database, all from the training split)",
+                               train: train.rows(kept), trainLabels: kept.map { trainLabels[$0] },
+                               query: train.rows(queries), queryLabels: queries.map { trainLabels[$0] },
+                               database: train.rows(base), databaseLabels: base.map { trainLabels[$0] }, classCount: classCount)
+        if let m = multi { s.multi = (kept.map { m.train[$0] }, queries.map { m.train[$0] }, base.map { m.train[$0] }) }
+        s.imageShape = imageShape
+        return s
+    }
+
     /// {train,query,database}.npy with {split}_labels.npy indicator rows (several labels per item).
     static func loadMultiLabel(folder: String) throws -> LabelledSplits {
         let url = URL(fileURLWithPath: folder)

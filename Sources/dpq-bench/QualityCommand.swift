@@ -15,6 +15,9 @@ struct Quality: ParsableCommand {
     @Flag(help: "Use generated clustered data.")
     var synthetic = false
 
+    @Option(help: "Choose settings on a validation set carved from the training split: hold out this many training items (a quarter queries, the rest the database) and never read the query and database splits' labels.")
+    var validation: Int?
+
     @Option(help: "Seeds to repeat every training over.")
     var seeds = 3
 
@@ -39,10 +42,11 @@ struct Quality: ParsableCommand {
     @Flag(help: "Progress on stderr.") var verbose = false
 
     func run() throws {
-        let splits: LabelledSplits
+        var splits: LabelledSplits
         if let data { splits = try LabelledSplits.load(folder: data) }
         else if let idx { splits = try LabelledSplits.loadFashionMNIST(idxFolder: idx) }
         else { splits = LabelledSplits.synthetic() }
+        if let validation { splits = try splits.validation(holdOut: validation) }
         var model = Defaults.model(inputDimension: splits.train.cols, classCount: splits.classCount)
         if splits.multi != nil { model.labelMode = .multi }
         if let featureDimension { model.featureDimension = featureDimension }
