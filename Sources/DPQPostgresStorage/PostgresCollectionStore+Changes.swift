@@ -23,10 +23,14 @@ extension PostgresCollectionStore {
 
     public func changes(after seq: Int64, countPending: Bool) throws -> StoreChanges? {
         try snapshot("read the changes of '\(config.name)'") { s in
-            guard let row = try s.query("SELECT seq, model_generation FROM collections WHERE id = \(id)").first else { throw gone() }
-            let (now, generation) = try row.decode((Int64, Int64).self)
+            guard let row = try s.query("SELECT seq, model_generation, cancel_requested FROM collections WHERE id = \(id)").first else { throw gone() }
+            let (now, generation, cancel) = try row.decode((Int64, Int64, Bool).self)
             var changes = StoreChanges(seq: now, modelGeneration: Int(generation))
+            changes.trainingCancelRequested = cancel
             if now > seq {
+                changes.statusChanged = try s.scalar("""
+                    SELECT EXISTS (SELECT 1 FROM changes WHERE collection_id = \(id) AND seq > \(seq) AND kind IN ('state', 'progress', 'model'))
+                    """, as: Bool.self) ?? false
                 changes.deleted = try s.query("""
                     SELECT id_number, id_string FROM item_tombstones WHERE collection_id = \(id) AND seq > \(seq) ORDER BY seq
                     """).map { row in

@@ -12,8 +12,8 @@
 // (PostgresCollectionStore+Changes.swift).
 //
 // Opening repairs what a crash leaves, as SQLite's store does: a `training` state becomes the
-// last good state with "training was interrupted by a restart". (With several servers that
-// must become a check of the training's lease; see docs/design.md.)
+// last good state with "training was interrupted by a restart" — unless another server holds
+// the training lease (an advisory lock, PostgresTrainingLease) and is still training.
 
 import DPQEngine
 import DPQStorage
@@ -38,14 +38,43 @@ public final class PostgresCollectionStore: CollectionStorage {
     }
 
     private func recover() throws(StorageError) {
-        // Opening is a write only when there is something to repair.
-        guard try column("state", String.self, "read the state of '\(config.name)'") == CollectionState.training.rawValue else { return }
-        try write("recover collection '\(config.name)'", kind: "state") { s, _ in
-            try s.execute("""
+        do { _ = try repairAbandonedTraining() } catch let e as StorageError { throw e } catch { throw .unavailable("cannot recover '\(config.name)': \(error)") }
+    }
+
+    /// A `training` state whose lease nobody holds (its server died, or this one restarted)
+    /// becomes the last good state with "training was interrupted by a restart". A training
+    /// that another server is running keeps its state.
+    public func repairAbandonedTraining() throws -> Bool {
+        // A write only when there is something to repair.
+        guard try column("state", String.self, "read the state of '\(config.name)'") == CollectionState.training.rawValue else { return false }
+        return try write("recover collection '\(config.name)'", kind: "state") { s, _ in
+            // Free when no server trains it; taken for this transaction only.
+            guard try s.scalar("SELECT pg_try_advisory_xact_lock(\(PostgresSchema.trainingLockKey(id)))", as: Bool.self) == true else { return false }
+            return try s.execute("""
                 UPDATE collections SET state = CASE WHEN model_generation > 0 THEN 'ready' ELSE 'untrained' END,
-                                       last_error = \(CollectionStore.interruptedMessage)
+                                       last_error = \(CollectionStore.interruptedMessage), cancel_requested = false
                 WHERE id = \(id) AND state = 'training'
-                """)
+                """) > 0
+        }
+    }
+
+    public func trainingLease() throws -> (any TrainingLease)? {
+        let session = try db.dedicated("take the training lease of '\(config.name)'")
+        do {
+            guard try session.scalar("SELECT pg_try_advisory_lock(\(PostgresSchema.trainingLockKey(id)))", as: Bool.self) == true else {
+                PostgresConnections.drop(session.connection)
+                return nil
+            }
+        } catch {
+            PostgresConnections.drop(session.connection)
+            throw PostgresErrors.map(error, "cannot take the training lease of '\(config.name)'")
+        }
+        return PostgresTrainingLease(session: session, name: config.name)
+    }
+
+    public func requestTrainingCancel() throws {
+        try write("ask for the training of '\(config.name)' to be cancelled", kind: "cancel") { s, _ in
+            try s.execute("UPDATE collections SET cancel_requested = true WHERE id = \(id) AND state = 'training'")
         }
     }
 
@@ -73,7 +102,7 @@ public final class PostgresCollectionStore: CollectionStorage {
             if state == .ready, try Self.generation(s, id) == 0 {
                 throw StorageError.failedPrecondition("collection '\(config.name)' cannot be ready: it has no model")
             }
-            try s.execute("UPDATE collections SET state = \(state.rawValue), last_error = \(error) WHERE id = \(id)")
+            try s.execute("UPDATE collections SET state = \(state.rawValue), last_error = \(error), cancel_requested = false WHERE id = \(id)")
         }
     }
 
@@ -134,4 +163,26 @@ public final class PostgresCollectionStore: CollectionStorage {
             return result
         }
     }
+}
+
+/// A training lease: the session advisory lock on a connection of its own, released by
+/// closing the connection (or by PostgreSQL when the server holding it dies).
+final class PostgresTrainingLease: TrainingLease {
+    let session: Session
+    let name: String
+
+    init(session: Session, name: String) {
+        self.session = session
+        self.name = name
+    }
+
+    func check() throws {
+        do {
+            _ = try session.execute("SELECT 1")
+        } catch {
+            throw StorageError.unavailable("the training lease of '\(name)' was lost (its connection to PostgreSQL broke): not committing")
+        }
+    }
+
+    func release() { PostgresConnections.drop(session.connection) }
 }

@@ -79,6 +79,18 @@ final class PostgresConnections: Sendable {
         }
     }
 
+    /// A connection outside the pool, for the caller to keep (a training lease) and close.
+    func dedicated(_ what: @autoclosure () -> String) throws(StorageError) -> Session {
+        guard !closed.load(ordering: .acquiring) else { throw StorageError.unavailable("cannot \(what()): the PostgreSQL store is closed") }
+        let id = nextID.wrappingAdd(1, ordering: .relaxed).oldValue
+        do {
+            return Session(connection: try PostgresConnection.connect(on: group.next(), configuration: configuration, id: id, logger: logger).wait(),
+                           logger: logger)
+        } catch {
+            throw PostgresErrors.map(error, "cannot \(what()): cannot connect to PostgreSQL at \(location)")
+        }
+    }
+
     private func acquire() throws -> PostgresConnection {
         while let c = idle.withLock({ $0.popLast() }) {
             if !c.isClosed { return c }

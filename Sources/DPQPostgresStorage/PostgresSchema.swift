@@ -116,5 +116,14 @@ enum PostgresSchema {
             "ALTER TABLE models ALTER COLUMN data SET STORAGE EXTERNAL",
             "ALTER TABLE training_data ALTER COLUMN vectors SET STORAGE EXTERNAL",
         ]),
+        // Training among several servers: the lease is an advisory lock (trainingLockKey), the
+        // cancel request a flag the training server reads in its changes.
+        Migration(version: 2, name: "training cancel requests", statements: [
+            "ALTER TABLE collections ADD COLUMN cancel_requested boolean NOT NULL DEFAULT false",
+        ]),
     ]
+
+    /// The advisory lock key of a collection's training lease: a session lock held on a
+    /// connection of its own for the whole training, so it goes when the server does.
+    static func trainingLockKey(_ collectionID: Int64) -> Int64 { 0x4450_5100_0000_0000 | collectionID }
 }

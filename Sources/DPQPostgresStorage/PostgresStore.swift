@@ -127,7 +127,7 @@ public final class PostgresStore: CollectionCatalog {
 
     /// Every collection's change sequence number. Handles opened here whose collection is gone
     /// (deleted by another server, perhaps re-created under its name) are closed and forgotten,
-    /// so that the name opens afresh. The query runs under the lock that creation holds, so a
+    /// so that the name opens afresh (it is left out of this answer). The query runs under the lock that creation holds, so a
     /// collection created here is either committed before it (and listed) or not yet a handle.
     public func changeSequences() throws -> [String: Int64]? {
         try open.withLock { stores throws(StorageError) -> [String: Int64] in
@@ -139,6 +139,9 @@ public final class PostgresStore: CollectionCatalog {
             for (name, store) in stores where ids[name] != store.id {
                 stores.removeValue(forKey: name)
                 store.markClosed()
+                // Re-created under its name: absent from this answer (so the caller drops what it
+                // built on the old handle), listed by the next.
+                seqs[name] = nil
             }
             return seqs
         }

@@ -84,7 +84,34 @@ public protocol CollectionStorage: AnyObject, Sendable {
     /// can write (as above). notFound when the collection was deleted.
     func changes(after seq: Int64, countPending: Bool) throws -> StoreChanges?
 
+    // Training among several servers.
+    /// The exclusive right to train this collection, held until released or until this process
+    /// ends (even by kill -9); nil while another server holds it. SQLite: always granted (one
+    /// server; the server itself runs one training per collection).
+    func trainingLease() throws -> (any TrainingLease)?
+    /// Asks the server that trains the collection to cancel (it sees `trainingCancelRequested`
+    /// in its changes); the flag clears at the next state change. SQLite: nothing to ask.
+    func requestTrainingCancel() throws
+    /// When the state says training but no server holds the lease (its server died), sets the
+    /// last good state with "training was interrupted" and returns true. SQLite: false.
+    func repairAbandonedTraining() throws -> Bool
+
     func close() throws
+}
+
+/// See CollectionStorage.trainingLease.
+public protocol TrainingLease: Sendable {
+    /// Fails (unavailable) when the lease may have been lost meanwhile (its connection broke),
+    /// so that a training does not commit a model another server may be training too.
+    func check() throws
+    func release()
+}
+
+/// The lease of a store only one server uses.
+public struct LocalTrainingLease: TrainingLease {
+    public init() {}
+    public func check() throws {}
+    public func release() {}
 }
 
 /// The writes committed to a shared store after a change sequence number, read on one
@@ -101,6 +128,10 @@ public struct StoreChanges: Sendable {
     public var deleted: [ItemID]
     /// How many items are stored without a code, when asked for.
     public var pendingCount: Int?
+    /// The state, training progress or last error changed after the given number.
+    public var statusChanged = false
+    /// Another server asked for the running training to be cancelled.
+    public var trainingCancelRequested = false
 
     public init(seq: Int64, modelGeneration: Int, upserted: [StoredItem] = [], deleted: [ItemID] = [], pendingCount: Int? = nil) {
         self.seq = seq
@@ -138,7 +169,8 @@ public protocol CollectionCatalog: Sendable {
     func deleteCollection(_ name: String) throws
     /// Every collection's change sequence number (CollectionStorage.changeSequence), read at
     /// once; nil when nobody else can write to this store. A collection opened here and absent
-    /// from the answer was deleted by another server: its handle is closed.
+    /// from the answer was deleted by another server (and perhaps re-created, then listed by the
+    /// next call): its handle is closed.
     func changeSequences() throws -> [String: Int64]?
     /// Closes every open collection.
     func close()

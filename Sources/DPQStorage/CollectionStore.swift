@@ -69,6 +69,9 @@ public final class CollectionStore: CollectionStorage {
     /// A data directory is served by one server: no other writer to follow.
     public func changeSequence() throws -> Int64? { nil }
     public func changes(after seq: Int64, countPending: Bool) throws -> StoreChanges? { nil }
+    public func trainingLease() throws -> (any TrainingLease)? { LocalTrainingLease() }
+    public func requestTrainingCancel() throws {}
+    public func repairAbandonedTraining() throws -> Bool { false }
 
     public func close() throws {
         try storage("cannot close collection '\(config.name)'") { try pool.close() }

@@ -7,10 +7,11 @@ import Testing
 
 /// Three servers on one PostgreSQL store (issue 14): each follows the others' writes. A
 /// collection created on node 1 appears on node 3; items written through node 1 before any
-/// model are trained into codes by node 2, and nodes 1 and 3 switch to that model with every
-/// code; an item upserted through node 1 is found by a search on node 3 (the delay is printed),
-/// a deletion through node 2 removes it there, and a collection deleted through node 3 is gone
-/// from node 1. Searches read each node's in-memory index, so they see another node's write
+/// model are trained into codes by node 2 (watched from node 1), and nodes 1 and 3 switch to
+/// that model with every code; an item upserted through node 1 is found by a search on node 3
+/// (the delay is printed), a deletion through node 2 removes it there; while node 2 trains,
+/// node 3 cannot start a training and its cancel stops node 2's; a collection deleted through
+/// node 3 is gone from node 1. Searches read each node's in-memory index, so they see another node's write
 /// only by following it.
 @Suite struct PostgresNodesTests {
     @Test func nodesFollowEachOthersWrites() async throws {
@@ -32,8 +33,14 @@ import Testing
         try await one.upsert("shared", items: (0..<200).map { NewItem(id: .number(UInt64($0)), vector: data.vectors[$0], labels: [data.labels[$0]]) })
         let train = Clusters.make(240, seed: 2)
         try await two.uploadTrainingData("shared", vectors: train.vectors, labels: train.labels.map { [$0] }, chunkRows: 100)
-        _ = try await two.startTraining("shared", options: quickTraining())
-        for try await _ in two.watchTraining("shared", minInterval: .milliseconds(50)) {}
+        let started = try await two.startTraining("shared", options: quickTraining())
+        // Watched from node 1, which follows the job node 2 runs.
+        try await eventually("node 1 knows the job started on node 2") {
+            (try? await one.collection("shared").training.jobID) == started.jobID
+        }
+        var last: Dpq_V1_TrainingProgress?
+        for try await p in one.watchTraining("shared", minInterval: .milliseconds(100)) { last = p }
+        #expect(last?.jobID == started.jobID && last?.state == .succeeded, "\(String(describing: last))")
         let trained = try await two.collection("shared")
         #expect(trained.state == .ready && !trained.model.sha256.isEmpty)
         for (i, node) in [one, three].enumerated() {
@@ -61,6 +68,30 @@ import Testing
         #expect(try await two.deleteItems("shared", ids: [.string("needle")]) == 1)
         try await eventually("node 3 no longer finds the item deleted on node 2") { try await !needleFound(on: three) }
         #expect(try await three.collection("shared").itemCount == 200)
+
+        // One server trains a collection at a time; a cancel through another server stops it.
+        var long = quickTraining()
+        long.epochs = 10_000
+        long.batchSize = 1
+        let running = try await two.startTraining("shared", options: long)
+        await #expect(throws: DPQError.self) { _ = try await three.startTraining("shared", options: quickTraining()) }
+        try await eventually("node 3 knows the job running on node 2") {
+            (try? await three.collection("shared").training.jobID) == running.jobID
+        }
+        do {
+            _ = try await three.startTraining("shared", options: quickTraining())
+            Issue.record("a second training started on node 3")
+        } catch let e as DPQError {
+            #expect(e.code == .failedPrecondition, "\(e)")
+        }
+        _ = try await three.cancelTraining("shared")
+        var end: Dpq_V1_TrainingProgress?
+        for try await p in two.watchTraining("shared", minInterval: .milliseconds(100)) { end = p }
+        #expect(end?.jobID == running.jobID && end?.state == .cancelled, "\(String(describing: end))")
+        try await eventually("node 3 sees the job cancelled") {
+            (try? await three.collection("shared").training.state) == .cancelled
+        }
+        #expect(try await one.collection("shared").model.sha256 == trained.model.sha256)
 
         #expect(try await three.deleteCollection("shared"))
         try await eventually("node 1 no longer lists the collection deleted on node 3") {

@@ -52,12 +52,60 @@ extension StorageBackendTests {
             #expect(try server.psql(db, "SELECT count(*) || ' ' || min(seq) || ' ' || max(seq) FROM changes") == "40 1 40\n")
         }
 
+        /// What a node following another reads: deletions and items after a seq, on one snapshot.
+        @Test func changesAfterASequenceNumber() throws {
+            let f = try StoreFixture(.postgres)
+            let a = try f.collection(Fixtures.config("follow"))
+            let b = try f.open().openCollection("follow")
+            let start = try #require(try b.changeSequence())
+            try a.upsert([Fixtures.item(1), Fixtures.item(2), Fixtures.item(3)])
+            #expect(try a.delete([.number(2)]) == 1)
+            try a.upsert([Fixtures.item(2)])           // deleted, then written again
+            let c = try #require(try b.changes(after: start, countPending: true))
+            #expect(c.seq == start + 3 && c.modelGeneration == 0 && !c.statusChanged && !c.trainingCancelRequested)
+            #expect(c.deleted == [.number(2)])
+            #expect(Set(c.upserted.map(\.id)) == [.number(1), .number(2), .string("item-3")])
+            #expect(c.pendingCount == 0)               // every item has a code
+            let later = try #require(try b.changes(after: c.seq, countPending: false))
+            #expect(later.seq == c.seq && later.upserted.isEmpty && later.deleted.isEmpty && later.pendingCount == nil)
+            try a.setState(.failed, error: "x")
+            #expect(try b.changes(after: c.seq, countPending: false)?.statusChanged == true)
+        }
+
+        /// One training lease per collection among the servers of a store; a cancel request
+        /// reaches the others through the changes; a training whose server is gone is repaired.
+        @Test func trainingLeaseCancelAndRepair() throws {
+            let f = try StoreFixture(.postgres)
+            let a = try f.collection(Fixtures.config("lease"))
+            let b = try f.open().openCollection("lease")
+            let lease = try #require(try a.trainingLease())
+            #expect(try b.trainingLease() == nil, "a second server cannot take the lease")
+            try a.setState(.training, error: nil)
+            #expect(try b.repairAbandonedTraining() == false, "the training's server holds the lease")
+            let seq = try #require(try a.changeSequence())
+            try b.requestTrainingCancel()
+            #expect(try a.changes(after: seq, countPending: false)?.trainingCancelRequested == true)
+            try lease.check()
+            lease.release()                            // what the server's death does too
+            // The lock goes with the connection; PostgreSQL notices a closed one at once.
+            var repaired = false
+            for _ in 0..<100 where !repaired {
+                repaired = try b.repairAbandonedTraining()
+                if !repaired { Thread.sleep(forTimeInterval: 0.02) }
+            }
+            #expect(repaired)
+            #expect(try a.state() == .untrained && a.lastError() == CollectionStore.interruptedMessage)
+            #expect(try a.changes(after: seq, countPending: false)?.trainingCancelRequested == false, "a state change clears the request")
+            let again = try #require(try b.trainingLease(), "free again")
+            again.release()
+        }
+
         @Test func migrationsAreRecordedAndANewerSchemaIsRefused() throws {
             let f = try StoreFixture(.postgres)
             let server = try #require(f.server), db = try #require(f.database)
             _ = try f.open()
             _ = try f.open()        // a second start migrates nothing
-            #expect(try server.psql(db, "SELECT version FROM schema_migrations ORDER BY version") == "1\n")
+            #expect(try server.psql(db, "SELECT version FROM schema_migrations ORDER BY version") == "1\n2\n")
             try server.psql(db, "INSERT INTO schema_migrations (version, name) VALUES (99, 'from the future')")
             let e = Fixtures.storageError { _ = try f.open() }
             #expect(e?.kind == "failedPrecondition")

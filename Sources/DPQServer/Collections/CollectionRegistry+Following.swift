@@ -6,6 +6,9 @@
 //   is cancelled and it is dropped;
 // - one whose number moved past what its runtime applied is caught up
 //   (CollectionRuntime+Following: the changes, or a new model loaded whole).
+// Trainings: the server that trains saves its progress every second; the others keep a copy of
+// the job from it (WatchTraining and CancelTraining work on any server), and about once a
+// second check that a training they copy still has its server (its lease).
 // So a write acknowledged by one server is searchable on another within about one interval
 // plus the time to read and apply it (measured in docs/operations.md); the server that took
 // the write has it in its index before it answers (read-your-writes). With SQLite
@@ -23,9 +26,12 @@ extension CollectionRegistry {
     func startFollowing(every interval: Duration = CollectionRegistry.followInterval) {
         let task = Task { [self] in
             var failing = false
+            var round = 0
             while !Task.isCancelled {
+                round += 1
                 do {
-                    guard try await followOnce() else { return }
+                    // About once a second: copies of trainings whose server is gone end here too.
+                    guard try await followOnce(checkTrainings: round % 10 == 0) else { return }
                     if failing { logger.info("following the other servers again") }
                     failing = false
                 } catch {
@@ -46,7 +52,7 @@ extension CollectionRegistry {
     /// One round of following; false when the store has no other writers. Throws when the
     /// store cannot be read (the next round tries again).
     @discardableResult
-    func followOnce() async throws -> Bool {
+    func followOnce(checkTrainings: Bool = true) async throws -> Bool {
         // Under the registry lock, which creation and deletion here hold too: every runtime open
         // at the time of the query was committed before it, so one missing from the answer was
         // deleted by another server.
@@ -68,6 +74,7 @@ extension CollectionRegistry {
         for (name, seq) in round.seqs.sorted(by: { $0.key < $1.key }) {
             if let runtime = open.withLock({ $0[name] }) {
                 if seq > runtime.followedSeq { try await runtime.catchUp() }
+                if checkTrainings { try await StorageThreads.run { try runtime.checkRemoteTraining() } }
             } else {
                 try await openCreatedElsewhere(name)
             }

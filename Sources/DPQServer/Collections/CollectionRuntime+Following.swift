@@ -12,6 +12,7 @@
 // A SQLite store has no other writers (changes are nil) and nothing here runs for it.
 
 import DPQEngine
+import DPQProto
 import DPQServerSupport
 import DPQStorage
 import Foundation
@@ -31,6 +32,8 @@ struct CollectionSnapshot {
     var loaded: LoadedItems
     var followed: Followed
     var status: PersistedStatus
+    /// Other servers may write to the store.
+    var shared: Bool
 }
 
 extension CollectionRuntime {
@@ -40,13 +43,15 @@ extension CollectionRuntime {
     /// committed in between. Blocks on the store.
     static func loadSnapshot(_ store: any CollectionStorage) throws -> CollectionSnapshot {
         for _ in 0..<5 {
-            let seq = try store.changeSequence() ?? 0
+            let sequence = try store.changeSequence()
+            let seq = sequence ?? 0
             let generation = try store.modelGeneration()
             let model = try store.currentModel()
             let loaded = try store.loadAll()
             let status = try PersistedStatus.load(store)
             if try store.modelGeneration() == generation {
-                return CollectionSnapshot(model: model, loaded: loaded, followed: Followed(seq: seq, generation: generation), status: status)
+                return CollectionSnapshot(model: model, loaded: loaded, followed: Followed(seq: seq, generation: generation), status: status,
+                                          shared: sequence != nil)
             }
         }
         throw StorageError.unavailable("collection '\(store.config.name)': the model changed during each of 5 loads; try again")
@@ -77,11 +82,18 @@ extension CollectionRuntime {
         let since = followed.withLock { $0 }
         let countPending = pending.withLock { $0 } > 0
         guard var changes = try store.changes(after: since.seq, countPending: countPending) else { return 0 }
+        if changes.trainingCancelRequested, let j = job.withLock({ $0 }), !j.remote, !j.isFinished {
+            j.cancel()  // asked through another server; the training ends and saves its state
+        }
         if changes.modelGeneration != since.generation {
             try reloadModel()
             return -1
         }
         if changes.seq == since.seq { return 0 }
+        if changes.statusChanged {
+            try adoptStoredTraining(try PersistedStatus.load(store))
+            knownState.withLock { $0 = (try? store.state()) ?? $0 }
+        }
         let coded = changes.upserted.filter { !$0.code.isEmpty }
         if changes.pendingCount == nil && coded.count != changes.upserted.count {
             changes.pendingCount = try store.changes(after: changes.seq, countPending: true)?.pendingCount
@@ -104,10 +116,42 @@ extension CollectionRuntime {
         let keep = model.metric == .squaredL2 || current.index?.norms != nil
         let index = try Self.makeIndex(snapshot, config: config, keepNorms: keep, threads: threads)
         served.withLock { $0 = Served(model: snapshot.model, index: index, info: snapshot.status.modelInfo) }
+        try adoptStoredTraining(snapshot.status)
         pending.withLock { $0 = snapshot.loaded.uncoded.count }
         knownState.withLock { $0 = (try? store.state()) ?? $0 }
         followed.withLock { $0 = snapshot.followed }
         DPQMetrics.setCollectionItems(snapshot.loaded.ids.count, collection: name)
+    }
+
+    /// The training another server runs or ran, as it last saved it: this server's copy of the
+    /// job (for WatchTraining, CancelTraining and GetCollection here) follows it. A job this
+    /// server runs itself is left alone.
+    func adoptStoredTraining(_ status: PersistedStatus) throws {
+        guard let data = status.lastProgress, let p = try? Dpq_V1_TrainingProgress(serializedBytes: data), !p.jobID.isEmpty else { return }
+        job.withLock { job in
+            if let j = job, !j.remote, j.id == p.jobID || !j.isFinished { return }
+            if let j = job, j.remote, j.id == p.jobID { j.mirror(p) } else { job = TrainingJob(mirroring: p) }
+        }
+    }
+
+    /// A copy of another server's training that still runs here although that server is gone
+    /// (its lease is free): the store's state is repaired and the copy ends as failed. Called
+    /// by the registry about once a second.
+    func checkRemoteTraining() throws {
+        guard let j = job.withLock({ $0 }), j.remote, !j.isFinished else { return }
+        _ = try store.repairAbandonedTraining()
+        if try store.state() != .training {
+            // The training ended; its last report may not have been seen yet.
+            try adoptStoredTraining(try PersistedStatus.load(store))
+            if !j.isFinished {
+                j.update {
+                    $0.state = .failed
+                    $0.error = "the server running this training stopped before it finished"
+                    $0.finishedAtUnixMs = Int64(Date().timeIntervalSince1970 * 1000)
+                }
+            }
+            knownState.withLock { $0 = (try? store.state()) ?? $0 }
+        }
     }
 
     /// True when another server deleted the collection from the shared store (never with SQLite).

@@ -28,7 +28,7 @@ extension CollectionRuntime {
 
     /// Starts a job; FAILED_PRECONDITION while another runs on this collection.
     func startTraining(source: TrainingSource, training: TrainingConfig, slots: TrainingSlots) async throws -> TrainingJob {
-        let (newJob, data, labels) = try await writes.run { [self] () throws -> (TrainingJob, Matrix, [[Int]]) in
+        let (newJob, data, labels, lease) = try await writes.run { [self] () throws -> (TrainingJob, Matrix, [[Int]], any TrainingLease) in
             if let j = self.job.withLock({ $0 }), !j.isFinished {
                 throw precondition_("collection '\(name)' is already training (job \(j.id)); cancel it or wait")
             }
@@ -38,19 +38,31 @@ extension CollectionRuntime {
             if s.model != nil, !config.keepVectors, let idx = s.index, idx.count > 0 {
                 throw precondition_("retraining '\(name)' must re-encode its \(idx.count) items, which needs their vectors: the collection was created with keep_vectors false")
             }
+            // Among several servers on one store, one trains a collection at a time.
+            guard let lease = try store.trainingLease() else {
+                throw precondition_("collection '\(name)' is being trained by another server; cancel it or wait")
+            }
             guard slots.acquire() else {
+                lease.release()
                 throw exhausted("\(slots.limit) training(s) already running on this server (max_concurrent_trainings)")
             }
             let j = TrainingJob(collection: name, rows: data.rows)
             self.job.withLock { $0 = j }
-            try setState(.training, error: nil)
-            try saveStatus()
-            return (j, data, labels)
+            do {
+                try setState(.training, error: nil)
+                try saveStatus()
+            } catch {
+                lease.release()
+                slots.release()
+                throw error
+            }
+            return (j, data, labels, lease)
         }
         let model = self.model
         let job = newJob
+        if shared { reportProgress(of: job) }
         Task.detached { [self] in
-            defer { slots.release() }
+            defer { slots.release(); lease.release() }
             let outcome: Result<DPQModel, any Error>
             do {
                 let trained = try await onThread {
@@ -61,7 +73,7 @@ extension CollectionRuntime {
             } catch {
                 outcome = .failure(error)
             }
-            await finish(job: job, outcome: outcome, training: training, rows: data.rows)
+            await finish(job: job, outcome: outcome, training: training, rows: data.rows, lease: lease)
         }
         return job
     }
@@ -111,14 +123,17 @@ extension CollectionRuntime {
         return (data, labels)
     }
 
-    private func finish(job: TrainingJob, outcome: Result<DPQModel, any Error>, training: TrainingConfig, rows: Int) async {
+    private func finish(job: TrainingJob, outcome: Result<DPQModel, any Error>, training: TrainingConfig, rows: Int,
+                        lease: any TrainingLease) async {
         switch outcome {
         case .success(let model):
             job.update { $0.phase = .encoding }
             do {
                 try await writes.run { [self] in
                     let loaded = try store.loadAll()
-                    try store.commitModel(model, recodedItems: try recode(loaded, with: model))
+                    let recoded = try recode(loaded, with: model)
+                    try lease.check()
+                    try store.commitModel(model, recodedItems: recoded)
                     knownState.withLock { $0 = .ready }
                     try noteModelCommitted()
                     let index = try makeIndex(model)
@@ -172,16 +187,31 @@ extension CollectionRuntime {
     }
 
     func saveStatus() throws {
+        // Another server's training: its progress is that server's to save.
+        if job.withLock({ $0?.remote }) == true { return }
         let last = job.withLock { $0 }.map { try? $0.snapshot().serializedBytes() as Data } ?? nil
         let generation = try store.modelGeneration()
         let lists = current.index?.trainedLists.map { PersistedStatus.SavedLists($0, generation: generation) }
         try PersistedStatus(lastProgress: last, modelInfo: current.info, lists: lists).save(store)
     }
 
-    /// Requests cancellation of the running job; returns it (nil when none ever ran).
+    /// With a shared store: saves the job's progress every second while it runs, so that the
+    /// other servers can report it (WatchTraining, GetCollection on any server).
+    private func reportProgress(of job: TrainingJob) {
+        Task.detached { [self] in
+            while !job.isFinished {
+                try? await Task.sleep(for: .seconds(1))
+                if job.isFinished { break }
+                _ = try? await writes.run { [self] in try saveStatus() }
+            }
+        }
+    }
+
+    /// Requests cancellation of the job this server runs; returns it (nil when none ever ran
+    /// here: another server's training is cancelled through the store, TrainingService).
     func cancelTraining() -> TrainingJob? {
-        let j = job.withLock { $0 }
-        j?.cancel()
+        guard let j = job.withLock({ $0 }), !j.remote else { return nil }
+        j.cancel()
         return j
     }
 }

@@ -48,6 +48,8 @@ final class CollectionRuntime: Sendable {
     let knownState: Mutex<CollectionState>
     /// How far this runtime has applied the shared store's changes (CollectionRuntime+Following).
     let followed: Mutex<Followed>
+    /// Other servers may write to the store (PostgreSQL).
+    let shared: Bool
 
     var name: String { store.config.name }
     var config: CollectionConfig { store.config }
@@ -64,8 +66,15 @@ final class CollectionRuntime: Sendable {
         served = Mutex(Served(model: snapshot.model, index: index, info: snapshot.status.modelInfo))
         pending = Mutex(snapshot.loaded.uncoded.count)
         followed = Mutex(snapshot.followed)
-        knownState = Mutex(try store.state())
-        if let last = snapshot.status.lastProgress { job.withLock { $0 = TrainingJob(restored: last) } }
+        shared = snapshot.shared
+        let state = try store.state()
+        knownState = Mutex(state)
+        if shared && state == .training {
+            // Another server trains it now (opening repaired the state otherwise): follow that job.
+            try adoptStoredTraining(snapshot.status)
+        } else if let last = snapshot.status.lastProgress {
+            job.withLock { $0 = TrainingJob(restored: last) }
+        }
         DPQMetrics.setCollectionItems(snapshot.loaded.ids.count, collection: store.config.name)
     }
 

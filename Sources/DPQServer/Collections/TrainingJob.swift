@@ -18,6 +18,9 @@ final class TrainingJob: Sendable {
     private let milestoneLog = Mutex<(count: UInt64, recent: [Dpq_V1_TrainingProgress])>((0, []))
     static let milestonesKept = 4_096
     private let cancelFlag = Atomic<Bool>(false)
+    /// A copy of a job another server runs (a shared store): its progress comes from the store
+    /// (`mirror`), and cancelling it is a request through the store.
+    let remote: Bool
 
     init(collection: String, rows: Int) {
         let jobID = "job-" + UUID().uuidString.lowercased().prefix(13)
@@ -33,6 +36,20 @@ final class TrainingJob: Sendable {
             $0.startedAtUnixMs = now
             $0.updatedAtUnixMs = now
         })
+        remote = false
+    }
+
+    /// A job another server runs, from the progress it saved (CollectionRuntime+Following).
+    init(mirroring p: Dpq_V1_TrainingProgress) {
+        id = p.jobID
+        collection = p.collection
+        progress = Mutex(p)
+        remote = true
+    }
+
+    /// The latest progress another server saved for this job.
+    func mirror(_ p: Dpq_V1_TrainingProgress) {
+        update(stamp: false) { $0 = p }
     }
 
     /// A job known only from its last saved snapshot (after a restart). One that was still
@@ -48,15 +65,16 @@ final class TrainingJob: Sendable {
         collection = p.collection
         progress = Mutex(p)
         cancelFlag.store(true, ordering: .relaxed)
+        remote = false
     }
 
     func snapshot() -> Dpq_V1_TrainingProgress { progress.withLock { $0 } }
 
-    func update(_ body: (inout Dpq_V1_TrainingProgress) -> Void) {
+    func update(stamp: Bool = true, _ body: (inout Dpq_V1_TrainingProgress) -> Void) {
         let milestone: Dpq_V1_TrainingProgress? = progress.withLock {
             let before = $0
             body(&$0)
-            $0.updatedAtUnixMs = Int64(Date().timeIntervalSince1970 * 1000)
+            if stamp { $0.updatedAtUnixMs = Int64(Date().timeIntervalSince1970 * 1000) }
             let changed = $0.state != before.state || $0.phase != before.phase || $0.epoch != before.epoch
             return changed ? $0 : nil
         }

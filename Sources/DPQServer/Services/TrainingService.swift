@@ -180,7 +180,14 @@ struct TrainingService: Dpq_V1_TrainingService.SimpleServiceProtocol {
             guard !j.isFinished else {
                 throw precondition_("training job \(j.id) has already ended (\(j.snapshot().state)); there is nothing to cancel")
             }
-            j.cancel()
+            if j.remote {
+                // Another server runs it: ask through the store; the copy here follows its end.
+                guard let c = registry.all().first(where: { $0.job.withLock { $0 } === j }) else { throw notFound("training job '\(j.id)' does not exist") }
+                let store = c.store
+                try await StorageThreads.run { try store.requestTrainingCancel() }
+            } else {
+                j.cancel()
+            }
             // Wait briefly so the reply usually reports the final state.
             for _ in 0..<250 where !j.isFinished { try await Task.sleep(for: .milliseconds(20)) }
             return .with { $0.progress = j.snapshot() }
