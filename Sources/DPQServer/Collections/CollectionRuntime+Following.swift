@@ -91,7 +91,9 @@ extension CollectionRuntime {
         }
         if changes.seq == since.seq { return 0 }
         if changes.statusChanged {
-            try adoptStoredTraining(try PersistedStatus.load(store))
+            let status = try PersistedStatus.load(store)
+            adoptModelInfo(status)
+            try adoptStoredTraining(status)
             knownState.withLock { $0 = (try? store.state()) ?? $0 }
         }
         let coded = changes.upserted.filter { !$0.code.isEmpty }
@@ -115,12 +117,23 @@ extension CollectionRuntime {
         let snapshot = try Self.loadSnapshot(store)
         let keep = model.metric == .squaredL2 || current.index?.norms != nil
         let index = try Self.makeIndex(snapshot, config: config, keepNorms: keep, threads: threads)
-        served.withLock { $0 = Served(model: snapshot.model, index: index, info: snapshot.status.modelInfo) }
+        served.withLock { $0 = Served(model: snapshot.model, index: index, info: nil) }
+        adoptModelInfo(snapshot.status)
         try adoptStoredTraining(snapshot.status)
         pending.withLock { $0 = snapshot.loaded.uncoded.count }
         knownState.withLock { $0 = (try? store.state()) ?? $0 }
         followed.withLock { $0 = snapshot.followed }
         DPQMetrics.setCollectionItems(snapshot.loaded.ids.count, collection: name)
+    }
+
+    /// The model's description (job, time, digest) as the server that committed it saved it —
+    /// after the commit, so it may come after the model: taken when its digest is the served
+    /// model's. On the write queue.
+    func adoptModelInfo(_ status: PersistedStatus) {
+        guard let info = status.modelInfo, info.sha256 != current.info?.sha256, let model = current.model,
+              Digest.sha256Hex(model.serialized()) == info.sha256 else { return }
+        // On the write queue, where every model switch happens too: still the same model.
+        served.withLock { $0.info = info }
     }
 
     /// The training another server runs or ran, as it last saved it: this server's copy of the

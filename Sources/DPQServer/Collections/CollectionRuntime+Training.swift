@@ -29,7 +29,8 @@ extension CollectionRuntime {
     /// Starts a job; FAILED_PRECONDITION while another runs on this collection.
     func startTraining(source: TrainingSource, training: TrainingConfig, slots: TrainingSlots) async throws -> TrainingJob {
         let (newJob, data, labels, lease) = try await writes.run { [self] () throws -> (TrainingJob, Matrix, [[Int]], any TrainingLease) in
-            if let j = self.job.withLock({ $0 }), !j.isFinished {
+            // (A copy of another server's job is judged by the lease below: its server may be gone.)
+            if let j = self.job.withLock({ $0 }), !j.remote, !j.isFinished {
                 throw precondition_("collection '\(name)' is already training (job \(j.id)); cancel it or wait")
             }
             let (data, labels) = try trainingRows(source)
@@ -40,7 +41,8 @@ extension CollectionRuntime {
             }
             // Among several servers on one store, one trains a collection at a time.
             guard let lease = try store.trainingLease() else {
-                throw precondition_("collection '\(name)' is being trained by another server; cancel it or wait")
+                let other = self.job.withLock { $0.map { $0.remote && !$0.isFinished ? " (job \($0.id))" : "" } } ?? ""
+                throw precondition_("collection '\(name)' is being trained by another server\(other); cancel it or wait")
             }
             guard slots.acquire() else {
                 lease.release()
