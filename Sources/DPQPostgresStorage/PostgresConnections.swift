@@ -84,8 +84,7 @@ final class PostgresConnections: Sendable {
         guard !closed.load(ordering: .acquiring) else { throw StorageError.unavailable("cannot \(what()): the PostgreSQL store is closed") }
         let id = nextID.wrappingAdd(1, ordering: .relaxed).oldValue
         do {
-            return Session(connection: try PostgresConnection.connect(on: group.next(), configuration: configuration, id: id, logger: logger).wait(),
-                           logger: logger)
+            return Session(connection: try connect(id: id), logger: logger)
         } catch {
             throw PostgresErrors.map(error, "cannot \(what()): cannot connect to PostgreSQL at \(location)")
         }
@@ -95,8 +94,37 @@ final class PostgresConnections: Sendable {
         while let c = idle.withLock({ $0.popLast() }) {
             if !c.isClosed { return c }
         }
-        let id = nextID.wrappingAdd(1, ordering: .relaxed).oldValue
-        return try PostgresConnection.connect(on: group.next(), configuration: configuration, id: id, logger: logger).wait()
+        return try connect(id: nextID.wrappingAdd(1, ordering: .relaxed).oldValue)
+    }
+
+    /// How long a new connection may take, TCP and startup (authentication) together.
+    static let connectTimeout: TimeAmount = .seconds(10)
+
+    /// A new connection, or an error after `connectTimeout`. postgres-nio's own connect timeout
+    /// covers the TCP connect only; a server that accepts and then never answers the startup
+    /// (seen with one stopping or starting at that moment) would otherwise hold the caller until
+    /// PostgreSQL's authentication_timeout (60 s) — a store call, and with it a write queue.
+    private func connect(id: Int) throws -> PostgresConnection {
+        let loop = group.next()
+        let result = loop.makePromise(of: PostgresConnection.self)
+        let connecting = PostgresConnection.connect(on: loop, configuration: configuration, id: id, logger: logger)
+        let timeout = loop.scheduleTask(in: Self.connectTimeout) {
+            result.fail(StorageError.unavailable("PostgreSQL at \(self.location) accepted the connection but did not complete its startup within \(Self.connectTimeout.nanoseconds / 1_000_000_000) s"))
+        }
+        connecting.whenComplete { outcome in
+            timeout.cancel()
+            switch outcome {
+            case .success(let c): result.succeed(c)
+            case .failure(let e): result.fail(e)
+            }
+        }
+        do {
+            return try result.futureResult.wait()
+        } catch {
+            // Late: close the connection when it comes (failing a completed promise is a no-op).
+            connecting.whenSuccess { Self.drop($0) }
+            throw error
+        }
     }
 
     private func release(_ connection: PostgresConnection) {

@@ -43,13 +43,16 @@ import Testing
         let writers = [0, 2].map { node in
             let address = servers[node].address
             return Task { () -> [UInt64] in
-                let w = try DPQClient(address: address, timeout: .seconds(10))
+                let w = try DPQClient(address: address, timeout: .seconds(60))
                 defer { w.close() }
                 var acked: [UInt64] = []
                 for batch in 0..<(node == 0 ? 1000 : 60) {
                     let ids = (0..<10).map { UInt64(node * 100_000 + batch * 10 + $0) }
                     let items = ids.map { NewItem(id: .number($0), vector: data.vectors[Int($0 % 2000)], labels: [data.labels[Int($0 % 2000)]]) }
-                    do { try await w.upsert("k", items: items) } catch { break }
+                    do { try await w.upsert("k", items: items) } catch {
+                        if node == 2 { Issue.record("an upsert through node 3 failed: \(error)") }
+                        break
+                    }
                     acked += ids
                 }
                 return acked
