@@ -17,10 +17,12 @@ import Testing
         defer { both.close() }
         // Round robin: GetCollection calls reach b (NOT_FOUND there) and a. Round robin picks among
         // the connections that are ready, and on a loaded machine the second one can take a while
-        // to connect, so the calls go on (each answered by one or the other) until both have
-        // answered, for at most 15 s; then 20 more calls must alternate between them.
+        // to connect (a connection that failed waits out a growing backoff), so the calls go on
+        // (each answered by one or the other) until both have answered, for at most 60 s; then 20
+        // more calls must alternate between them.
+        _ = try await b.client.listCollections()  // both servers answer directly first
         var found = 0, missing = 0
-        let clock = ContinuousClock(), until = clock.now + .seconds(15)
+        let clock = ContinuousClock(), until = clock.now + .seconds(60)
         while (found == 0 || missing == 0) && clock.now < until {
             do { _ = try await both.collection("only-on-a"); found += 1 } catch let e as DPQError where e.code == .notFound { missing += 1 }
             try await Task.sleep(for: .milliseconds(20))
