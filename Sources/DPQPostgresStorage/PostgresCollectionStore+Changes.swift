@@ -53,16 +53,7 @@ extension PostgresCollectionStore {
 
     /// A read-only transaction on one snapshot (several statements that must agree).
     func snapshot<T>(_ what: @autoclosure () -> String, _ body: (Session) throws -> T) throws(StorageError) -> T {
-        try read(what()) { s in
-            try s.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            do {
-                let result = try body(s)
-                try s.execute("COMMIT")
-                return result
-            } catch {
-                try? s.execute("ROLLBACK")
-                throw error
-            }
-        }
+        try checkOpen(what())
+        return try db.transaction(what(), begin: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", body)
     }
 }

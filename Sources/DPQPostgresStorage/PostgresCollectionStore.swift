@@ -147,15 +147,20 @@ public final class PostgresCollectionStore: CollectionStorage {
 
     /// A read on its own connection, errors mapped to StorageError.
     func read<T>(_ what: @autoclosure () -> String, _ body: (Session) throws -> T) throws(StorageError) -> T {
-        guard !closed.load(ordering: .acquiring) else { throw StorageError.unavailable("cannot \(what()): collection '\(config.name)' is closed") }
+        try checkOpen(what())
         return try db.withConnection(what(), body)
+    }
+
+    /// unavailable once the handle is closed.
+    func checkOpen(_ what: @autoclosure () -> String) throws(StorageError) {
+        guard !closed.load(ordering: .acquiring) else { throw StorageError.unavailable("cannot \(what()): collection '\(config.name)' is closed") }
     }
 
     /// A write transaction that takes the collection's next change sequence number (passed to
     /// `body`) and records the change as `kind`. notFound when the collection was deleted.
     @discardableResult
     func write<T>(_ what: @autoclosure () -> String, kind: String, _ body: (Session, Int64) throws -> T) throws(StorageError) -> T {
-        guard !closed.load(ordering: .acquiring) else { throw StorageError.unavailable("cannot \(what()): collection '\(config.name)' is closed") }
+        try checkOpen(what())
         return try db.transaction(what()) { s in
             guard let seq = try s.scalar("UPDATE collections SET seq = seq + 1 WHERE id = \(id) RETURNING seq", as: Int64.self) else { throw gone() }
             let result = try body(s, seq)

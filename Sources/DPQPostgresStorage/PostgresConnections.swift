@@ -62,9 +62,11 @@ final class PostgresConnections: Sendable {
     }
 
     /// Runs `body` in one transaction: committed when it returns, rolled back when it throws.
-    func transaction<T>(_ what: @autoclosure () -> String, _ body: (Session) throws -> T) throws(StorageError) -> T {
+    /// `begin` may set the isolation level and access mode.
+    func transaction<T>(_ what: @autoclosure () -> String, begin: PostgresQuery = "BEGIN",
+                        _ body: (Session) throws -> T) throws(StorageError) -> T {
         try withConnection(what()) { session in
-            try session.execute("BEGIN")
+            try session.execute(begin)
             let result: T
             do {
                 result = try body(session)
