@@ -93,12 +93,22 @@ public struct CodeIndex: Sendable {
     /// on a copy that is then published.
     /// Precondition (programmer error): `computed` matches the codes' count and blocks.
     public mutating func addNorms(_ computed: PrefixNorms, threads: Int = Cores.available) {
+        addNorms(computed, lists: listsWithNorms(computed, threads: threads))
+    }
+
+    /// The inverted lists built again with `computed` norms (same coarse quantizer), or nil without
+    /// lists: the slow half of `addNorms`, which a server runs while searches go on.
+    public func listsWithNorms(_ computed: PrefixNorms, threads: Int = Cores.available) -> IVFIndex<ArrayInvertedLists>? {
+        lists.map { IVFIndex(codes: codes, norms: computed, codebooks: codebooks, coarse: $0.coarse, threads: threads) }
+    }
+
+    /// Keeps `computed` norms and `rebuilt` lists (`listsWithNorms` of this same value).
+    public mutating func addNorms(_ computed: PrefixNorms, lists rebuilt: IVFIndex<ArrayInvertedLists>?) {
         if norms != nil { return }
         precondition(computed.count == codes.count && computed.blocks == codes.blocks, "CodeIndex.addNorms: norms do not match the codes")
+        precondition((rebuilt == nil) == (lists == nil), "CodeIndex.addNorms: lists do not match the index's")
         norms = computed
-        if let coarse = lists?.coarse {
-            lists = IVFIndex(codes: codes, norms: computed, codebooks: codebooks, coarse: coarse, threads: threads)
-        }
+        lists = rebuilt
     }
 
     // MARK: - Mutations

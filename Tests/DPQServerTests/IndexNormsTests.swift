@@ -15,17 +15,17 @@ import Testing
         let dpq = f.client
         try await trainedCollection(dpq, name: "ip", items: 200, keepVectors: true)
         let runtime = try f.server.parts.registry.get("ip")
-        #expect(runtime.current.index?.norms == nil, "an inner-product collection starts without L2 norms")
+        #expect(runtime.current.keepsNorms == false, "an inner-product collection starts without L2 norms")
 
         let q = Clusters.make(8, seed: 4)
         _ = try await dpq.search("ip", queries: q.vectors, k: 5, bits: 12)
         _ = try await dpq.evaluate("ip", queries: q.vectors, labels: q.labels.map { [$0] }, precisionAt: [5])
-        #expect(runtime.current.index?.norms == nil, "inner-product searches and evaluations need no norms")
+        #expect(runtime.current.keepsNorms == false, "inner-product searches and evaluations need no norms")
 
         let l2 = try await dpq.search("ip", queries: q.vectors, k: 5, bits: 12, metric: .squaredL2)
         try expectKeptNorms(runtime)
         // The same answer as an index that computes its norms for the one search.
-        let (model, _) = try runtime.requireModel()
+        let model = try runtime.requireModel()
         let plain = try CodeIndex(store: runtime.store, model: model, keepNorms: false)
         let want = try plain.search(queries: try model.features(Matrix(q.vectors)), k: 5, blocks: 3, metric: .squaredL2)
         for (got, expected) in zip(l2, want) {
@@ -45,7 +45,7 @@ import Testing
         _ = try await dpq.startTraining("ip", options: quickTraining())
         for try await _ in dpq.watchTraining("ip") {}
         try expectKeptNorms(runtime)
-        #expect(runtime.current.index?.count == 230)
+        #expect(runtime.current.count == 230)
 
         // An L2 collection has them from the start.
         try await dpq.createCollection("l2", inputDimension: 16, model: smallModel(), metric: .squaredL2)
@@ -61,7 +61,7 @@ import Testing
     }
 
     private func expectKeptNorms(_ runtime: CollectionRuntime, sourceLocation: SourceLocation = #_sourceLocation) throws {
-        let index = try #require(runtime.current.index, sourceLocation: sourceLocation)
+        let index = try #require(runtime.served.read { $0.index }, sourceLocation: sourceLocation)
         let norms = try #require(index.norms, "the index keeps L2 norms", sourceLocation: sourceLocation)
         #expect(norms == PrefixNorms(codes: index.codes, codebooks: index.codebooks), sourceLocation: sourceLocation)
     }

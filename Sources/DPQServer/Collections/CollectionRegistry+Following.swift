@@ -100,7 +100,7 @@ extension CollectionRegistry {
         }
         if added {
             logger.info("opened collection created by another server",
-                        metadata: ["collection": "\(name)", "items": "\(runtime.current.index?.count ?? 0)"])
+                        metadata: ["collection": "\(name)", "items": "\(runtime.current.count)"])
         }
     }
 }

@@ -47,7 +47,7 @@ final class CollectionRegistry: Sendable {
         for name in try directory.listCollections() {
             let runtime = try CollectionRuntime(store: try directory.openCollection(name), limits: limits, threads: threads)
             all[name] = runtime
-            logger.info("opened collection", metadata: ["collection": "\(name)", "items": "\(runtime.current.index?.count ?? 0)"])
+            logger.info("opened collection", metadata: ["collection": "\(name)", "items": "\(runtime.current.count)"])
         }
         open.withLock { $0 = all }
     }

@@ -100,7 +100,7 @@ extension CollectionRuntime {
         if changes.pendingCount == nil && coded.count != changes.upserted.count {
             changes.pendingCount = try store.changes(after: changes.seq, countPending: true)?.pendingCount
         }
-        try served.withLock { s in
+        try changeServed { s in
             s.index?.remove(changes.deleted)
             // Items without a code (stored before this server knew a model) leave the index.
             try s.index?.upsert(changes.upserted)
@@ -108,16 +108,16 @@ extension CollectionRuntime {
         if let n = changes.pendingCount { pending.withLock { $0 = n } }
         followed.withLock { $0.seq = max($0.seq, changes.seq) }
         if !coded.isEmpty { refreshListsIfStale() }
-        DPQMetrics.setCollectionItems((current.index?.count ?? 0) + pending.withLock { $0 }, collection: name)
+        DPQMetrics.setCollectionItems(current.count + pending.withLock { $0 }, collection: name)
         return changes.deleted.count + changes.upserted.count
     }
 
     /// Another server switched the model: load it and its codes and publish them at once.
     private func reloadModel() throws {
         let snapshot = try Self.loadSnapshot(store)
-        let keep = model.metric == .squaredL2 || current.index?.norms != nil
+        let keep = model.metric == .squaredL2 || current.keepsNorms
         let index = try Self.makeIndex(snapshot, config: config, keepNorms: keep, threads: threads)
-        served.withLock { $0 = Served(model: snapshot.model, index: index, info: nil) }
+        changeServed { $0 = Served(model: snapshot.model, index: index, info: nil) }
         adoptModelInfo(snapshot.status)
         try adoptStoredTraining(snapshot.status)
         pending.withLock { $0 = snapshot.loaded.uncoded.count }
@@ -133,7 +133,7 @@ extension CollectionRuntime {
         guard let info = status.modelInfo, info.sha256 != current.info?.sha256, let model = current.model,
               Digest.sha256Hex(model.serialized()) == info.sha256 else { return }
         // On the write queue, where every model switch happens too: still the same model.
-        served.withLock { $0.info = info }
+        changeServed { $0.info = info }
     }
 
     /// The training another server runs or ran, as it last saved it: this server's copy of the

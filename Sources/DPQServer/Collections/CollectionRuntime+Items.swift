@@ -22,9 +22,8 @@ extension CollectionRuntime {
             for (i, id) in ids.enumerated() { last[id] = i }
             let rows = (0..<ids.count).filter { last[ids[$0]] == $0 }
             let batch = rows.count == ids.count ? vectors : vectors.rows(rows)
-            let s = current
             var codes: CodeMatrix?
-            if let m = s.model { codes = m.quantizer.encode(try m.checkedFeatures(batch, field: "items", row: { "items[\(rows[$0])].vector" })) }
+            if let m = current.model { codes = m.quantizer.encode(try m.checkedFeatures(batch, field: "items", row: { "items[\(rows[$0])].vector" })) }
             let keep = config.keepVectors || codes == nil
             var items: [StoredItem] = []
             items.reserveCapacity(rows.count)
@@ -43,7 +42,7 @@ extension CollectionRuntime {
             let nowPending = codes == nil ? items.count : 0
             pending.withLock { $0 += nowPending - wasPending }
             if codes != nil {
-                try served.withLock { s in try s.index?.upsert(items) }
+                try changeServed { try $0.index?.upsert(items) }
                 refreshListsIfStale()
             }
             result.itemCount = try store.count()
@@ -58,7 +57,7 @@ extension CollectionRuntime {
             let n = try store.delete(ids)
             let wasPending = before.filter { $0.code.isEmpty }.count
             pending.withLock { $0 -= wasPending }
-            served.withLock { s in s.index?.remove(ids) }
+            changeServed { $0.index?.remove(ids) }
             let count = try store.count()
             DPQMetrics.setCollectionItems(count, collection: name)
             return (n, count)

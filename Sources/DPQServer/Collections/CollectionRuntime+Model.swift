@@ -7,7 +7,7 @@ import Foundation
 
 extension CollectionRuntime {
     func exportModel() throws -> (data: Data, model: DPQModel) {
-        let (model, _) = try requireModel()
+        let model = try requireModel()
         return (model.serialized(), model)
     }
 
@@ -39,7 +39,7 @@ extension CollectionRuntime {
             let index = try makeIndex(model)
             let info = ModelInfo(jobID: "import", trainedAtUnixMs: Int64(Date().timeIntervalSince1970 * 1000),
                                  trainingRows: 0, training: nil, finalLosses: nil, sha256: Digest.sha256Hex(model.serialized()))
-            served.withLock { $0 = Served(model: model, index: index, info: info) }
+            changeServed { $0 = Served(model: model, index: index, info: info) }
             pending.withLock { $0 = 0 }
             try saveStatus()
             return recoded.count

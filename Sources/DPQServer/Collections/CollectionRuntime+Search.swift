@@ -1,5 +1,6 @@
-// Search, evaluation, encode and decode against the model being served. The queries'
-// features come from the same model as the index's codes, read in one `current` snapshot.
+// Search, evaluation, encode and decode against the model being served. Searches and
+// evaluations run under the served value's shared lock (`withServed`), so the queries' features
+// come from the same model as the index's codes, and writes wait until they finish.
 
 import DPQEngine
 import DPQStorage
@@ -10,7 +11,15 @@ extension CollectionRuntime {
     ///   (0 when every item was scanned).
     func search(queries: Matrix, k: Int, blocks: Int, metric: SearchMetric, filter: Set<Int>?,
                 rescoreOversampling: Int?, nprobe: Int = 0) throws -> (results: [[CodeIndex.Hit]], searched: Int, probes: Int) {
-        let (model, index) = try requireModel()
+        try withServed { model, index in
+            try search(model, index, queries: queries, k: k, blocks: blocks, metric: metric, filter: filter,
+                       rescoreOversampling: rescoreOversampling, nprobe: nprobe)
+        }
+    }
+
+    private func search(_ model: DPQModel, _ index: CodeIndex, queries: Matrix, k: Int, blocks: Int, metric: SearchMetric,
+                        filter: Set<Int>?, rescoreOversampling: Int?, nprobe: Int) throws
+        -> (results: [[CodeIndex.Hit]], searched: Int, probes: Int) {
         if nprobe > 0, config.partition == ListPartition.none {
             throw invalid("nprobe: collection '\(name)' has no inverted lists (created with index.partition NONE); use nprobe 0")
         }
@@ -42,9 +51,9 @@ extension CollectionRuntime {
     /// bytes scanned), to decide whether it may run inline (WorkerPool.inlineOperationLimit).
     func searchOperations(queries: Int, blocks: Int) -> Int {
         let s = current
-        guard let model = s.model, let index = s.index else { return 0 }  // answers with an error at once
+        guard let model = s.model else { return 0 }  // answers with an error at once
         let network = model.network?.multiplyAdds ?? 0
-        let (perQuery, overflow) = (network + index.count * blocks).multipliedReportingOverflow(by: queries)
+        let (perQuery, overflow) = (network + s.count * blocks).multipliedReportingOverflow(by: queries)
         return overflow ? .max : perQuery
     }
 
@@ -58,7 +67,13 @@ extension CollectionRuntime {
 
     func evaluate(queries: Matrix, labels: [[Int]], blocks: [Int], mapAt r: Int?, precisionAt ks: [Int],
                   metric: SearchMetric) throws -> (reports: [CodeLengthReport], items: Int, r: Int) {
-        let (model, index) = try requireModel()
+        try withServed { model, index in
+            try evaluate(model, index, queries: queries, labels: labels, blocks: blocks, mapAt: r, precisionAt: ks, metric: metric)
+        }
+    }
+
+    private func evaluate(_ model: DPQModel, _ index: CodeIndex, queries: Matrix, labels: [[Int]], blocks: [Int], mapAt r: Int?,
+                          precisionAt ks: [Int], metric: SearchMetric) throws -> (reports: [CodeLengthReport], items: Int, r: Int) {
         guard index.count > 0, (0..<index.count).contains(where: { !index.labels.labels(of: $0).isEmpty }) else {
             throw precondition_("collection '\(name)' has no encoded item with a label to evaluate against")
         }
@@ -73,7 +88,7 @@ extension CollectionRuntime {
     }
 
     func encode(_ vectors: Matrix, blocks: Int, includeFeatures: Bool) throws -> (codes: CodeMatrix, features: Matrix?) {
-        let (model, _) = try requireModel()
+        let model = try requireModel()
         let f = try model.checkedFeatures(vectors, field: "vectors")
         return (model.quantizer.encode(f).prefix(blocks), includeFeatures ? f : nil)
     }
@@ -81,7 +96,7 @@ extension CollectionRuntime {
     /// Reconstructions in feature space, or in input space without a network (the
     /// standardisation undone, so they compare with the original vectors).
     func decode(_ codes: CodeMatrix, blocks: Int) throws -> Matrix {
-        let (model, _) = try requireModel()
+        let model = try requireModel()
         let out = try model.decode(codes, blocks: blocks)
         return model.network == nil ? model.standardizer.invert(out) : out
     }

@@ -36,8 +36,8 @@ extension CollectionRuntime {
             let (data, labels) = try trainingRows(source)
             guard data.rows > 0 else { throw precondition_("the training source of '\(name)' has no usable rows") }
             let s = current
-            if s.model != nil, !config.keepVectors, let idx = s.index, idx.count > 0 {
-                throw precondition_("retraining '\(name)' must re-encode its \(idx.count) items, which needs their vectors: the collection was created with keep_vectors false")
+            if s.model != nil, !config.keepVectors, s.count > 0 {
+                throw precondition_("retraining '\(name)' must re-encode its \(s.count) items, which needs their vectors: the collection was created with keep_vectors false")
             }
             // Among several servers on one store, one trains a collection at a time.
             guard let lease = try store.trainingLease() else {
@@ -141,7 +141,7 @@ extension CollectionRuntime {
                     let index = try makeIndex(model)
                     let info = ModelInfo(jobID: job.id, trainedAtUnixMs: Self.nowMs(), trainingRows: rows, training: training,
                                          finalLosses: nil, sha256: Digest.sha256Hex(model.serialized()))
-                    served.withLock { $0 = Served(model: model, index: index, info: info) }
+                    changeServed { $0 = Served(model: model, index: index, info: info) }
                     pending.withLock { $0 = 0 }
                     job.update {
                         $0.state = .succeeded; $0.phase = .done; $0.percent = 100; $0.etaSeconds = 0
@@ -193,7 +193,7 @@ extension CollectionRuntime {
         if job.withLock({ $0?.remote }) == true { return }
         let last = job.withLock { $0 }.map { try? $0.snapshot().serializedBytes() as Data } ?? nil
         let generation = try store.modelGeneration()
-        let lists = current.index?.trainedLists.map { PersistedStatus.SavedLists($0, generation: generation) }
+        let lists = served.read { $0.index?.trainedLists }.map { PersistedStatus.SavedLists($0, generation: generation) }
         try PersistedStatus(lastProgress: last, modelInfo: current.info, lists: lists).save(store)
     }
 

@@ -1,8 +1,11 @@
 // One open collection: its store on disk and what searches read in memory.
-// Searches take the current `Served` value (model + code index) under a short lock and run
-// outside it, so they never wait for writers and always see one consistent model. Writers
-// (upserts, deletes, the model switch) are serialised by `writes`, apply to disk first
-// (acknowledged = durable) and then publish a new `Served`.
+// Searches read the `Served` value (model + code index) in place under a shared lock, so they
+// always see one consistent model and any number run at once. Writers (upserts, deletes, the
+// model switch) are serialised by `writes`, apply to disk first (acknowledged = durable), then
+// change the index in place under the exclusive lock for the moment the in-memory change takes:
+// no write copies the index (a copy-on-write value read by copying out would be copied whole
+// by the first write while any search held it). Work that only reads the index for long (list
+// training, norms) runs on the write queue under the shared lock, so searches go on meanwhile.
 // The store (SQLite or PostgreSQL) blocks its caller, so it is called only from the write
 // queue, training threads and StorageThreads.run — never from the RPC's own (event-loop) thread.
 
@@ -17,6 +20,25 @@ struct Served: Sendable {
     var model: DPQModel?
     var index: CodeIndex?
     var info: ModelInfo?
+}
+
+/// What `served` holds, minus the codes: copied out by every change (`changeServed`), for paths
+/// that must not wait behind a scan (RPC handlers on event loops) and need no codes. The model
+/// is replaced, never changed in place, so copies of it cost a reference count.
+struct ServedSummary: Sendable {
+    var model: DPQModel?
+    var info: ModelInfo?
+    var count = 0
+    var lists = 0
+    var keepsNorms = false
+
+    init(_ s: Served) {
+        model = s.model
+        info = s.info
+        count = s.index?.count ?? 0
+        lists = s.index?.listCount ?? 0
+        keepsNorms = s.index?.norms != nil
+    }
 }
 
 /// Runs closures one at a time, in arrival order, on a serial dispatch queue of its own:
@@ -38,7 +60,10 @@ final class CollectionRuntime: Sendable {
     let limits: ServerLimits
     /// Threads a search or evaluation may use.
     let threads: Int
-    let served: Mutex<Served>
+    /// Read with `served.read` (searches), changed with `changeServed` only.
+    let served: ReadWriteLocked<Served>
+    /// Kept equal to `ServedSummary(served)` by `changeServed`.
+    let summary: Mutex<ServedSummary>
     let writes = WriteQueue()
     let job = Mutex<TrainingJob?>(nil)
     /// Items stored without a code (no model yet when they came).
@@ -63,7 +88,9 @@ final class CollectionRuntime: Sendable {
         let snapshot = try Self.loadSnapshot(store)
         // With the k-means lists saved for this model, when there are: the same lists as before a restart.
         let index = try Self.makeIndex(snapshot, config: store.config, keepNorms: store.config.model.metric == .squaredL2, threads: threads)
-        served = Mutex(Served(model: snapshot.model, index: index, info: snapshot.status.modelInfo))
+        let initial = Served(model: snapshot.model, index: index, info: snapshot.status.modelInfo)
+        served = ReadWriteLocked(initial)
+        summary = Mutex(ServedSummary(initial))
         pending = Mutex(snapshot.loaded.uncoded.count)
         followed = Mutex(snapshot.followed)
         shared = snapshot.shared
@@ -78,29 +105,40 @@ final class CollectionRuntime: Sendable {
         DPQMetrics.setCollectionItems(snapshot.loaded.ids.count, collection: store.config.name)
     }
 
-    var current: Served { served.withLock { $0 } }
+    /// The served model, its description and the index's size, without waiting for searches or writes.
+    var current: ServedSummary { summary.withLock { $0 } }
+
+    /// The only way `served` changes: `body` under the exclusive lock, then the summary.
+    @discardableResult
+    func changeServed<T>(_ body: (inout Served) throws -> T) rethrows -> T {
+        try served.write { s in
+            defer { summary.withLock { $0 = ServedSummary(s) } }
+            return try body(&s)
+        }
+    }
 
     /// Before a search or evaluation with `metric`: an L2 one makes the index keep prefix norms
-    /// (M floats per item), computed once here (on the write queue, so no write changes the codes
-    /// meanwhile, and outside the lock, so searches go on) instead of by every L2 search.
+    /// (M floats per item), computed once here instead of by every L2 search: on the write queue,
+    /// so no write changes the codes meanwhile, under the shared lock, so searches go on.
     func prepare(for metric: SearchMetric) async throws {
-        guard metric == .squaredL2, let index = current.index, index.norms == nil else { return }
+        guard metric == .squaredL2, current.count > 0, !current.keepsNorms else { return }
         try await writes.run { [self] in
-            guard let index = current.index, index.norms == nil else { return }
-            // Norms (and lists rebuilt with them) on a copy outside the lock; no write can come
-            // between (this is the write queue), so the copy then replaces the served index.
-            var updated = index
-            updated.addNorms(index.prefixNorms(threads: threads), threads: threads)
-            served.withLock { $0.index = updated }
+            let computed = served.read { s -> (PrefixNorms, IVFIndex<ArrayInvertedLists>?)? in
+                guard let index = s.index, index.norms == nil else { return nil }
+                let norms = index.prefixNorms(threads: threads)
+                return (norms, index.listsWithNorms(norms, threads: threads))
+            }
+            guard let (norms, lists) = computed else { return }
+            changeServed { $0.index?.addNorms(norms, lists: lists) }
         }
     }
 
     /// After a write, on the write queue: builds k-means lists again when the collection has grown
-    /// enough for better ones (CodeIndex.listsAreStale), outside the lock, then publishes them.
+    /// enough for better ones (CodeIndex.listsAreStale), under the shared lock, then installs them.
     func refreshListsIfStale() {
-        guard let index = current.index, index.listsAreStale else { return }
-        let built = index.builtLists(threads: threads)
-        served.withLock { $0.index?.installLists(built) }
+        let built = served.read { s in s.index.flatMap { $0.listsAreStale ? $0.builtLists(threads: threads) : nil } }
+        guard let built else { return }
+        changeServed { $0.index?.installLists(built) }
         try? saveStatus()  // without it a restart trains them again, from rows in another order
     }
 
@@ -108,18 +146,29 @@ final class CollectionRuntime: Sendable {
     /// collection's metric or the index it replaces kept them (an L2 search asked; one asking while
     /// this runs finds the new index without them and adds them after).
     func makeIndex(_ model: DPQModel) throws -> CodeIndex {
-        let keep = self.model.metric == .squaredL2 || current.index?.norms != nil
+        let keep = self.model.metric == .squaredL2 || current.keepsNorms
         return try CodeIndex(store: store, model: model, keepNorms: keep, threads: threads)
     }
 
-    /// The model, or FAILED_PRECONDITION naming the state.
-    func requireModel() throws -> (DPQModel, CodeIndex) {
-        let s = current
-        guard let m = s.model, let i = s.index else {
-            let state = knownState.withLock { $0 }
-            throw precondition_("collection '\(name)' has no trained model yet (state \(state.rawValue.uppercased())): train it first")
+    /// The served model, or FAILED_PRECONDITION naming the state.
+    func requireModel() throws -> DPQModel {
+        guard let m = current.model else { throw noModel() }
+        return m
+    }
+
+    /// `body` with the served model and index, read in place under the shared lock (writes wait
+    /// until it returns); FAILED_PRECONDITION naming the state when there is no model yet. `body`
+    /// must not call back into `served`.
+    func withServed<T>(_ body: (DPQModel, CodeIndex) throws -> T) throws -> T {
+        try served.read { s in
+            guard let m = s.model, let i = s.index else { throw noModel() }
+            return try body(m, i)
         }
-        return (m, i)
+    }
+
+    private func noModel() -> Error {
+        let state = knownState.withLock { $0 }
+        return precondition_("collection '\(name)' has no trained model yet (state \(state.rawValue.uppercased())): train it first")
     }
 
     func info() async throws -> Dpq_V1_CollectionInfo {
@@ -157,7 +206,7 @@ final class CollectionRuntime: Sendable {
         info.storageBytes = UInt64(count * perItem)
         info.createdAtUnixMs = Int64(config.createdAt.timeIntervalSince1970 * 1000)
         info.datasets = (try? datasets()) ?? []
-        info.indexLists = UInt32(s.index?.listCount ?? 0)
+        info.indexLists = UInt32(s.lists)
         return info
     }
 
