@@ -135,23 +135,27 @@ extension DPQClient {
 
     // MARK: Items
 
+    /// - modelSHA256: with items given as codes, the sha256 of the model that computed them
+    ///   (`encodeForUpsert`); the server takes them only if it serves that model.
     @discardableResult
-    public func upsert(_ collection: String, items batch: [NewItem], timeout: Duration? = nil) async throws -> Dpq_V1_UpsertItemsResponse {
+    public func upsert(_ collection: String, items batch: [NewItem], modelSHA256: String? = nil,
+                       timeout: Duration? = nil) async throws -> Dpq_V1_UpsertItemsResponse {
         try await call {
-            try await items.upsertItems(Self.upsertRequest(collection, batch), options: options(timeout))
+            try await items.upsertItems(Self.upsertRequest(collection, batch, modelSHA256), options: options(timeout))
         }
     }
 
     /// Bulk load over one client stream, `batchSize` items per message; `progress` gets the items sent.
     @discardableResult
-    public func upsertStream(_ collection: String, items all: [NewItem], batchSize: Int = 1024, timeout: Duration? = nil,
+    public func upsertStream(_ collection: String, items all: [NewItem], modelSHA256: String? = nil, batchSize: Int = 1024,
+                             timeout: Duration? = nil,
                              progress: @escaping @Sendable (Int) -> Void = { _ in }) async throws -> Dpq_V1_UpsertItemsResponse {
         try await call {
             try await items.upsertItemsStream(options: options(timeout), requestProducer: { writer in
                 var sent = 0
                 for start in stride(from: 0, to: all.count, by: max(batchSize, 1)) {
                     let slice = Array(all[start..<min(start + batchSize, all.count)])
-                    try await writer.write(Self.upsertRequest(start == 0 ? collection : "", slice))
+                    try await writer.write(Self.upsertRequest(start == 0 ? collection : "", slice, modelSHA256))
                     sent += slice.count
                     progress(sent)
                 }
@@ -159,16 +163,21 @@ extension DPQClient {
         }
     }
 
-    static func upsertRequest(_ collection: String, _ batch: [NewItem]) -> Dpq_V1_UpsertItemsRequest {
+    static func upsertRequest(_ collection: String, _ batch: [NewItem], _ modelSHA256: String?) -> Dpq_V1_UpsertItemsRequest {
         .with {
             $0.collection = collection
             $0.items = batch.map { item in .with {
                 $0.id = item.id.proto
-                $0.vector = .with {
-                    if let pixels = item.pixels { $0.uint8Values = Data(pixels) } else { $0.values = item.vector }
+                if let code = item.code {
+                    $0.code = Data(code)
+                } else {
+                    $0.vector = .with {
+                        if let pixels = item.pixels { $0.uint8Values = Data(pixels) } else { $0.values = item.vector }
+                    }
                 }
                 $0.labels = item.labels
             } }
+            if let modelSHA256 { $0.modelSha256 = modelSHA256 }
         }
     }
 
@@ -266,6 +275,16 @@ extension DPQClient {
         try await call {
             try await models.encode(.with { $0.collection = collection; $0.vectors = try dense(pixels); $0.bits = UInt32(bits) },
                                     options: options(timeout)).codes.map { [UInt8]($0) }
+        }
+    }
+
+    /// Full codes of `vectors` and the sha256 of the model that computed them: what `upsert` with
+    /// `NewItem(id:code:)` items and `modelSHA256` needs on any server serving the same model.
+    public func encodeForUpsert(_ collection: String, vectors: [[Float]],
+                                timeout: Duration? = nil) async throws -> (codes: [[UInt8]], modelSHA256: String) {
+        try await call {
+            let r = try await models.encode(.with { $0.collection = collection; $0.vectors = try dense(vectors) }, options: options(timeout))
+            return (r.codes.map { [UInt8]($0) }, r.modelSha256)
         }
     }
 

@@ -66,10 +66,16 @@ public struct NewItem: Sendable {
     /// 8-bit values (pixels) sent as bytes instead of `vector`: a quarter of the bytes on the wire,
     /// each byte b meaning the value b.
     public var pixels: [UInt8]?
+    /// A full code computed elsewhere with the collection's model (`encodeForUpsert`), sent instead of
+    /// a vector: a batch of such items needs the model's sha256 (`upsert(_:items:modelSHA256:)`).
+    public var code: [UInt8]?
     public var labels: [UInt32]
     public init(id: ItemKey, vector: [Float], labels: [UInt32] = []) { self.id = id; self.vector = vector; self.labels = labels }
     public init(id: ItemKey, pixels: [UInt8], labels: [UInt32] = []) {
         self.id = id; self.vector = []; self.pixels = pixels; self.labels = labels
+    }
+    public init(id: ItemKey, code: [UInt8], labels: [UInt32] = []) {
+        self.id = id; self.vector = []; self.code = code; self.labels = labels
     }
 }
 

@@ -147,11 +147,19 @@ extension Dpq_V1_ItemService {
         /// > Inserts or replaces items by id (last one wins for repeated ids in a batch). All-or-nothing: the
         /// > whole batch is validated before anything is written. With a model, items are encoded before the
         /// > call returns; without one (or while the first training runs) they are stored pending.
+        /// > Pre-encoded items: a batch may instead carry codes computed elsewhere with the collection's model
+        /// > (Encode on another server holding an exported copy, for bulk loads): every item has `code` and no
+        /// > `vector`, and `model_sha256` names the model. They are stored and indexed as they are, without
+        /// > vectors, so only into a collection with keep_vectors false.
         /// > Errors:
-        /// >   INVALID_ARGUMENT: empty batch; an item without id or vector; vector length != input_dimension;
-        /// >     NaN/Inf; a label >= num_classes (SINGLE/MULTI); more than one label with label_mode SINGLE;
-        /// >     malformed string id. The message gives the index of the first bad item.
+        /// >   INVALID_ARGUMENT: empty batch; an item without id, or without vector and code; vector length !=
+        /// >     input_dimension; NaN/Inf; a label >= num_classes (SINGLE/MULTI); more than one label with
+        /// >     label_mode SINGLE; malformed string id; a batch mixing vectors and codes; a code that is not
+        /// >     max_bits long or has a code word >= codebook_size; codes without model_sha256. The message
+        /// >     gives the index of the first bad item.
         /// >   NOT_FOUND: the collection does not exist.
+        /// >   FAILED_PRECONDITION (codes only): the collection has no model, serves another model than
+        /// >     model_sha256, keeps vectors, or is training.
         /// >   RESOURCE_EXHAUSTED: more than Limits.max_batch_rows items; too many labels on an item; the
         /// >     collection would exceed Limits.max_items_per_collection.
         ///
@@ -297,11 +305,19 @@ extension Dpq_V1_ItemService {
         /// > Inserts or replaces items by id (last one wins for repeated ids in a batch). All-or-nothing: the
         /// > whole batch is validated before anything is written. With a model, items are encoded before the
         /// > call returns; without one (or while the first training runs) they are stored pending.
+        /// > Pre-encoded items: a batch may instead carry codes computed elsewhere with the collection's model
+        /// > (Encode on another server holding an exported copy, for bulk loads): every item has `code` and no
+        /// > `vector`, and `model_sha256` names the model. They are stored and indexed as they are, without
+        /// > vectors, so only into a collection with keep_vectors false.
         /// > Errors:
-        /// >   INVALID_ARGUMENT: empty batch; an item without id or vector; vector length != input_dimension;
-        /// >     NaN/Inf; a label >= num_classes (SINGLE/MULTI); more than one label with label_mode SINGLE;
-        /// >     malformed string id. The message gives the index of the first bad item.
+        /// >   INVALID_ARGUMENT: empty batch; an item without id, or without vector and code; vector length !=
+        /// >     input_dimension; NaN/Inf; a label >= num_classes (SINGLE/MULTI); more than one label with
+        /// >     label_mode SINGLE; malformed string id; a batch mixing vectors and codes; a code that is not
+        /// >     max_bits long or has a code word >= codebook_size; codes without model_sha256. The message
+        /// >     gives the index of the first bad item.
         /// >   NOT_FOUND: the collection does not exist.
+        /// >   FAILED_PRECONDITION (codes only): the collection has no model, serves another model than
+        /// >     model_sha256, keeps vectors, or is training.
         /// >   RESOURCE_EXHAUSTED: more than Limits.max_batch_rows items; too many labels on an item; the
         /// >     collection would exceed Limits.max_items_per_collection.
         ///
@@ -445,11 +461,19 @@ extension Dpq_V1_ItemService {
         /// > Inserts or replaces items by id (last one wins for repeated ids in a batch). All-or-nothing: the
         /// > whole batch is validated before anything is written. With a model, items are encoded before the
         /// > call returns; without one (or while the first training runs) they are stored pending.
+        /// > Pre-encoded items: a batch may instead carry codes computed elsewhere with the collection's model
+        /// > (Encode on another server holding an exported copy, for bulk loads): every item has `code` and no
+        /// > `vector`, and `model_sha256` names the model. They are stored and indexed as they are, without
+        /// > vectors, so only into a collection with keep_vectors false.
         /// > Errors:
-        /// >   INVALID_ARGUMENT: empty batch; an item without id or vector; vector length != input_dimension;
-        /// >     NaN/Inf; a label >= num_classes (SINGLE/MULTI); more than one label with label_mode SINGLE;
-        /// >     malformed string id. The message gives the index of the first bad item.
+        /// >   INVALID_ARGUMENT: empty batch; an item without id, or without vector and code; vector length !=
+        /// >     input_dimension; NaN/Inf; a label >= num_classes (SINGLE/MULTI); more than one label with
+        /// >     label_mode SINGLE; malformed string id; a batch mixing vectors and codes; a code that is not
+        /// >     max_bits long or has a code word >= codebook_size; codes without model_sha256. The message
+        /// >     gives the index of the first bad item.
         /// >   NOT_FOUND: the collection does not exist.
+        /// >   FAILED_PRECONDITION (codes only): the collection has no model, serves another model than
+        /// >     model_sha256, keeps vectors, or is training.
         /// >   RESOURCE_EXHAUSTED: more than Limits.max_batch_rows items; too many labels on an item; the
         /// >     collection would exceed Limits.max_items_per_collection.
         ///
@@ -822,11 +846,19 @@ extension Dpq_V1_ItemService {
         /// > Inserts or replaces items by id (last one wins for repeated ids in a batch). All-or-nothing: the
         /// > whole batch is validated before anything is written. With a model, items are encoded before the
         /// > call returns; without one (or while the first training runs) they are stored pending.
+        /// > Pre-encoded items: a batch may instead carry codes computed elsewhere with the collection's model
+        /// > (Encode on another server holding an exported copy, for bulk loads): every item has `code` and no
+        /// > `vector`, and `model_sha256` names the model. They are stored and indexed as they are, without
+        /// > vectors, so only into a collection with keep_vectors false.
         /// > Errors:
-        /// >   INVALID_ARGUMENT: empty batch; an item without id or vector; vector length != input_dimension;
-        /// >     NaN/Inf; a label >= num_classes (SINGLE/MULTI); more than one label with label_mode SINGLE;
-        /// >     malformed string id. The message gives the index of the first bad item.
+        /// >   INVALID_ARGUMENT: empty batch; an item without id, or without vector and code; vector length !=
+        /// >     input_dimension; NaN/Inf; a label >= num_classes (SINGLE/MULTI); more than one label with
+        /// >     label_mode SINGLE; malformed string id; a batch mixing vectors and codes; a code that is not
+        /// >     max_bits long or has a code word >= codebook_size; codes without model_sha256. The message
+        /// >     gives the index of the first bad item.
         /// >   NOT_FOUND: the collection does not exist.
+        /// >   FAILED_PRECONDITION (codes only): the collection has no model, serves another model than
+        /// >     model_sha256, keeps vectors, or is training.
         /// >   RESOURCE_EXHAUSTED: more than Limits.max_batch_rows items; too many labels on an item; the
         /// >     collection would exceed Limits.max_items_per_collection.
         ///
@@ -1010,11 +1042,19 @@ extension Dpq_V1_ItemService {
         /// > Inserts or replaces items by id (last one wins for repeated ids in a batch). All-or-nothing: the
         /// > whole batch is validated before anything is written. With a model, items are encoded before the
         /// > call returns; without one (or while the first training runs) they are stored pending.
+        /// > Pre-encoded items: a batch may instead carry codes computed elsewhere with the collection's model
+        /// > (Encode on another server holding an exported copy, for bulk loads): every item has `code` and no
+        /// > `vector`, and `model_sha256` names the model. They are stored and indexed as they are, without
+        /// > vectors, so only into a collection with keep_vectors false.
         /// > Errors:
-        /// >   INVALID_ARGUMENT: empty batch; an item without id or vector; vector length != input_dimension;
-        /// >     NaN/Inf; a label >= num_classes (SINGLE/MULTI); more than one label with label_mode SINGLE;
-        /// >     malformed string id. The message gives the index of the first bad item.
+        /// >   INVALID_ARGUMENT: empty batch; an item without id, or without vector and code; vector length !=
+        /// >     input_dimension; NaN/Inf; a label >= num_classes (SINGLE/MULTI); more than one label with
+        /// >     label_mode SINGLE; malformed string id; a batch mixing vectors and codes; a code that is not
+        /// >     max_bits long or has a code word >= codebook_size; codes without model_sha256. The message
+        /// >     gives the index of the first bad item.
         /// >   NOT_FOUND: the collection does not exist.
+        /// >   FAILED_PRECONDITION (codes only): the collection has no model, serves another model than
+        /// >     model_sha256, keeps vectors, or is training.
         /// >   RESOURCE_EXHAUSTED: more than Limits.max_batch_rows items; too many labels on an item; the
         /// >     collection would exceed Limits.max_items_per_collection.
         ///
@@ -1248,11 +1288,19 @@ extension Dpq_V1_ItemService.ClientProtocol {
     /// > Inserts or replaces items by id (last one wins for repeated ids in a batch). All-or-nothing: the
     /// > whole batch is validated before anything is written. With a model, items are encoded before the
     /// > call returns; without one (or while the first training runs) they are stored pending.
+    /// > Pre-encoded items: a batch may instead carry codes computed elsewhere with the collection's model
+    /// > (Encode on another server holding an exported copy, for bulk loads): every item has `code` and no
+    /// > `vector`, and `model_sha256` names the model. They are stored and indexed as they are, without
+    /// > vectors, so only into a collection with keep_vectors false.
     /// > Errors:
-    /// >   INVALID_ARGUMENT: empty batch; an item without id or vector; vector length != input_dimension;
-    /// >     NaN/Inf; a label >= num_classes (SINGLE/MULTI); more than one label with label_mode SINGLE;
-    /// >     malformed string id. The message gives the index of the first bad item.
+    /// >   INVALID_ARGUMENT: empty batch; an item without id, or without vector and code; vector length !=
+    /// >     input_dimension; NaN/Inf; a label >= num_classes (SINGLE/MULTI); more than one label with
+    /// >     label_mode SINGLE; malformed string id; a batch mixing vectors and codes; a code that is not
+    /// >     max_bits long or has a code word >= codebook_size; codes without model_sha256. The message
+    /// >     gives the index of the first bad item.
     /// >   NOT_FOUND: the collection does not exist.
+    /// >   FAILED_PRECONDITION (codes only): the collection has no model, serves another model than
+    /// >     model_sha256, keeps vectors, or is training.
     /// >   RESOURCE_EXHAUSTED: more than Limits.max_batch_rows items; too many labels on an item; the
     /// >     collection would exceed Limits.max_items_per_collection.
     ///
@@ -1455,11 +1503,19 @@ extension Dpq_V1_ItemService.ClientProtocol {
     /// > Inserts or replaces items by id (last one wins for repeated ids in a batch). All-or-nothing: the
     /// > whole batch is validated before anything is written. With a model, items are encoded before the
     /// > call returns; without one (or while the first training runs) they are stored pending.
+    /// > Pre-encoded items: a batch may instead carry codes computed elsewhere with the collection's model
+    /// > (Encode on another server holding an exported copy, for bulk loads): every item has `code` and no
+    /// > `vector`, and `model_sha256` names the model. They are stored and indexed as they are, without
+    /// > vectors, so only into a collection with keep_vectors false.
     /// > Errors:
-    /// >   INVALID_ARGUMENT: empty batch; an item without id or vector; vector length != input_dimension;
-    /// >     NaN/Inf; a label >= num_classes (SINGLE/MULTI); more than one label with label_mode SINGLE;
-    /// >     malformed string id. The message gives the index of the first bad item.
+    /// >   INVALID_ARGUMENT: empty batch; an item without id, or without vector and code; vector length !=
+    /// >     input_dimension; NaN/Inf; a label >= num_classes (SINGLE/MULTI); more than one label with
+    /// >     label_mode SINGLE; malformed string id; a batch mixing vectors and codes; a code that is not
+    /// >     max_bits long or has a code word >= codebook_size; codes without model_sha256. The message
+    /// >     gives the index of the first bad item.
     /// >   NOT_FOUND: the collection does not exist.
+    /// >   FAILED_PRECONDITION (codes only): the collection has no model, serves another model than
+    /// >     model_sha256, keeps vectors, or is training.
     /// >   RESOURCE_EXHAUSTED: more than Limits.max_batch_rows items; too many labels on an item; the
     /// >     collection would exceed Limits.max_items_per_collection.
     ///

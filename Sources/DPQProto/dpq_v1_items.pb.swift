@@ -45,8 +45,9 @@ public nonisolated struct Dpq_V1_Item: Sendable {
   /// Clears the value of `id`. Subsequent reads from it will return its default value.
   public mutating func clearID() {self._id = nil}
 
-  /// The original input vector, length input_dimension. Required on upsert. Returned only when asked
-  /// (with_vectors) and stored (keep_vectors, or the item is still pending).
+  /// The original input vector, length input_dimension. Required on upsert, unless the batch carries
+  /// codes. Returned only when asked (with_vectors) and stored (keep_vectors, or the item is still
+  /// pending).
   public var vector: Dpq_V1_Vector {
     get {_vector ?? Dpq_V1_Vector()}
     set {_vector = newValue}
@@ -59,8 +60,9 @@ public nonisolated struct Dpq_V1_Item: Sendable {
   /// Class labels or tags (see LabelSet for the rules). May be empty.
   public var labels: [UInt32] = []
 
-  /// Output only (ignored on upsert): the item's full code, max_bits long (M code words of
-  /// bytes_per_code bytes). Its first m code words are its m-block code. Empty while pending.
+  /// The item's full code, max_bits long (M code words of bytes_per_code bytes, little-endian when 2).
+  /// Its first m code words are its m-block code. Empty while pending. On upsert: the code of an item
+  /// given without a vector (see UpsertItems; ignored when the item has a vector, which is encoded).
   public var code: Data = Data()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -81,6 +83,11 @@ public nonisolated struct Dpq_V1_UpsertItemsRequest: Sendable {
 
   /// 1..Limits.max_batch_rows items.
   public var items: [Dpq_V1_Item] = []
+
+  /// Required when the items carry codes instead of vectors: the sha256 (lowercase hex) of the model
+  /// they were computed with, as ModelSummary.sha256 and EncodeResponse.model_sha256 report it. Codes are
+  /// accepted only when it is the model the collection serves. Ignored for vectors.
+  public var modelSha256: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -317,7 +324,7 @@ nonisolated extension Dpq_V1_Item: SwiftProtobuf.Message, SwiftProtobuf._Message
 
 nonisolated extension Dpq_V1_UpsertItemsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".UpsertItemsRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}collection\0\u{1}items\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}collection\0\u{1}items\0\u{3}model_sha256\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -327,6 +334,7 @@ nonisolated extension Dpq_V1_UpsertItemsRequest: SwiftProtobuf.Message, SwiftPro
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.collection) }()
       case 2: try { try decoder.decodeRepeatedMessageField(value: &self.items) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.modelSha256) }()
       default: break
       }
     }
@@ -339,12 +347,16 @@ nonisolated extension Dpq_V1_UpsertItemsRequest: SwiftProtobuf.Message, SwiftPro
     if !self.items.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.items, fieldNumber: 2)
     }
+    if !self.modelSha256.isEmpty {
+      try visitor.visitSingularStringField(value: self.modelSha256, fieldNumber: 3)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Dpq_V1_UpsertItemsRequest, rhs: Dpq_V1_UpsertItemsRequest) -> Bool {
     if lhs.collection != rhs.collection {return false}
     if lhs.items != rhs.items {return false}
+    if lhs.modelSha256 != rhs.modelSha256 {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -445,6 +445,10 @@ public nonisolated struct Dpq_V1_EncodeResponse: Sendable {
   /// Clears the value of `features`. Subsequent reads from it will return its default value.
   public mutating func clearFeatures() {self._features = nil}
 
+  /// The sha256 (lowercase hex) of the model that computed the codes: with it, the codes can be upserted
+  /// into any collection serving the same model (UpsertItemsRequest.model_sha256).
+  public var modelSha256: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1003,7 +1007,7 @@ nonisolated extension Dpq_V1_EncodeRequest: SwiftProtobuf.Message, SwiftProtobuf
 
 nonisolated extension Dpq_V1_EncodeResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".EncodeResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}bits\0\u{3}bytes_per_code\0\u{1}codes\0\u{1}features\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}bits\0\u{3}bytes_per_code\0\u{1}codes\0\u{1}features\0\u{3}model_sha256\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1015,6 +1019,7 @@ nonisolated extension Dpq_V1_EncodeResponse: SwiftProtobuf.Message, SwiftProtobu
       case 2: try { try decoder.decodeSingularUInt32Field(value: &self.bytesPerCode) }()
       case 3: try { try decoder.decodeRepeatedBytesField(value: &self.codes) }()
       case 4: try { try decoder.decodeSingularMessageField(value: &self._features) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.modelSha256) }()
       default: break
       }
     }
@@ -1037,6 +1042,9 @@ nonisolated extension Dpq_V1_EncodeResponse: SwiftProtobuf.Message, SwiftProtobu
     try { if let v = self._features {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
     } }()
+    if !self.modelSha256.isEmpty {
+      try visitor.visitSingularStringField(value: self.modelSha256, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1045,6 +1053,7 @@ nonisolated extension Dpq_V1_EncodeResponse: SwiftProtobuf.Message, SwiftProtobu
     if lhs.bytesPerCode != rhs.bytesPerCode {return false}
     if lhs.codes != rhs.codes {return false}
     if lhs._features != rhs._features {return false}
+    if lhs.modelSha256 != rhs.modelSha256 {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

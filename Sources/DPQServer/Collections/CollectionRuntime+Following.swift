@@ -130,8 +130,7 @@ extension CollectionRuntime {
     /// after the commit, so it may come after the model: taken when its digest is the served
     /// model's. On the write queue.
     func adoptModelInfo(_ status: PersistedStatus) {
-        guard let info = status.modelInfo, info.sha256 != current.info?.sha256, let model = current.model,
-              Digest.sha256Hex(model.serialized()) == info.sha256 else { return }
+        guard let info = status.modelInfo, info.sha256 != current.info?.sha256, info.sha256 == current.digest else { return }
         // On the write queue, where every model switch happens too: still the same model.
         changeServed { $0.info = info }
     }

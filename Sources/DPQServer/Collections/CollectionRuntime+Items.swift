@@ -14,7 +14,27 @@ struct UpsertResult: Sendable {
     var itemCount = 0
 }
 
+/// A validated upsert batch: ids and labels, with vectors to encode or codes computed elsewhere.
+struct UpsertBatch: Sendable {
+    enum Payload: Sendable {
+        case vectors(Matrix)
+        /// Full codes, one per id, of the model whose sha256 (lowercase hex) is given.
+        case codes([[UInt8]], modelSHA256: String)
+    }
+
+    var ids: [ItemID]
+    var labels: [[Int]]
+    var payload: Payload
+}
+
 extension CollectionRuntime {
+    func upsert(_ batch: UpsertBatch) async throws -> UpsertResult {
+        switch batch.payload {
+        case .vectors(let v): try await upsert(ids: batch.ids, vectors: v, labels: batch.labels)
+        case .codes(let c, let digest): try await importCodes(ids: batch.ids, codes: c, labels: batch.labels, modelSHA256: digest)
+        }
+    }
+
     func upsert(ids: [ItemID], vectors: Matrix, labels: [[Int]]) async throws -> UpsertResult {
         try await writes.run { [self] in
             // The last occurrence of an id in a batch wins.
@@ -32,23 +52,56 @@ extension CollectionRuntime {
                 items.append(StoredItem(id: ids[r], labels: labels[r], code: code,
                                         vector: keep ? Array(batch.row(j)) : nil))
             }
-            let before = try store.get(items.map(\.id))
-            try store.upsert(items)
-            var result = UpsertResult()
-            result.replaced = before.count
-            result.inserted = items.count - before.count
-            result.encoded = codes == nil ? 0 : items.count
-            let wasPending = before.filter { $0.code.isEmpty }.count
-            let nowPending = codes == nil ? items.count : 0
-            pending.withLock { $0 += nowPending - wasPending }
-            if codes != nil {
-                try changeServed { try $0.index?.upsert(items) }
-                refreshListsIfStale()
-            }
-            result.itemCount = try store.count()
-            DPQMetrics.setCollectionItems(result.itemCount, collection: name)
-            return result
+            return try write(items, encoded: codes != nil)
         }
+    }
+
+    /// Items whose codes were computed elsewhere with the served model (bulk loads): stored and
+    /// indexed as they are, without vectors. FAILED_PRECONDITION unless the collection serves the
+    /// model named by `modelSHA256`, keeps no vectors (they would be missing for these items) and
+    /// is not training (its new model would find these items with codes of the old one).
+    func importCodes(ids: [ItemID], codes: [[UInt8]], labels: [[Int]], modelSHA256: String) async throws -> UpsertResult {
+        try await writes.run { [self] in
+            let s = current
+            guard let digest = s.digest else {
+                throw precondition_("collection '\(name)' has no model: codes can only be upserted into a collection serving the model they were computed with")
+            }
+            guard digest == modelSHA256 else {
+                throw precondition_("model_sha256: the codes were computed with model \(modelSHA256), collection '\(name)' serves \(digest)")
+            }
+            guard !config.keepVectors else {
+                throw precondition_("collection '\(name)' keeps vectors (keep_vectors true): items upserted as codes would have none; create it with keep_vectors false for code loading")
+            }
+            if let j = job.withLock({ $0 }), !j.isFinished {
+                throw precondition_("collection '\(name)' is training (job \(j.id)): upsert codes of the new model after it finishes")
+            }
+            var last: [ItemID: Int] = [:]
+            for (i, id) in ids.enumerated() { last[id] = i }
+            let items = ids.indices.filter { last[ids[$0]] == $0 }.map {
+                StoredItem(id: ids[$0], labels: labels[$0], code: codes[$0], vector: nil)
+            }
+            return try write(items, encoded: true)
+        }
+    }
+
+    /// Stores `items` (coded when `encoded`, else pending) and applies them to the index; on the write queue.
+    private func write(_ items: [StoredItem], encoded: Bool) throws -> UpsertResult {
+        let before = try store.get(items.map(\.id))
+        try store.upsert(items)
+        var result = UpsertResult()
+        result.replaced = before.count
+        result.inserted = items.count - before.count
+        result.encoded = encoded ? items.count : 0
+        let wasPending = before.filter { $0.code.isEmpty }.count
+        let nowPending = encoded ? 0 : items.count
+        pending.withLock { $0 += nowPending - wasPending }
+        if encoded {
+            try changeServed { try $0.index?.upsert(items) }
+            refreshListsIfStale()
+        }
+        result.itemCount = try store.count()
+        DPQMetrics.setCollectionItems(result.itemCount, collection: name)
+        return result
     }
 
     func delete(ids: [ItemID]) async throws -> (deleted: Int, itemCount: Int) {

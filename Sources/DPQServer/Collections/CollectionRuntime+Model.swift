@@ -39,7 +39,7 @@ extension CollectionRuntime {
             let index = try makeIndex(model)
             let info = ModelInfo(jobID: "import", trainedAtUnixMs: Int64(Date().timeIntervalSince1970 * 1000),
                                  trainingRows: 0, training: nil, finalLosses: nil, sha256: Digest.sha256Hex(model.serialized()))
-            changeServed { $0 = Served(model: model, index: index, info: info) }
+            changeServed { $0 = Served(model: model, index: index, info: info, digest: info.sha256) }
             pending.withLock { $0 = 0 }
             try saveStatus()
             return recoded.count

@@ -87,10 +87,12 @@ extension CollectionRuntime {
         return (reports, index.count, min(r ?? index.count, index.count))
     }
 
-    func encode(_ vectors: Matrix, blocks: Int, includeFeatures: Bool) throws -> (codes: CodeMatrix, features: Matrix?) {
-        let model = try requireModel()
+    /// Codes of `vectors`, and the digest of the model that computed them.
+    func encode(_ vectors: Matrix, blocks: Int, includeFeatures: Bool) throws -> (codes: CodeMatrix, features: Matrix?, digest: String) {
+        let s = current
+        guard let model = s.model, let digest = s.digest else { throw noModel() }
         let f = try model.checkedFeatures(vectors, field: "vectors")
-        return (model.quantizer.encode(f).prefix(blocks), includeFeatures ? f : nil)
+        return (model.quantizer.encode(f).prefix(blocks), includeFeatures ? f : nil, digest)
     }
 
     /// Reconstructions in feature space, or in input space without a network (the

@@ -141,7 +141,7 @@ extension CollectionRuntime {
                     let index = try makeIndex(model)
                     let info = ModelInfo(jobID: job.id, trainedAtUnixMs: Self.nowMs(), trainingRows: rows, training: training,
                                          finalLosses: nil, sha256: Digest.sha256Hex(model.serialized()))
-                    changeServed { $0 = Served(model: model, index: index, info: info) }
+                    changeServed { $0 = Served(model: model, index: index, info: info, digest: info.sha256) }
                     pending.withLock { $0 = 0 }
                     job.update {
                         $0.state = .succeeded; $0.phase = .done; $0.percent = 100; $0.etaSeconds = 0

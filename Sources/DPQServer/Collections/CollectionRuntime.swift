@@ -17,9 +17,24 @@ import Foundation
 import Synchronization
 
 struct Served: Sendable {
-    var model: DPQModel?
+    let model: DPQModel?
+    /// sha256 (hex) of the model's file: what pre-encoded codes must name (UpsertItemsRequest.model_sha256).
+    let digest: String?
     var index: CodeIndex?
-    var info: ModelInfo?
+    /// Kept only while it describes `model` (its sha256 is `digest`).
+    var info: ModelInfo? {
+        didSet { if info?.sha256 != digest { info = nil } }
+    }
+
+    /// `digest` when the caller has it already, else computed (the model serialised once per switch).
+    init(model: DPQModel?, index: CodeIndex?, info: ModelInfo?, digest: String? = nil) {
+        self.model = model
+        self.digest = digest ?? model.map { Digest.sha256Hex($0.serialized()) }
+        self.index = index
+        // A description saved for another model (a crash between the model's commit and the status
+        // write) is dropped rather than shown with this one.
+        self.info = info?.sha256 == self.digest ? info : nil
+    }
 }
 
 /// What `served` holds, minus the codes: copied out by every change (`changeServed`), for paths
@@ -27,6 +42,7 @@ struct Served: Sendable {
 /// is replaced, never changed in place, so copies of it cost a reference count.
 struct ServedSummary: Sendable {
     var model: DPQModel?
+    var digest: String?
     var info: ModelInfo?
     var count = 0
     var lists = 0
@@ -34,6 +50,7 @@ struct ServedSummary: Sendable {
 
     init(_ s: Served) {
         model = s.model
+        digest = s.digest
         info = s.info
         count = s.index?.count ?? 0
         lists = s.index?.listCount ?? 0
@@ -166,7 +183,7 @@ final class CollectionRuntime: Sendable {
         }
     }
 
-    private func noModel() -> Error {
+    func noModel() -> Error {
         let state = knownState.withLock { $0 }
         return precondition_("collection '\(name)' has no trained model yet (state \(state.rawValue.uppercased())): train it first")
     }
@@ -199,7 +216,7 @@ final class CollectionRuntime: Sendable {
         info.hasModel_p = s.model != nil
         info.itemCount = UInt64(count)
         info.pendingItems = UInt64(pendingCount)
-        if let m = s.model { info.model = ItemConversions.summary(m, info: s.info) }
+        if let m = s.model { info.model = ItemConversions.summary(m, info: s.info, digest: s.digest) }
         if let j = job.withLock({ $0 }) { info.training = j.snapshot() }
         info.lastError = (try store.lastError()) ?? ""
         let perItem = config.codeBytes + (config.keepVectors ? 4 * model.inputDimension : 0) + 4 * model.blocks

@@ -47,7 +47,8 @@ enum ItemConversions {
         }
     }
 
-    static func summary(_ model: DPQModel, info: ModelInfo?) -> Dpq_V1_ModelSummary {
+    /// - digest: the model file's sha256, set even when `info` (how the model came to be) is unknown.
+    static func summary(_ model: DPQModel, info: ModelInfo?, digest: String?) -> Dpq_V1_ModelSummary {
         let c = model.config
         return .with {
             $0.inputDimension = UInt32(c.inputDimension)
@@ -68,6 +69,7 @@ enum ItemConversions {
                 if let l = info.finalLosses { $0.finalLosses = ConfigConversions.protoLosses(l) }
                 $0.sha256 = info.sha256
             }
+            if let digest { $0.sha256 = digest }
         }
     }
 }

@@ -11,49 +11,92 @@ struct ItemService: Dpq_V1_ItemService.SimpleServiceProtocol {
     var limits: ServerLimits { registry.limits }
 
     /// Validates a whole batch before anything is written.
-    func parse(_ request: Dpq_V1_UpsertItemsRequest, collection c: CollectionRuntime) throws -> ([ItemID], Matrix, [[Int]]) {
+    func parse(_ request: Dpq_V1_UpsertItemsRequest, collection c: CollectionRuntime) throws -> UpsertBatch {
         guard !request.items.isEmpty else { throw invalid("items is empty: at least one item is required") }
         guard request.items.count <= limits.maxBatchRows else {
             throw exhausted("items has \(request.items.count) entries, above the limit of \(limits.maxBatchRows) (max_batch_rows)")
         }
+        // The first item decides what the batch carries: vectors (encoded here) or codes.
+        let first = request.items[0]
+        let withCodes = !first.hasVector && !first.code.isEmpty
         let d = c.model.inputDimension
+        let codeBytes = c.model.blocks * CodeMatrix.bytesPerCode(codebookSize: c.model.codebookSize)
         var ids: [ItemID] = []
         var values: [Float] = []
+        var codes: [[UInt8]] = []
         var labels: [[Int]] = []
-        values.reserveCapacity(request.items.count * d)
+        if withCodes { codes.reserveCapacity(request.items.count) } else { values.reserveCapacity(request.items.count * d) }
         for (i, item) in request.items.enumerated() {
             ids.append(try ItemID(proto: item.id, field: "items[\(i)].id", limits: limits))
-            guard item.hasVector else { throw invalid("items[\(i)].vector is required") }
-            let bytes = item.vector.uint8Values
-            if !bytes.isEmpty {
-                guard item.vector.values.isEmpty else {
-                    throw invalid("items[\(i)].vector has both values and uint8_values: give one of them")
+            if withCodes {
+                guard !item.hasVector else {
+                    throw invalid("items[\(i)] has a vector, items[0] a code and no vector: a batch carries vectors or codes, not both")
                 }
-                guard bytes.count == d else {
-                    throw invalid("items[\(i)].vector has \(bytes.count) uint8_values, the collection's input_dimension is \(d)")
-                }
-                values.append(contentsOf: bytes.map { Float($0) })
+                codes.append(try code(item.code, field: "items[\(i)].code", bytes: codeBytes, config: c.model))
             } else {
-                guard item.vector.values.count == d else {
-                    throw invalid("items[\(i)].vector has \(item.vector.values.count) values, the collection's input_dimension is \(d)")
+                guard item.hasVector else {
+                    if !item.code.isEmpty {
+                        throw invalid("items[\(i)] has a code and no vector, items[0] a vector: a batch carries vectors or codes, not both")
+                    }
+                    throw invalid("items[\(i)].vector is required (or, for the whole batch, code with model_sha256)")
                 }
-                if let bad = item.vector.values.firstIndex(where: { !$0.isFinite }) {
-                    throw invalid("items[\(i)].vector[\(bad)] is \(item.vector.values[bad]); values must be finite")
-                }
-                values.append(contentsOf: item.vector.values)
+                try appendVector(item.vector, field: "items[\(i)].vector", dimension: d, to: &values)
             }
             let set = Array(Set(item.labels.map(Int.init))).sorted()
             try Validate.labelSet(set, field: "items[\(i)].labels", config: c.model, limits: limits)
             labels.append(set)
         }
-        return (ids, Matrix(rows: ids.count, cols: d, values: values), labels)
+        if withCodes {
+            guard !request.modelSha256.isEmpty else {
+                throw invalid("model_sha256 is required with codes: the sha256 of the model they were computed with (EncodeResponse.model_sha256)")
+            }
+            return UpsertBatch(ids: ids, labels: labels, payload: .codes(codes, modelSHA256: request.modelSha256.lowercased()))
+        }
+        return UpsertBatch(ids: ids, labels: labels, payload: .vectors(Matrix(rows: ids.count, cols: d, values: values)))
+    }
+
+    private func appendVector(_ vector: Dpq_V1_Vector, field: String, dimension d: Int, to values: inout [Float]) throws {
+        let bytes = vector.uint8Values
+        if !bytes.isEmpty {
+            guard vector.values.isEmpty else { throw invalid("\(field) has both values and uint8_values: give one of them") }
+            guard bytes.count == d else {
+                throw invalid("\(field) has \(bytes.count) uint8_values, the collection's input_dimension is \(d)")
+            }
+            values.append(contentsOf: bytes.map { Float($0) })
+        } else {
+            guard vector.values.count == d else {
+                throw invalid("\(field) has \(vector.values.count) values, the collection's input_dimension is \(d)")
+            }
+            if let bad = vector.values.firstIndex(where: { !$0.isFinite }) {
+                throw invalid("\(field)[\(bad)] is \(vector.values[bad]); values must be finite")
+            }
+            values.append(contentsOf: vector.values)
+        }
+    }
+
+    /// A full code of `bytes` bytes whose code words are below the codebook size.
+    private func code(_ data: Data, field: String, bytes: Int, config: ModelConfig) throws -> [UInt8] {
+        guard data.count == bytes else {
+            throw invalid("\(field) has \(data.count) bytes, a full code of this collection has \(bytes) (max_bits \(config.maxBits))")
+        }
+        let code = [UInt8](data)
+        let k = config.codebookSize
+        if bytes == config.blocks {
+            if k < 256, let bad = code.firstIndex(where: { Int($0) >= k }) {
+                throw invalid("\(field): code word \(bad) is \(code[bad]), not below codebook_size \(k)")
+            }
+        } else {
+            for w in 0..<config.blocks where Int(code[2 * w]) | Int(code[2 * w + 1]) << 8 >= k {
+                throw invalid("\(field): code word \(w) is \(Int(code[2 * w]) | Int(code[2 * w + 1]) << 8), not below codebook_size \(k)")
+            }
+        }
+        return code
     }
 
     func upsertItems(request: Dpq_V1_UpsertItemsRequest, context: ServerContext) async throws -> Dpq_V1_UpsertItemsResponse {
         try await RPCErrors.mapping {
             let c = try registry.get(request.collection)
-            let (ids, vectors, labels) = try parse(request, collection: c)
-            let r = try await c.upsert(ids: ids, vectors: vectors, labels: labels)
+            let r = try await c.upsert(try parse(request, collection: c))
             return .with {
                 $0.inserted = UInt64(r.inserted); $0.replaced = UInt64(r.replaced)
                 $0.encoded = UInt64(r.encoded); $0.itemCount = UInt64(r.itemCount)
@@ -72,8 +115,7 @@ struct ItemService: Dpq_V1_ItemService.SimpleServiceProtocol {
                 } else if !batch.collection.isEmpty && batch.collection != collection!.name {
                     throw invalid("batch \(batches) names collection '\(batch.collection)', the stream is for '\(collection!.name)'")
                 }
-                let (ids, vectors, labels) = try parse(batch, collection: collection!)
-                let r = try await collection!.upsert(ids: ids, vectors: vectors, labels: labels)
+                let r = try await collection!.upsert(try parse(batch, collection: collection!))
                 total.inserted += r.inserted; total.replaced += r.replaced; total.encoded += r.encoded
                 total.itemCount = r.itemCount
                 batches += 1

@@ -17,12 +17,13 @@ struct ModelService: Dpq_V1_ModelService.SimpleServiceProtocol {
             let vectors = try Validate.vectors(request.vectors, field: "vectors", dimension: c.model.inputDimension, maxRows: limits.maxBatchRows)
             let blocks = try Validate.blocks(bits: request.bits, config: c.model)
             let include = request.includeFeatures
-            let (codes, features) = try await onWorkerPool { try c.encode(vectors, blocks: blocks, includeFeatures: include) }
+            let (codes, features, digest) = try await onWorkerPool { try c.encode(vectors, blocks: blocks, includeFeatures: include) }
             return .with {
                 $0.bits = UInt32(blocks * c.model.bitsPerBlock)
                 $0.bytesPerCode = UInt32(codes.bytesPerCode)
                 $0.codes = (0..<codes.count).map { i in Data(codes.bytes[(i * codes.bytesPerItem)..<((i + 1) * codes.bytesPerItem)]) }
                 if let f = features { $0.features = .with { $0.dimension = UInt32(f.cols); $0.values = f.values } }
+                $0.modelSha256 = digest
             }
         }
     }
@@ -61,7 +62,7 @@ struct ModelService: Dpq_V1_ModelService.SimpleServiceProtocol {
                 $0.format = "safetensors"
                 $0.totalBytes = UInt64(data.count)
                 $0.sha256 = Digest.sha256Hex(data)
-                $0.summary = ItemConversions.summary(model, info: c.current.info)
+                $0.summary = ItemConversions.summary(model, info: c.current.info, digest: $0.sha256)
             }
             var offset = 0
             repeat {
@@ -122,7 +123,7 @@ struct ModelService: Dpq_V1_ModelService.SimpleServiceProtocol {
                 $0.collection = c.name
                 $0.created = created
                 $0.bytesReceived = UInt64(data.count)
-                $0.summary = ItemConversions.summary(model, info: c.current.info)
+                $0.summary = ItemConversions.summary(model, info: c.current.info, digest: c.current.digest)
                 $0.itemsEncoded = UInt64(encoded)
             }
         }

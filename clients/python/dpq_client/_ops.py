@@ -269,6 +269,50 @@ def upsert_stream(name: str, ids: Sequence[ItemIdLike], vectors: Any, labels: La
     return _upsert_result(r)
 
 
+def _wire_codes(widths: dict[str, int], name: str, codes: Any) -> Op[list[bytes]]:
+    """Codes as the wire carries them: from a list of bytes as is, from a 2-D uint8/uint16 array of code
+    words (as encode returns them) by the collection's bytes per code word."""
+    if isinstance(codes, (list, tuple)) and codes and isinstance(codes[0], (bytes, bytearray)):
+        return [bytes(c) for c in codes]
+    a = np.asarray(codes)
+    bpc: Optional[int] = {np.dtype(np.uint8): 1, np.dtype(np.uint16): 2}.get(a.dtype)
+    if bpc is None:
+        bpc = yield from code_bytes(widths, name)
+    return _wire.array_to_codes(a, bpc)
+
+
+def coded_item_messages(ids: Sequence[ItemIdLike], codes: list[bytes], labels: LabelsLike) -> list[items_pb2.Item]:
+    id_list = list(ids)
+    if len(id_list) != len(codes):
+        raise ValueError(f"ids has {len(id_list)} entries, codes has {len(codes)} rows")
+    lists = _wire.label_lists(labels, len(codes))
+    return [items_pb2.Item(id=_wire.item_id(id_), code=c, labels=lists[i] if lists is not None else ())
+            for i, (id_, c) in enumerate(zip(id_list, codes))]
+
+
+def upsert_codes(widths: dict[str, int], name: str, ids: Sequence[ItemIdLike], codes: Any, labels: LabelsLike,
+                 model_sha256: str, batch_size: Optional[int]) -> Op[UpsertResult]:
+    """One UpsertItems call (batch_size None) or one UpsertItemsStream of batch_size-item batches."""
+    wire = yield from _wire_codes(widths, name, codes)
+    if batch_size is None:
+        req = items_pb2.UpsertItemsRequest(collection=name, items=coded_item_messages(ids, wire, labels),
+                                           model_sha256=model_sha256)
+        r: items_pb2.UpsertItemsResponse = yield Unary(ITEMS, "UpsertItems", req)
+        return _upsert_result(r)
+    id_list = list(ids)
+    lists = _wire.label_lists(labels, len(wire))
+    step = max(int(batch_size), 1)
+
+    def requests() -> Iterator[items_pb2.UpsertItemsRequest]:
+        for start in range(0, len(wire), step):
+            end = start + step
+            batch = coded_item_messages(id_list[start:end], wire[start:end], lists[start:end] if lists is not None else None)
+            yield items_pb2.UpsertItemsRequest(collection=name if start == 0 else "", items=batch, model_sha256=model_sha256)
+
+    s: items_pb2.UpsertItemsResponse = yield ClientStream(ITEMS, "UpsertItemsStream", requests())
+    return _upsert_result(s)
+
+
 def item(p: items_pb2.Item, bytes_per_code: int) -> Item:
     return Item(
         id=_wire.id_value(p.id),
@@ -360,6 +404,13 @@ def encode(widths: dict[str, int], name: str, vectors: Any, bits: int) -> Op[np.
     return _wire.codes_to_array(list(r.codes), r.bytes_per_code)
 
 
+def encode_for_upsert(widths: dict[str, int], name: str, vectors: Any) -> Op[tuple[np.ndarray, str]]:
+    r: models_pb2.EncodeResponse = yield Unary(MODELS, "Encode", models_pb2.EncodeRequest(
+        collection=name, vectors=_wire.dense(vectors)))
+    widths[name] = r.bytes_per_code
+    return _wire.codes_to_array(list(r.codes), r.bytes_per_code), r.model_sha256
+
+
 def encode_features(name: str, vectors: Any, bits: int) -> Op[tuple[np.ndarray, np.ndarray]]:
     r: models_pb2.EncodeResponse = yield Unary(MODELS, "Encode", models_pb2.EncodeRequest(
         collection=name, vectors=_wire.dense(vectors), bits=bits, include_features=True))
@@ -367,14 +418,7 @@ def encode_features(name: str, vectors: Any, bits: int) -> Op[tuple[np.ndarray, 
 
 
 def decode(widths: dict[str, int], name: str, codes: Any, bits: int) -> Op[np.ndarray]:
-    if isinstance(codes, (list, tuple)) and codes and isinstance(codes[0], (bytes, bytearray)):
-        wire = [bytes(c) for c in codes]
-    else:
-        a = np.asarray(codes)
-        bpc: Optional[int] = {np.dtype(np.uint8): 1, np.dtype(np.uint16): 2}.get(a.dtype)
-        if bpc is None:
-            bpc = yield from code_bytes(widths, name)
-        wire = _wire.array_to_codes(a, bpc)
+    wire = yield from _wire_codes(widths, name, codes)
     r: models_pb2.DecodeResponse = yield Unary(
         MODELS, "Decode", models_pb2.DecodeRequest(collection=name, codes=wire, bits=bits))
     return _wire.matrix_of(r.vectors)

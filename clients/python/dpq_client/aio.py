@@ -237,6 +237,13 @@ class AsyncClient:
         """See :meth:`dpq_client.Client.upsert_stream`."""
         return await self._run(_ops.upsert_stream(name, ids, vectors, labels, batch_size), timeout)
 
+    async def upsert_codes(self, name: str, ids: Sequence[ItemIdLike], codes: Any, model_sha256: str,
+                           labels: LabelsLike = None, batch_size: Optional[int] = None, *,
+                           timeout: Optional[float] = None) -> UpsertResult:
+        """See :meth:`dpq_client.Client.upsert_codes`."""
+        return await self._run(_ops.upsert_codes(self._bytes_per_code, name, ids, codes, labels, model_sha256,
+                                                 batch_size), timeout)
+
     async def get_items(self, name: str, ids: Sequence[ItemIdLike], with_vectors: bool = False,
                         with_codes: bool = False, *, timeout: Optional[float] = None) -> GetItemsResult:
         return await self._run(_ops.get_items(self._bytes_per_code, name, ids, with_vectors, with_codes), timeout)
@@ -281,6 +288,10 @@ class AsyncClient:
     async def encode(self, name: str, vectors: Any, bits: int = 0, *,
                      timeout: Optional[float] = None) -> np.ndarray:
         return await self._run(_ops.encode(self._bytes_per_code, name, vectors, bits), timeout)
+
+    async def encode_for_upsert(self, name: str, vectors: Any, *, timeout: Optional[float] = None) -> tuple[np.ndarray, str]:
+        """See :meth:`dpq_client.Client.encode_for_upsert`."""
+        return await self._run(_ops.encode_for_upsert(self._bytes_per_code, name, vectors), timeout)
 
     async def encode_features(self, name: str, vectors: Any, bits: int = 0, *,
                               timeout: Optional[float] = None) -> tuple[np.ndarray, np.ndarray]:

@@ -248,6 +248,17 @@ class Client:
         they arrive (on an error the earlier ones stay applied; upserts are idempotent)."""
         return self._run(_ops.upsert_stream(name, ids, vectors, labels, batch_size), timeout)
 
+    def upsert_codes(self, name: str, ids: Sequence[ItemIdLike], codes: Any, model_sha256: str,
+                     labels: LabelsLike = None, batch_size: Optional[int] = None, *,
+                     timeout: Optional[float] = None) -> UpsertResult:
+        """Inserts or replaces items given as full codes computed elsewhere with the collection's model
+        (:meth:`encode_for_upsert` on any server holding it), for bulk loads; ``model_sha256`` names that
+        model and the server refuses the codes (FAILED_PRECONDITION) unless it serves it. The collection
+        must keep no vectors. ``codes``: a 2-D uint8/uint16 array of code words or a list of bytes.
+        One batch (``batch_size`` None) or a client stream of ``batch_size``-item batches."""
+        return self._run(_ops.upsert_codes(self._bytes_per_code, name, ids, codes, labels, model_sha256, batch_size),
+                         timeout)
+
     def get_items(self, name: str, ids: Sequence[ItemIdLike], with_vectors: bool = False,
                   with_codes: bool = False, *, timeout: Optional[float] = None) -> GetItemsResult:
         """The items with these ids (in request order) and the ids not found."""
@@ -299,6 +310,11 @@ class Client:
         """Codes of the rows: a (rows, bits / log2 K) array of code words, uint8 when K <= 256 else
         uint16."""
         return self._run(_ops.encode(self._bytes_per_code, name, vectors, bits), timeout)
+
+    def encode_for_upsert(self, name: str, vectors: Any, *, timeout: Optional[float] = None) -> tuple[np.ndarray, str]:
+        """Full codes of the rows and the sha256 of the model that computed them: what
+        :meth:`upsert_codes` needs, on this server or any other serving the same model."""
+        return self._run(_ops.encode_for_upsert(self._bytes_per_code, name, vectors), timeout)
 
     def encode_features(self, name: str, vectors: Any, bits: int = 0, *,
                         timeout: Optional[float] = None) -> tuple[np.ndarray, np.ndarray]:

@@ -1,6 +1,8 @@
+import grpc
 import numpy as np
+import pytest
 
-from dpq_client import Client
+from dpq_client import Client, DPQError
 
 from conftest import QUICK_TRAINING, SMALL_MODEL, clusters
 
@@ -46,3 +48,36 @@ def test_upsert_get_list_count_delete(client: Client) -> None:
         assert client.count(name) == 149
     finally:
         client.delete_collection(name)
+
+
+def test_upsert_codes_encoded_elsewhere(client: Client) -> None:
+    # Codes from one collection's Encode, upserted into another serving the same (exported) model.
+    src, dst = "codes-src", "codes-dst"
+    client.create_collection(src, dim=16, num_classes=4, **SMALL_MODEL)
+    try:
+        x, y = clusters(240, seed=2)
+        client.train(src, x, y, **QUICK_TRAINING)
+        client.import_model(dst, client.export_model(src), create_if_missing=True)
+        db, dy = clusters(100, seed=3)
+        client.upsert(src, ids=list(range(100)), vectors=db, labels=dy)
+        codes, digest = client.encode_for_upsert(src, db)
+        assert codes.shape == (100, 3) and codes.dtype == np.uint8 and len(digest) == 64
+        r = client.upsert_codes(dst, ids=list(range(40)), codes=codes[:40], labels=dy[:40], model_sha256=digest)
+        assert (r.inserted, r.encoded, r.item_count) == (40, 40, 40)
+        s = client.upsert_codes(dst, ids=range(40, 100), codes=[bytes(c) for c in codes[40:]], labels=dy[40:],
+                                model_sha256=digest, batch_size=16)
+        assert (s.inserted, s.item_count) == (60, 100)
+        got = client.get_items(dst, [7], with_codes=True).items[0]
+        assert got.code is not None and np.array_equal(got.code, codes[7]) and got.labels == [int(dy[7])]
+        q, _ = clusters(5, seed=8)
+        assert client.search(dst, q, k=6, bits=12) == client.search(src, q, k=6, bits=12)
+
+        with pytest.raises(DPQError) as e:
+            client.upsert_codes(dst, ids=[1], codes=codes[:1], model_sha256="0" * 64)
+        assert e.value.code == grpc.StatusCode.FAILED_PRECONDITION and "model_sha256" in e.value.details
+        with pytest.raises(DPQError) as e:
+            client.upsert_codes(dst, ids=[1], codes=codes[:1, :2], model_sha256=digest)
+        assert e.value.code == grpc.StatusCode.INVALID_ARGUMENT and "items[0].code" in e.value.details
+    finally:
+        client.delete_collection(src)
+        client.delete_collection(dst)

@@ -579,7 +579,7 @@ const ProtobufCMessageDescriptor dpq__v1__item__descriptor =
   (ProtobufCMessageInit) dpq__v1__item__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor dpq__v1__upsert_items_request__field_descriptors[2] =
+static const ProtobufCFieldDescriptor dpq__v1__upsert_items_request__field_descriptors[3] =
 {
   {
     "collection",
@@ -605,15 +605,28 @@ static const ProtobufCFieldDescriptor dpq__v1__upsert_items_request__field_descr
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "model_sha256",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Dpq__V1__UpsertItemsRequest, model_sha256),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned dpq__v1__upsert_items_request__field_indices_by_name[] = {
   0,   /* field[0] = collection */
   1,   /* field[1] = items */
+  2,   /* field[2] = model_sha256 */
 };
 static const ProtobufCIntRange dpq__v1__upsert_items_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 2 }
+  { 0, 3 }
 };
 const ProtobufCMessageDescriptor dpq__v1__upsert_items_request__descriptor =
 {
@@ -623,7 +636,7 @@ const ProtobufCMessageDescriptor dpq__v1__upsert_items_request__descriptor =
   "Dpq__V1__UpsertItemsRequest",
   "dpq.v1",
   sizeof(Dpq__V1__UpsertItemsRequest),
-  2,
+  3,
   dpq__v1__upsert_items_request__field_descriptors,
   dpq__v1__upsert_items_request__field_indices_by_name,
   1,  dpq__v1__upsert_items_request__number_ranges,

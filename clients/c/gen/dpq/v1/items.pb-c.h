@@ -45,8 +45,9 @@ struct  Dpq__V1__Item
    */
   Dpq__V1__ItemId *id;
   /*
-   * The original input vector, length input_dimension. Required on upsert. Returned only when asked
-   * (with_vectors) and stored (keep_vectors, or the item is still pending).
+   * The original input vector, length input_dimension. Required on upsert, unless the batch carries
+   * codes. Returned only when asked (with_vectors) and stored (keep_vectors, or the item is still
+   * pending).
    */
   Dpq__V1__Vector *vector;
   /*
@@ -55,8 +56,9 @@ struct  Dpq__V1__Item
   size_t n_labels;
   uint32_t *labels;
   /*
-   * Output only (ignored on upsert): the item's full code, max_bits long (M code words of
-   * bytes_per_code bytes). Its first m code words are its m-block code. Empty while pending.
+   * The item's full code, max_bits long (M code words of bytes_per_code bytes, little-endian when 2).
+   * Its first m code words are its m-block code. Empty while pending. On upsert: the code of an item
+   * given without a vector (see UpsertItems; ignored when the item has a vector, which is encoded).
    */
   ProtobufCBinaryData code;
 };
@@ -77,10 +79,16 @@ struct  Dpq__V1__UpsertItemsRequest
    */
   size_t n_items;
   Dpq__V1__Item **items;
+  /*
+   * Required when the items carry codes instead of vectors: the sha256 (lowercase hex) of the model
+   * they were computed with, as ModelSummary.sha256 and EncodeResponse.model_sha256 report it. Codes are
+   * accepted only when it is the model the collection serves. Ignored for vectors.
+   */
+  char *model_sha256;
 };
 #define DPQ__V1__UPSERT_ITEMS_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&dpq__v1__upsert_items_request__descriptor) \
-    , (char *)protobuf_c_empty_string, 0,NULL }
+    , (char *)protobuf_c_empty_string, 0,NULL, (char *)protobuf_c_empty_string }
 
 
 struct  Dpq__V1__UpsertItemsResponse

@@ -1063,7 +1063,7 @@ const ProtobufCMessageDescriptor dpq__v1__encode_request__descriptor =
   (ProtobufCMessageInit) dpq__v1__encode_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor dpq__v1__encode_response__field_descriptors[4] =
+static const ProtobufCFieldDescriptor dpq__v1__encode_response__field_descriptors[5] =
 {
   {
     "bits",
@@ -1113,17 +1113,30 @@ static const ProtobufCFieldDescriptor dpq__v1__encode_response__field_descriptor
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "model_sha256",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Dpq__V1__EncodeResponse, model_sha256),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned dpq__v1__encode_response__field_indices_by_name[] = {
   0,   /* field[0] = bits */
   1,   /* field[1] = bytes_per_code */
   2,   /* field[2] = codes */
   3,   /* field[3] = features */
+  4,   /* field[4] = model_sha256 */
 };
 static const ProtobufCIntRange dpq__v1__encode_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 4 }
+  { 0, 5 }
 };
 const ProtobufCMessageDescriptor dpq__v1__encode_response__descriptor =
 {
@@ -1133,7 +1146,7 @@ const ProtobufCMessageDescriptor dpq__v1__encode_response__descriptor =
   "Dpq__V1__EncodeResponse",
   "dpq.v1",
   sizeof(Dpq__V1__EncodeResponse),
-  4,
+  5,
   dpq__v1__encode_response__field_descriptors,
   dpq__v1__encode_response__field_indices_by_name,
   1,  dpq__v1__encode_response__number_ranges,

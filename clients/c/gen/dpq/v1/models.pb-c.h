@@ -286,10 +286,15 @@ struct  Dpq__V1__EncodeResponse
    * Set when include_features: dimension = quantized_dimension, one row per input row.
    */
   Dpq__V1__DenseVectors *features;
+  /*
+   * The sha256 (lowercase hex) of the model that computed the codes: with it, the codes can be upserted
+   * into any collection serving the same model (UpsertItemsRequest.model_sha256).
+   */
+  char *model_sha256;
 };
 #define DPQ__V1__ENCODE_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&dpq__v1__encode_response__descriptor) \
-    , 0, 0, 0,NULL, NULL }
+    , 0, 0, 0,NULL, NULL, (char *)protobuf_c_empty_string }
 
 
 struct  Dpq__V1__DecodeRequest

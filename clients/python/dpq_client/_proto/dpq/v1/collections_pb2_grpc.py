@@ -64,7 +64,10 @@ class CollectionServiceServicer:
     def CreateCollection(self, request, context):
         """Creates an empty, UNTRAINED collection.
         Errors:
-        INVALID_ARGUMENT: malformed name; input_dimension 0 or above Limits.max_input_dimension; any
+        INVALID_ARGUMENT: malformed name; input_dimension 0 (without input_shape) or above
+        Limits.max_input_dimension; input_shape with a zero side, or whose product differs from a
+        nonzero input_dimension or exceeds the limit; a trunk spec that does not parse or does not
+        fit input_shape; index.nlist above 65536, or nonzero for a partition other than KMEANS; any
         invalid model or training-default value (K not a power of two in 16..4096, M outside 1..32,
         label_mode/num_classes inconsistent, loss weight negative, ...); the message lists every
         problem, each naming its field.

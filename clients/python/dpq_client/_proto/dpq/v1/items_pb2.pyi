@@ -20,12 +20,14 @@ class Item(_message.Message):
     def __init__(self, id: _Optional[_Union[_common_pb2.ItemId, _Mapping]] = ..., vector: _Optional[_Union[_common_pb2.Vector, _Mapping]] = ..., labels: _Optional[_Iterable[int]] = ..., code: _Optional[bytes] = ...) -> None: ...
 
 class UpsertItemsRequest(_message.Message):
-    __slots__ = ("collection", "items")
+    __slots__ = ("collection", "items", "model_sha256")
     COLLECTION_FIELD_NUMBER: _ClassVar[int]
     ITEMS_FIELD_NUMBER: _ClassVar[int]
+    MODEL_SHA256_FIELD_NUMBER: _ClassVar[int]
     collection: str
     items: _containers.RepeatedCompositeFieldContainer[Item]
-    def __init__(self, collection: _Optional[str] = ..., items: _Optional[_Iterable[_Union[Item, _Mapping]]] = ...) -> None: ...
+    model_sha256: str
+    def __init__(self, collection: _Optional[str] = ..., items: _Optional[_Iterable[_Union[Item, _Mapping]]] = ..., model_sha256: _Optional[str] = ...) -> None: ...
 
 class UpsertItemsResponse(_message.Message):
     __slots__ = ("inserted", "replaced", "encoded", "item_count")

@@ -26,19 +26,19 @@ from dpq_client._proto.dpq.v1 import common_pb2 as dpq_dot_v1_dot_common__pb2
 from dpq_client._proto.dpq.v1 import training_pb2 as dpq_dot_v1_dot_training__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x13\x64pq/v1/models.proto\x12\x06\x64pq.v1\x1a\x13\x64pq/v1/common.proto\x1a\x15\x64pq/v1/training.proto\"\x1c\n\x0bHiddenSizes\x12\r\n\x05sizes\x18\x01 \x03(\r\"\xf0\x02\n\x0bModelConfig\x12)\n\x0chidden_sizes\x18\x01 \x01(\x0b\x32\x13.dpq.v1.HiddenSizes\x12\x19\n\x11\x66\x65\x61ture_dimension\x18\x02 \x01(\r\x12\x0e\n\x06\x62locks\x18\x03 \x01(\r\x12\x15\n\rcodebook_size\x18\x04 \x01(\r\x12&\n\nassignment\x18\x05 \x01(\x0e\x32\x12.dpq.v1.Assignment\x12%\n\nlabel_mode\x18\x06 \x01(\x0e\x32\x11.dpq.v1.LabelMode\x12\x13\n\x0bnum_classes\x18\x07 \x01(\r\x12\x31\n\x10\x63lassifier_input\x18\x08 \x01(\x0e\x32\x17.dpq.v1.ClassifierInput\x12\x11\n\x07\x64ropout\x18\t \x01(\x02H\x00\x12\x17\n\rinput_dropout\x18\n \x01(\x02H\x01\x12\r\n\x05trunk\x18\x0b \x01(\tB\r\n\x0b\x64ropout_optB\x13\n\x11input_dropout_opt\"\xb6\x03\n\x0cModelSummary\x12\x17\n\x0finput_dimension\x18\x01 \x01(\r\x12\x1b\n\x13quantized_dimension\x18\x02 \x01(\r\x12\x0e\n\x06\x62locks\x18\x03 \x01(\r\x12\x15\n\rcodebook_size\x18\x04 \x01(\r\x12\x16\n\x0e\x62its_per_block\x18\x05 \x01(\r\x12\x10\n\x08max_bits\x18\x06 \x01(\r\x12\x16\n\x0esupported_bits\x18\x07 \x03(\r\x12\x16\n\x0e\x62ytes_per_code\x18\x08 \x01(\r\x12\x17\n\x0fparameter_count\x18\t \x01(\x04\x12\x16\n\x0etrained_by_job\x18\n \x01(\t\x12\x1a\n\x12trained_at_unix_ms\x18\x0b \x01(\x03\x12\x15\n\rtraining_rows\x18\x0c \x01(\x04\x12-\n\x0ctrained_with\x18\r \x01(\x0b\x32\x17.dpq.v1.TrainingOptions\x12\'\n\x0c\x66inal_losses\x18\x0e \x01(\x0b\x32\x11.dpq.v1.LossTerms\x12\x0e\n\x06sha256\x18\x0f \x01(\t\x12#\n\x06\x63onfig\x18\x10 \x01(\x0b\x32\x13.dpq.v1.ModelConfig\"r\n\rEncodeRequest\x12\x12\n\ncollection\x18\x01 \x01(\t\x12%\n\x07vectors\x18\x02 \x01(\x0b\x32\x14.dpq.v1.DenseVectors\x12\x0c\n\x04\x62its\x18\x03 \x01(\r\x12\x18\n\x10include_features\x18\x04 \x01(\x08\"m\n\x0e\x45ncodeResponse\x12\x0c\n\x04\x62its\x18\x01 \x01(\r\x12\x16\n\x0e\x62ytes_per_code\x18\x02 \x01(\r\x12\r\n\x05\x63odes\x18\x03 \x03(\x0c\x12&\n\x08\x66\x65\x61tures\x18\x04 \x01(\x0b\x32\x14.dpq.v1.DenseVectors\"@\n\rDecodeRequest\x12\x12\n\ncollection\x18\x01 \x01(\t\x12\r\n\x05\x63odes\x18\x02 \x03(\x0c\x12\x0c\n\x04\x62its\x18\x03 \x01(\r\"E\n\x0e\x44\x65\x63odeResponse\x12\x0c\n\x04\x62its\x18\x01 \x01(\r\x12%\n\x07vectors\x18\x02 \x01(\x0b\x32\x14.dpq.v1.DenseVectors\"=\n\x12\x45xportModelRequest\x12\x12\n\ncollection\x18\x01 \x01(\t\x12\x13\n\x0b\x63hunk_bytes\x18\x02 \x01(\r\"m\n\x0fModelFileHeader\x12\x0e\n\x06\x66ormat\x18\x01 \x01(\t\x12\x13\n\x0btotal_bytes\x18\x02 \x01(\x04\x12\x0e\n\x06sha256\x18\x03 \x01(\t\x12%\n\x07summary\x18\x04 \x01(\x0b\x32\x14.dpq.v1.ModelSummary\"\\\n\x13\x45xportModelResponse\x12\'\n\x06header\x18\x01 \x01(\x0b\x32\x17.dpq.v1.ModelFileHeader\x12\x0e\n\x06offset\x18\x02 \x01(\x04\x12\x0c\n\x04\x64\x61ta\x18\x03 \x01(\x0c\"\xac\x01\n\x12ImportModelRequest\x12\x12\n\ncollection\x18\x01 \x01(\t\x12\x19\n\x11\x63reate_if_missing\x18\x02 \x01(\x08\x12\x14\n\x0ckeep_vectors\x18\x03 \x01(\x08\x12\x1e\n\x06metric\x18\x04 \x01(\x0e\x32\x0e.dpq.v1.Metric\x12\x13\n\x0btotal_bytes\x18\x05 \x01(\x04\x12\x0e\n\x06sha256\x18\x06 \x01(\t\x12\x0c\n\x04\x64\x61ta\x18\x07 \x01(\x0c\"\x90\x01\n\x13ImportModelResponse\x12\x12\n\ncollection\x18\x01 \x01(\t\x12\x0f\n\x07\x63reated\x18\x02 \x01(\x08\x12\x16\n\x0e\x62ytes_received\x18\x03 \x01(\x04\x12%\n\x07summary\x18\x04 \x01(\x0b\x32\x14.dpq.v1.ModelSummary\x12\x15\n\ritems_encoded\x18\x05 \x01(\x04*i\n\tLabelMode\x12\x1a\n\x16LABEL_MODE_UNSPECIFIED\x10\x00\x12\x13\n\x0fLABEL_MODE_NONE\x10\x01\x12\x15\n\x11LABEL_MODE_SINGLE\x10\x02\x12\x14\n\x10LABEL_MODE_MULTI\x10\x03*Y\n\nAssignment\x12\x1a\n\x16\x41SSIGNMENT_UNSPECIFIED\x10\x00\x12\x18\n\x14\x41SSIGNMENT_EUCLIDEAN\x10\x01\x12\x15\n\x11\x41SSIGNMENT_COSINE\x10\x02*m\n\x0f\x43lassifierInput\x12 \n\x1c\x43LASSIFIER_INPUT_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x43LASSIFIER_INPUT_TRUNK\x10\x01\x12\x1c\n\x18\x43LASSIFIER_INPUT_FEATURE\x10\x02\x32\x94\x02\n\x0cModelService\x12\x37\n\x06\x45ncode\x12\x15.dpq.v1.EncodeRequest\x1a\x16.dpq.v1.EncodeResponse\x12\x37\n\x06\x44\x65\x63ode\x12\x15.dpq.v1.DecodeRequest\x1a\x16.dpq.v1.DecodeResponse\x12H\n\x0b\x45xportModel\x12\x1a.dpq.v1.ExportModelRequest\x1a\x1b.dpq.v1.ExportModelResponse0\x01\x12H\n\x0bImportModel\x12\x1a.dpq.v1.ImportModelRequest\x1a\x1b.dpq.v1.ImportModelResponse(\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x13\x64pq/v1/models.proto\x12\x06\x64pq.v1\x1a\x13\x64pq/v1/common.proto\x1a\x15\x64pq/v1/training.proto\"\x1c\n\x0bHiddenSizes\x12\r\n\x05sizes\x18\x01 \x03(\r\"\xf0\x02\n\x0bModelConfig\x12)\n\x0chidden_sizes\x18\x01 \x01(\x0b\x32\x13.dpq.v1.HiddenSizes\x12\x19\n\x11\x66\x65\x61ture_dimension\x18\x02 \x01(\r\x12\x0e\n\x06\x62locks\x18\x03 \x01(\r\x12\x15\n\rcodebook_size\x18\x04 \x01(\r\x12&\n\nassignment\x18\x05 \x01(\x0e\x32\x12.dpq.v1.Assignment\x12%\n\nlabel_mode\x18\x06 \x01(\x0e\x32\x11.dpq.v1.LabelMode\x12\x13\n\x0bnum_classes\x18\x07 \x01(\r\x12\x31\n\x10\x63lassifier_input\x18\x08 \x01(\x0e\x32\x17.dpq.v1.ClassifierInput\x12\x11\n\x07\x64ropout\x18\t \x01(\x02H\x00\x12\x17\n\rinput_dropout\x18\n \x01(\x02H\x01\x12\r\n\x05trunk\x18\x0b \x01(\tB\r\n\x0b\x64ropout_optB\x13\n\x11input_dropout_opt\"\xb6\x03\n\x0cModelSummary\x12\x17\n\x0finput_dimension\x18\x01 \x01(\r\x12\x1b\n\x13quantized_dimension\x18\x02 \x01(\r\x12\x0e\n\x06\x62locks\x18\x03 \x01(\r\x12\x15\n\rcodebook_size\x18\x04 \x01(\r\x12\x16\n\x0e\x62its_per_block\x18\x05 \x01(\r\x12\x10\n\x08max_bits\x18\x06 \x01(\r\x12\x16\n\x0esupported_bits\x18\x07 \x03(\r\x12\x16\n\x0e\x62ytes_per_code\x18\x08 \x01(\r\x12\x17\n\x0fparameter_count\x18\t \x01(\x04\x12\x16\n\x0etrained_by_job\x18\n \x01(\t\x12\x1a\n\x12trained_at_unix_ms\x18\x0b \x01(\x03\x12\x15\n\rtraining_rows\x18\x0c \x01(\x04\x12-\n\x0ctrained_with\x18\r \x01(\x0b\x32\x17.dpq.v1.TrainingOptions\x12\'\n\x0c\x66inal_losses\x18\x0e \x01(\x0b\x32\x11.dpq.v1.LossTerms\x12\x0e\n\x06sha256\x18\x0f \x01(\t\x12#\n\x06\x63onfig\x18\x10 \x01(\x0b\x32\x13.dpq.v1.ModelConfig\"r\n\rEncodeRequest\x12\x12\n\ncollection\x18\x01 \x01(\t\x12%\n\x07vectors\x18\x02 \x01(\x0b\x32\x14.dpq.v1.DenseVectors\x12\x0c\n\x04\x62its\x18\x03 \x01(\r\x12\x18\n\x10include_features\x18\x04 \x01(\x08\"\x83\x01\n\x0e\x45ncodeResponse\x12\x0c\n\x04\x62its\x18\x01 \x01(\r\x12\x16\n\x0e\x62ytes_per_code\x18\x02 \x01(\r\x12\r\n\x05\x63odes\x18\x03 \x03(\x0c\x12&\n\x08\x66\x65\x61tures\x18\x04 \x01(\x0b\x32\x14.dpq.v1.DenseVectors\x12\x14\n\x0cmodel_sha256\x18\x05 \x01(\t\"@\n\rDecodeRequest\x12\x12\n\ncollection\x18\x01 \x01(\t\x12\r\n\x05\x63odes\x18\x02 \x03(\x0c\x12\x0c\n\x04\x62its\x18\x03 \x01(\r\"E\n\x0e\x44\x65\x63odeResponse\x12\x0c\n\x04\x62its\x18\x01 \x01(\r\x12%\n\x07vectors\x18\x02 \x01(\x0b\x32\x14.dpq.v1.DenseVectors\"=\n\x12\x45xportModelRequest\x12\x12\n\ncollection\x18\x01 \x01(\t\x12\x13\n\x0b\x63hunk_bytes\x18\x02 \x01(\r\"m\n\x0fModelFileHeader\x12\x0e\n\x06\x66ormat\x18\x01 \x01(\t\x12\x13\n\x0btotal_bytes\x18\x02 \x01(\x04\x12\x0e\n\x06sha256\x18\x03 \x01(\t\x12%\n\x07summary\x18\x04 \x01(\x0b\x32\x14.dpq.v1.ModelSummary\"\\\n\x13\x45xportModelResponse\x12\'\n\x06header\x18\x01 \x01(\x0b\x32\x17.dpq.v1.ModelFileHeader\x12\x0e\n\x06offset\x18\x02 \x01(\x04\x12\x0c\n\x04\x64\x61ta\x18\x03 \x01(\x0c\"\xac\x01\n\x12ImportModelRequest\x12\x12\n\ncollection\x18\x01 \x01(\t\x12\x19\n\x11\x63reate_if_missing\x18\x02 \x01(\x08\x12\x14\n\x0ckeep_vectors\x18\x03 \x01(\x08\x12\x1e\n\x06metric\x18\x04 \x01(\x0e\x32\x0e.dpq.v1.Metric\x12\x13\n\x0btotal_bytes\x18\x05 \x01(\x04\x12\x0e\n\x06sha256\x18\x06 \x01(\t\x12\x0c\n\x04\x64\x61ta\x18\x07 \x01(\x0c\"\x90\x01\n\x13ImportModelResponse\x12\x12\n\ncollection\x18\x01 \x01(\t\x12\x0f\n\x07\x63reated\x18\x02 \x01(\x08\x12\x16\n\x0e\x62ytes_received\x18\x03 \x01(\x04\x12%\n\x07summary\x18\x04 \x01(\x0b\x32\x14.dpq.v1.ModelSummary\x12\x15\n\ritems_encoded\x18\x05 \x01(\x04*i\n\tLabelMode\x12\x1a\n\x16LABEL_MODE_UNSPECIFIED\x10\x00\x12\x13\n\x0fLABEL_MODE_NONE\x10\x01\x12\x15\n\x11LABEL_MODE_SINGLE\x10\x02\x12\x14\n\x10LABEL_MODE_MULTI\x10\x03*Y\n\nAssignment\x12\x1a\n\x16\x41SSIGNMENT_UNSPECIFIED\x10\x00\x12\x18\n\x14\x41SSIGNMENT_EUCLIDEAN\x10\x01\x12\x15\n\x11\x41SSIGNMENT_COSINE\x10\x02*m\n\x0f\x43lassifierInput\x12 \n\x1c\x43LASSIFIER_INPUT_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x43LASSIFIER_INPUT_TRUNK\x10\x01\x12\x1c\n\x18\x43LASSIFIER_INPUT_FEATURE\x10\x02\x32\x94\x02\n\x0cModelService\x12\x37\n\x06\x45ncode\x12\x15.dpq.v1.EncodeRequest\x1a\x16.dpq.v1.EncodeResponse\x12\x37\n\x06\x44\x65\x63ode\x12\x15.dpq.v1.DecodeRequest\x1a\x16.dpq.v1.DecodeResponse\x12H\n\x0b\x45xportModel\x12\x1a.dpq.v1.ExportModelRequest\x1a\x1b.dpq.v1.ExportModelResponse0\x01\x12H\n\x0bImportModel\x12\x1a.dpq.v1.ImportModelRequest\x1a\x1b.dpq.v1.ImportModelResponse(\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'dpq.v1.models_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_LABELMODE']._serialized_start=1871
-  _globals['_LABELMODE']._serialized_end=1976
-  _globals['_ASSIGNMENT']._serialized_start=1978
-  _globals['_ASSIGNMENT']._serialized_end=2067
-  _globals['_CLASSIFIERINPUT']._serialized_start=2069
-  _globals['_CLASSIFIERINPUT']._serialized_end=2178
+  _globals['_LABELMODE']._serialized_start=1894
+  _globals['_LABELMODE']._serialized_end=1999
+  _globals['_ASSIGNMENT']._serialized_start=2001
+  _globals['_ASSIGNMENT']._serialized_end=2090
+  _globals['_CLASSIFIERINPUT']._serialized_start=2092
+  _globals['_CLASSIFIERINPUT']._serialized_end=2201
   _globals['_HIDDENSIZES']._serialized_start=75
   _globals['_HIDDENSIZES']._serialized_end=103
   _globals['_MODELCONFIG']._serialized_start=106
@@ -47,22 +47,22 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_MODELSUMMARY']._serialized_end=915
   _globals['_ENCODEREQUEST']._serialized_start=917
   _globals['_ENCODEREQUEST']._serialized_end=1031
-  _globals['_ENCODERESPONSE']._serialized_start=1033
-  _globals['_ENCODERESPONSE']._serialized_end=1142
-  _globals['_DECODEREQUEST']._serialized_start=1144
-  _globals['_DECODEREQUEST']._serialized_end=1208
-  _globals['_DECODERESPONSE']._serialized_start=1210
-  _globals['_DECODERESPONSE']._serialized_end=1279
-  _globals['_EXPORTMODELREQUEST']._serialized_start=1281
-  _globals['_EXPORTMODELREQUEST']._serialized_end=1342
-  _globals['_MODELFILEHEADER']._serialized_start=1344
-  _globals['_MODELFILEHEADER']._serialized_end=1453
-  _globals['_EXPORTMODELRESPONSE']._serialized_start=1455
-  _globals['_EXPORTMODELRESPONSE']._serialized_end=1547
-  _globals['_IMPORTMODELREQUEST']._serialized_start=1550
-  _globals['_IMPORTMODELREQUEST']._serialized_end=1722
-  _globals['_IMPORTMODELRESPONSE']._serialized_start=1725
-  _globals['_IMPORTMODELRESPONSE']._serialized_end=1869
-  _globals['_MODELSERVICE']._serialized_start=2181
-  _globals['_MODELSERVICE']._serialized_end=2457
+  _globals['_ENCODERESPONSE']._serialized_start=1034
+  _globals['_ENCODERESPONSE']._serialized_end=1165
+  _globals['_DECODEREQUEST']._serialized_start=1167
+  _globals['_DECODEREQUEST']._serialized_end=1231
+  _globals['_DECODERESPONSE']._serialized_start=1233
+  _globals['_DECODERESPONSE']._serialized_end=1302
+  _globals['_EXPORTMODELREQUEST']._serialized_start=1304
+  _globals['_EXPORTMODELREQUEST']._serialized_end=1365
+  _globals['_MODELFILEHEADER']._serialized_start=1367
+  _globals['_MODELFILEHEADER']._serialized_end=1476
+  _globals['_EXPORTMODELRESPONSE']._serialized_start=1478
+  _globals['_EXPORTMODELRESPONSE']._serialized_end=1570
+  _globals['_IMPORTMODELREQUEST']._serialized_start=1573
+  _globals['_IMPORTMODELREQUEST']._serialized_end=1745
+  _globals['_IMPORTMODELRESPONSE']._serialized_start=1748
+  _globals['_IMPORTMODELRESPONSE']._serialized_end=1892
+  _globals['_MODELSERVICE']._serialized_start=2204
+  _globals['_MODELSERVICE']._serialized_end=2480
 # @@protoc_insertion_point(module_scope)

@@ -119,16 +119,18 @@ class EncodeRequest(_message.Message):
     def __init__(self, collection: _Optional[str] = ..., vectors: _Optional[_Union[_common_pb2.DenseVectors, _Mapping]] = ..., bits: _Optional[int] = ..., include_features: _Optional[bool] = ...) -> None: ...
 
 class EncodeResponse(_message.Message):
-    __slots__ = ("bits", "bytes_per_code", "codes", "features")
+    __slots__ = ("bits", "bytes_per_code", "codes", "features", "model_sha256")
     BITS_FIELD_NUMBER: _ClassVar[int]
     BYTES_PER_CODE_FIELD_NUMBER: _ClassVar[int]
     CODES_FIELD_NUMBER: _ClassVar[int]
     FEATURES_FIELD_NUMBER: _ClassVar[int]
+    MODEL_SHA256_FIELD_NUMBER: _ClassVar[int]
     bits: int
     bytes_per_code: int
     codes: _containers.RepeatedScalarFieldContainer[bytes]
     features: _common_pb2.DenseVectors
-    def __init__(self, bits: _Optional[int] = ..., bytes_per_code: _Optional[int] = ..., codes: _Optional[_Iterable[bytes]] = ..., features: _Optional[_Union[_common_pb2.DenseVectors, _Mapping]] = ...) -> None: ...
+    model_sha256: str
+    def __init__(self, bits: _Optional[int] = ..., bytes_per_code: _Optional[int] = ..., codes: _Optional[_Iterable[bytes]] = ..., features: _Optional[_Union[_common_pb2.DenseVectors, _Mapping]] = ..., model_sha256: _Optional[str] = ...) -> None: ...
 
 class DecodeRequest(_message.Message):
     __slots__ = ("collection", "codes", "bits")
