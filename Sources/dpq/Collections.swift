@@ -96,7 +96,7 @@ struct Collections: AsyncParsableCommand {
                 if client.json { printProto(c); return }
                 print("\(c.name): \(describe(c))")
                 if c.hasModel {
-                    print("model: \(c.model.blocks) blocks x \(c.model.codebookSize) codewords, bits \(c.model.supportedBits.map(String.init).joined(separator: "/")), D = \(c.model.quantizedDimension)")
+                    print("model: \(c.model.blocks) blocks x \(c.model.codebookSize) codewords, bits \(c.model.supportedBits.map(String.init).joined(separator: "/")), D = \(c.model.quantizedDimension), sha256 \(c.model.sha256)")
                 }
                 if c.hasTraining {
                     let t = c.training

@@ -24,6 +24,21 @@ struct Encode: AsyncParsableCommand {
     }
 }
 
+/// The bytes of a hex string (as `dpq encode` prints codes).
+func hexBytes(_ h: String, what: String) throws -> [UInt8] {
+    guard h.count % 2 == 0 else { throw ValidationError("\(what): odd number of hex digits") }
+    var out: [UInt8] = []
+    out.reserveCapacity(h.count / 2)
+    var idx = h.startIndex
+    while idx < h.endIndex {
+        let next = h.index(idx, offsetBy: 2)
+        guard let b = UInt8(h[idx..<next], radix: 16) else { throw ValidationError("\(what): '\(h)' is not hex") }
+        out.append(b)
+        idx = next
+    }
+    return out
+}
+
 struct Decode: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Decode hex codes (arguments or stdin lines) into vectors.")
     @OptionGroup var client: ClientOptions
@@ -35,18 +50,7 @@ struct Decode: AsyncParsableCommand {
         await DPQCLI.run(client) { dpq in
             var hex = codes
             if hex.isEmpty { while let line = readLine() { if !line.isEmpty { hex.append(line.trimmingCharacters(in: .whitespaces)) } } }
-            let bytes = try hex.enumerated().map { i, h -> [UInt8] in
-                guard h.count % 2 == 0 else { throw ValidationError("code \(i + 1): odd number of hex digits") }
-                var out: [UInt8] = []
-                var idx = h.startIndex
-                while idx < h.endIndex {
-                    let next = h.index(idx, offsetBy: 2)
-                    guard let b = UInt8(h[idx..<next], radix: 16) else { throw ValidationError("code \(i + 1): '\(h)' is not hex") }
-                    out.append(b)
-                    idx = next
-                }
-                return out
-            }
+            let bytes = try hex.enumerated().map { i, h in try hexBytes(h, what: "code \(i + 1)") }
             let vectors = try await dpq.decode(collection, codes: bytes, bits: bits)
             if client.json { printJSON(vectors) } else { vectors.forEach { print($0.map { String($0) }.joined(separator: ",")) } }
         }

@@ -106,6 +106,19 @@ import Testing
         r = try dpq(["import", "cli-copy", modelPath, "--create"] + a)
         #expect(r.status == 0 && r.out.contains("created"), "\(r.err)")
 
+        // Codes computed by `dpq encode` on one collection, loaded into the copy of its model by --codes.
+        r = try dpq(["encode", "cli"] + db.vectors.prefix(5).flatMap { ["--vector", $0.map { String($0) }.joined(separator: ",")] } + a)
+        let codesPath = dir + "-codes.txt"
+        defer { try? FileManager.default.removeItem(atPath: codesPath) }
+        try r.out.write(toFile: codesPath, atomically: true, encoding: .utf8)
+        r = try dpq(["collections", "info", "cli-copy"] + a)
+        let sha = r.out.components(separatedBy: "sha256 ").last?.prefix(64).description ?? ""
+        #expect(sha.count == 64, "\(r.out)")
+        r = try dpq(["upsert", "cli-copy", "--codes", codesPath, "--model-sha256", sha, "--start-id", "100", "--json"] + a)
+        #expect(r.status == 0 && r.out.contains("\"inserted\":5"), "\(r.out) \(r.err)")
+        r = try dpq(["upsert", "cli-copy", "--codes", codesPath, "--model-sha256", String(repeating: "0", count: 64)] + a)
+        #expect(r.status != 0 && r.err.contains("failedPrecondition") && r.err.contains("model_sha256"), "\(r.err)")
+
         r = try dpq(["collections", "list", "--json"] + a)
         #expect(r.status == 0 && r.out.contains("\"cli-copy\""))
         r = try dpq(["collections", "info", "cli"] + a)
