@@ -81,6 +81,8 @@ final class PostgresConnections: Sendable {
         }
     }
 
+    var isClosed: Bool { closed.load(ordering: .acquiring) }
+
     /// A connection outside the pool, for the caller to keep (a training lease) and close.
     func dedicated(_ what: @autoclosure () -> String) throws(StorageError) -> Session {
         guard !closed.load(ordering: .acquiring) else { throw StorageError.unavailable("cannot \(what()): the PostgreSQL store is closed") }

@@ -121,7 +121,29 @@ enum PostgresSchema {
         Migration(version: 2, name: "training cancel requests", statements: [
             "ALTER TABLE collections ADD COLUMN cancel_requested boolean NOT NULL DEFAULT false",
         ]),
+        // Wake-ups for the servers that follow the store: every committed change to a collection's
+        // row (each write takes the next seq there; creation and deletion insert and delete it)
+        // notifies channel `changeChannel` with the collection's name. PostgreSQL delivers it at
+        // commit, once per name and transaction, and not at all on rollback.
+        Migration(version: 3, name: "change notifications", statements: [
+            """
+            CREATE FUNCTION dpq_notify_change() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF TG_OP = 'DELETE' THEN
+                    PERFORM pg_notify('dpq_changes', OLD.name);
+                ELSE
+                    PERFORM pg_notify('dpq_changes', NEW.name);
+                END IF;
+                RETURN NULL;
+            END
+            $$
+            """,
+            "CREATE TRIGGER collections_notify AFTER INSERT OR UPDATE OR DELETE ON collections FOR EACH ROW EXECUTE FUNCTION dpq_notify_change()",
+        ]),
     ]
+
+    /// The LISTEN/NOTIFY channel of migration 3.
+    static let changeChannel = "dpq_changes"
 
     /// The advisory lock key of a collection's training lease: a session lock held on a
     /// connection of its own for the whole training, so it goes when the server does.

@@ -22,6 +22,8 @@ public final class PostgresStore: CollectionCatalog {
     public let location: String
     let db: PostgresConnections
     private let open = Mutex<[String: PostgresCollectionStore]>([:])
+    /// Started by watchChanges; stopped by close, before the connections' event loop goes.
+    let watches = Mutex<[PostgresChangeWatch]>([])
 
     /// Connects to the database named by `url` (PostgresURL describes the form) and brings its
     /// schema up to date. Fails with unavailable when PostgreSQL cannot be reached.
@@ -149,6 +151,7 @@ public final class PostgresStore: CollectionCatalog {
 
     /// Closes every open collection and the connections.
     public func close() {
+        for watch in watches.withLock({ w in defer { w.removeAll() }; return w }) { watch.stop(waiting: true) }
         open.withLock { stores in
             for store in stores.values { store.markClosed() }
             stores.removeAll()

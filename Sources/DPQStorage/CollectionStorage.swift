@@ -172,8 +172,26 @@ public protocol CollectionCatalog: Sendable {
     /// from the answer was deleted by another server (and perhaps re-created, then listed by the
     /// next call): its handle is closed.
     func changeSequences() throws -> [String: Int64]?
+    /// Calls `wake` soon after any server commits a change to the store — a hint that
+    /// `changeSequences` moved, which saves polling it often — and once each time the watch
+    /// (re)starts, for changes made while it was not watching. Until `ChangeWatch.stop`. Nil when
+    /// nobody else can write to this store (SQLite). `wake` runs on a thread of the store's: keep
+    /// it short.
+    func watchChanges(_ wake: @escaping @Sendable () -> Void) -> ChangeWatch?
     /// Closes every open collection.
     func close()
+}
+
+/// A running `CollectionCatalog.watchChanges`.
+public struct ChangeWatch: Sendable {
+    /// True while the watch is connected and would report a change (else callers should poll).
+    public let isWatching: @Sendable () -> Bool
+    public let stop: @Sendable () -> Void
+
+    public init(isWatching: @escaping @Sendable () -> Bool, stop: @escaping @Sendable () -> Void) {
+        self.isWatching = isWatching
+        self.stop = stop
+    }
 }
 
 /// Runs blocking store calls off the caller's thread, for async code that may be running on

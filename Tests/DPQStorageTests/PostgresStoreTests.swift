@@ -7,6 +7,7 @@ import DPQEngine
 import DPQStorage
 import Foundation
 import PostgresTestSupport
+import Synchronization
 import Testing
 
 extension StorageBackendTests {
@@ -100,12 +101,44 @@ extension StorageBackendTests {
             again.release()
         }
 
+        /// Another store's commits wake a watcher (LISTEN/NOTIFY through migration 3's trigger):
+        /// creation, a write, a deletion; a rolled-back write does not. SQLite has no watch.
+        @Test func commitsWakeTheWatchers() throws {
+            let f = try StoreFixture(.postgres)
+            let watcher = try f.open(), writer = try f.open()
+            let wakes = Mutex(0)
+            let watch = try #require(watcher.watchChanges { wakes.withLock { $0 += 1 } })
+            defer { watch.stop() }
+            func settled(_ what: String, above n: Int) throws -> Int {
+                let start = Date()
+                while wakes.withLock({ $0 }) <= n {
+                    if Date().timeIntervalSince(start) > 10 { Issue.record("no wake-up for \(what) within 10 s"); break }
+                    Thread.sleep(forTimeInterval: 0.005)
+                }
+                Thread.sleep(forTimeInterval: 0.05)  // the same commit may not wake it twice
+                return wakes.withLock { $0 }
+            }
+            var n = try settled("the start of the watch", above: 0)
+            #expect(watch.isWatching())
+            let s = try writer.createCollection(Fixtures.config("watched"))
+            n = try settled("a creation", above: n)
+            try s.upsert([Fixtures.item(1)])
+            n = try settled("an upsert", above: n)
+            // Invalid: nothing is committed, nothing is notified.
+            #expect(throws: StorageError.self) { try s.upsert([StoredItem(id: .number(2), labels: [99], code: [1, 1, 1, 1])]) }
+            Thread.sleep(forTimeInterval: 0.3)
+            #expect(wakes.withLock { $0 } == n, "a write that committed nothing woke the watcher")
+            try writer.deleteCollection("watched")
+            _ = try settled("a deletion", above: n)
+            #expect(try DataDirectory(root: FileManager.default.temporaryDirectory.path + "/dpq-watch-\(UUID().uuidString)").watchChanges { } == nil)
+        }
+
         @Test func migrationsAreRecordedAndANewerSchemaIsRefused() throws {
             let f = try StoreFixture(.postgres)
             let server = try #require(f.server), db = try #require(f.database)
             _ = try f.open()
             _ = try f.open()        // a second start migrates nothing
-            #expect(try server.psql(db, "SELECT version FROM schema_migrations ORDER BY version") == "1\n2\n")
+            #expect(try server.psql(db, "SELECT version FROM schema_migrations ORDER BY version") == "1\n2\n3\n")
             try server.psql(db, "INSERT INTO schema_migrations (version, name) VALUES (99, 'from the future')")
             let e = Fixtures.storageError { _ = try f.open() }
             #expect(e?.kind == "failedPrecondition")

@@ -1,6 +1,8 @@
-// Several servers on one PostgreSQL store (issue 14): each server follows the others. Every
-// `interval` (100 ms) one query reads every collection's change sequence number
-// (CollectionCatalog.changeSequences); then
+// Several servers on one PostgreSQL store (issue 14): each server follows the others. A round of
+// following starts when the store reports a commit (CollectionCatalog.watchChanges: PostgreSQL's
+// LISTEN/NOTIFY), and at the latest `watchedInterval` (1 s) after the last one — or every
+// `interval` (100 ms) while the watch is down. A round reads every collection's change sequence
+// number with one query (CollectionCatalog.changeSequences); then
 // - a collection this server does not have open was created elsewhere: it is opened;
 // - one it has open that is no longer listed was deleted elsewhere: its training here (if any)
 //   is cancelled and it is dropped;
@@ -9,8 +11,8 @@
 // Trainings: the server that trains saves its progress every second; the others keep a copy of
 // the job from it (WatchTraining and CancelTraining work on any server), and about once a
 // second check that a training they copy still has its server (its lease).
-// So a write acknowledged by one server is searchable on another within about one interval
-// plus the time to read and apply it (measured in docs/operations.md); the server that took
+// So a write acknowledged by one server is searchable on another within a notification's round
+// trip plus the time to read and apply it (measured in docs/operations.md); the server that took
 // the write has it in its index before it answers (read-your-writes). With SQLite
 // (changeSequences is nil) the task ends at once.
 
@@ -18,20 +20,26 @@ import DPQServerSupport
 import DPQStorage
 import Foundation
 import Logging
+import Synchronization
 
 extension CollectionRegistry {
     static let followInterval: Duration = .milliseconds(100)
+    static let watchedInterval: Duration = .seconds(1)
 
     /// Starts following the other servers of the store (a no-op round for SQLite, then the task ends).
     func startFollowing(every interval: Duration = CollectionRegistry.followInterval) {
+        let wake = WakeSignal()
+        let watch = directory.watchChanges { wake.signal() }
         let task = Task { [self] in
+            defer { watch?.stop() }
             var failing = false
-            var round = 0
+            var trainingsChecked = ContinuousClock.now
             while !Task.isCancelled {
-                round += 1
                 do {
                     // About once a second: copies of trainings whose server is gone end here too.
-                    guard try await followOnce(checkTrainings: round % 10 == 0) else { return }
+                    let checkTrainings = ContinuousClock.now - trainingsChecked >= .seconds(1)
+                    if checkTrainings { trainingsChecked = .now }
+                    guard try await followOnce(checkTrainings: checkTrainings) else { return }
                     if failing { logger.info("following the other servers again") }
                     failing = false
                 } catch {
@@ -39,7 +47,7 @@ extension CollectionRegistry {
                     if !failing { logger.warning("cannot follow the other servers' writes", metadata: ["error": "\(error)"]) }
                     failing = true
                 }
-                try? await Task.sleep(for: interval)
+                await wake.wait(timeout: watch?.isWatching() == true ? Self.watchedInterval : interval)
             }
         }
         follower.withLock { $0 = task }
@@ -102,5 +110,62 @@ extension CollectionRegistry {
             logger.info("opened collection created by another server",
                         metadata: ["collection": "\(name)", "items": "\(runtime.current.count)"])
         }
+    }
+}
+
+/// One waiter woken by `signal` or after a timeout; a signal with nobody waiting wakes the next
+/// wait at once (signals do not count: several before a wait wake it once).
+final class WakeSignal: Sendable {
+    private struct State {
+        var pending = false
+        var waiter: CheckedContinuation<Void, Never>?
+        var generation = 0
+    }
+
+    private let state = Mutex(State())
+
+    func signal() {
+        let waiter = state.withLock { s -> CheckedContinuation<Void, Never>? in
+            if let w = s.waiter { s.waiter = nil; return w }
+            s.pending = true
+            return nil
+        }
+        waiter?.resume()
+    }
+
+    /// Returns after a signal (one that came since the last wait counts) or `timeout`.
+    func wait(timeout: Duration) async {
+        let generation = state.withLock { s -> Int? in
+            if s.pending { s.pending = false; return nil }
+            s.generation += 1
+            return s.generation
+        }
+        guard let generation else { return }
+        let timer = Task { [self] in
+            try? await Task.sleep(for: timeout)
+            expire(generation)
+        }
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            let now = state.withLock { s -> Bool in
+                if s.pending || s.generation != generation { s.pending = false; return true }
+                s.waiter = c
+                return false
+            }
+            if now { c.resume() }
+        }
+        timer.cancel()
+    }
+
+    /// The timeout of wait `generation`: wakes it if it still waits.
+    private func expire(_ generation: Int) {
+        let waiter = state.withLock { s -> CheckedContinuation<Void, Never>? in
+            guard s.generation == generation, let w = s.waiter else {
+                if s.generation == generation { s.generation += 1 }  // expired before it parked
+                return nil
+            }
+            s.waiter = nil
+            return w
+        }
+        waiter?.resume()
     }
 }
