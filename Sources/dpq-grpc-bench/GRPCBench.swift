@@ -50,6 +50,8 @@ struct GRPCBench: AsyncParsableCommand {
     var dispatchExecutor = false
     @Option(help: "nprobe values to time next to the exhaustive search (the collection's inverted lists), comma-separated; empty: none.")
     var nprobes = ""
+    @Flag(help: "Also time loading as many items as codes (random, K = 256) into a collection holding a copy of the model (UpsertItemsStream with model_sha256).")
+    var codeLoad = false
 
     func run() async throws {
         let dataDir = FileManager.default.temporaryDirectory.appendingPathComponent("dpq-grpc-bench-\(UUID().uuidString)").path
@@ -125,7 +127,10 @@ struct GRPCBench: AsyncParsableCommand {
 
         // The same search in process: exported model, same vectors encoded, CodeScanner.
         let model = try DPQModel(serialized: try await client.exportModel(name))
+        let encodeStart = Date()
         let codes = try model.encode(Matrix(all))
+        let encodeSeconds = Date().timeIntervalSince(encodeStart)
+        let codeLoadSeconds = codeLoad ? try await loadCodes(client, from: name) : nil
         let scanner = CodeScanner(codes: codes, norms: nil, codebooks: model.codebooks)
         let queries = vectors(512).0
 
@@ -247,12 +252,17 @@ struct GRPCBench: AsyncParsableCommand {
             "items": items, "input_dimension": inputDimension, "M": blocks, "K": 256, "k": k,
             "cores": ProcessInfo.processInfo.activeProcessorCount, "server": address == nil ? "in this process" : address!,
             "upsert_items_per_second": Double(items) / upsertSeconds,
+            // The same vectors through the same model in this process (all cores): what upserts of vectors
+            // could reach if only encoding cost anything.
+            "in_process_encode_items_per_second": Double(items) / encodeSeconds,
+            "upsert_vs_in_process_encode": encodeSeconds / upsertSeconds,
             "grpc_p50_ms": Percentile.of(grpc, 0.5) * 1e3, "grpc_p99_ms": Percentile.of(grpc, 0.99) * 1e3,
             "in_process_p50_ms": Percentile.of(local, 0.5) * 1e3, "in_process_p99_ms": Percentile.of(local, 0.99) * 1e3,
             "health_check_p50_ms": Percentile.of(trivial, 0.5) * 1e3, "health_check_p99_ms": Percentile.of(trivial, 0.99) * 1e3,
             "added_p50_ms": (Percentile.of(grpc, 0.5) - Percentile.of(local, 0.5)) * 1e3,
             "throughput": runs,
         ]
+        if let codeLoadSeconds { result["code_upsert_items_per_second"] = Double(items) / codeLoadSeconds }
         if !ivf.isEmpty {
             result["index_lists"] = indexLists
             result["ivf"] = ivf
@@ -270,4 +280,25 @@ struct GRPCBench: AsyncParsableCommand {
     }
 
     func log(_ s: String) { FileHandle.standardError.write(Data("dpq-grpc-bench: \(s)\n".utf8)) }
+
+    /// Seconds to upsert `items` random codes (streams of 100,000 items in batches of 10,000) into a new
+    /// collection holding a copy of `name`'s model, keep_vectors false; the collection is deleted after.
+    private func loadCodes(_ client: DPQClient, from name: String) async throws -> Double {
+        let copy = name + "-codes"
+        _ = try await client.importModel(copy, data: try await client.exportModel(name), createIfMissing: true)
+        let digest = try await client.collection(copy).model.sha256
+        log("loading \(items) items as codes")
+        var rng = SeededRandom(seed: 12)
+        let bytes = (0..<(items * blocks)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+        let start = Date()
+        for first in stride(from: 0, to: items, by: 100_000) {
+            let part = (first..<min(first + 100_000, items)).map {
+                NewItem(id: .number(UInt64($0)), code: Array(bytes[($0 * blocks)..<(($0 + 1) * blocks)]), labels: [UInt32($0 % 4)])
+            }
+            _ = try await client.upsertStream(copy, items: part, modelSHA256: digest, batchSize: 10_000)
+        }
+        let seconds = Date().timeIntervalSince(start)
+        _ = try await client.deleteCollection(copy)
+        return seconds
+    }
 }

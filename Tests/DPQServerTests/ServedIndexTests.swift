@@ -49,6 +49,38 @@ import Testing
         await f.stop()
     }
 
+    /// The item count a SQLite collection keeps in memory (instead of counting its table on every
+    /// write) is the store's count through pending items, replacements, deletions and a restart.
+    @Test func theKeptItemCountIsTheStoresCount() async throws {
+        let f = try await ServerFixture.start()
+        defer { f.removeData() }
+        let dpq = f.client
+        try await dpq.createCollection("n", inputDimension: 16, model: smallModel(), keepVectors: true)
+        let data = Clusters.make(100, seed: 4)
+        func items(_ r: Range<Int>) -> [NewItem] { r.map { NewItem(id: .number(UInt64($0)), vector: data.vectors[$0], labels: [data.labels[$0]]) } }
+        func expectCount(_ n: Int, _ what: String, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+            let runtime = try f.server.parts.registry.get("n")
+            #expect(try runtime.store.count() == n, "store, \(what)", sourceLocation: sourceLocation)
+            #expect(try await dpq.count("n") == UInt64(n), "CountItems, \(what)", sourceLocation: sourceLocation)
+            #expect(try await dpq.collection("n").itemCount == UInt64(n), "GetCollection, \(what)", sourceLocation: sourceLocation)
+        }
+        #expect(try await dpq.upsert("n", items: items(0..<50)).itemCount == 50)
+        try await expectCount(50, "pending items")
+        let train = Clusters.make(240, seed: 2)
+        try await dpq.uploadTrainingData("n", vectors: train.vectors, labels: train.labels.map { [$0] }, chunkRows: 100)
+        _ = try await dpq.startTraining("n", options: quickTraining())
+        for try await _ in dpq.watchTraining("n") {}
+        #expect(try await dpq.upsert("n", items: items(40..<80) + items(45..<46)).itemCount == 80)
+        try await expectCount(80, "replacements and new items")
+        let deleted = try await dpq.deleteItems("n", ids: (75..<83).map { .number(UInt64($0)) })
+        #expect(deleted == 5)
+        try await expectCount(75, "deletions of present and absent ids")
+        await f.stop()
+        let g = try await ServerFixture.start(dataDir: f.dataDir)
+        #expect(try await g.client.count("n") == 75)
+        await g.stop()
+    }
+
     /// Where the index's codes and label bits live.
     private func storage(_ runtime: CollectionRuntime) -> [UInt] {
         runtime.served.read { s in

@@ -99,7 +99,8 @@ extension CollectionRuntime {
             try changeServed { try $0.index?.upsert(items) }
             refreshListsIfStale()
         }
-        result.itemCount = try store.count()
+        storedCount.withLock { $0 += result.inserted }
+        result.itemCount = try itemCount()
         DPQMetrics.setCollectionItems(result.itemCount, collection: name)
         return result
     }
@@ -111,7 +112,8 @@ extension CollectionRuntime {
             let wasPending = before.filter { $0.code.isEmpty }.count
             pending.withLock { $0 -= wasPending }
             changeServed { $0.index?.remove(ids) }
-            let count = try store.count()
+            storedCount.withLock { $0 -= n }
+            let count = try itemCount()
             DPQMetrics.setCollectionItems(count, collection: name)
             return (n, count)
         }
@@ -131,7 +133,7 @@ extension CollectionRuntime {
     }
 
     private func countFromStore(filter: Set<Int>?) throws -> Int {
-        guard let filter, !filter.isEmpty else { return try store.count() }
+        guard let filter, !filter.isEmpty else { return try itemCount() }
         var n = 0
         var cursor: Int64?
         repeat {

@@ -85,6 +85,9 @@ final class CollectionRuntime: Sendable {
     let job = Mutex<TrainingJob?>(nil)
     /// Items stored without a code (no model yet when they came).
     let pending: Mutex<Int>
+    /// Items stored, kept by this runtime's writes when it is the store's only writer (SQLite):
+    /// counting a large table on every write (SELECT count(*)) would cost a scan per upsert.
+    let storedCount: Mutex<Int>
     /// The stored state as this runtime last read or wrote it, for messages on paths that must
     /// not wait for the store (a search of a collection without a model).
     let knownState: Mutex<CollectionState>
@@ -109,6 +112,7 @@ final class CollectionRuntime: Sendable {
         served = ReadWriteLocked(initial)
         summary = Mutex(ServedSummary(initial))
         pending = Mutex(snapshot.loaded.uncoded.count)
+        storedCount = Mutex(snapshot.loaded.ids.count)
         followed = Mutex(snapshot.followed)
         shared = snapshot.shared
         let state = try store.state()
@@ -192,6 +196,12 @@ final class CollectionRuntime: Sendable {
         try await StorageThreads.run { [self] in try infoFromStore() }
     }
 
+    /// How many items the store holds: kept here when this server is its only writer, else counted
+    /// by the store (other servers write to it).
+    func itemCount() throws -> Int {
+        shared ? try store.count() : storedCount.withLock { $0 }
+    }
+
     /// Sets the stored state and the one kept here.
     func setState(_ state: CollectionState, error: String?) throws {
         try store.setState(state, error: error)
@@ -202,7 +212,7 @@ final class CollectionRuntime: Sendable {
         let s = current
         let state = try store.state()
         knownState.withLock { $0 = state }
-        let count = try store.count()
+        let count = try itemCount()
         let pendingCount = pending.withLock { $0 }
         var info = Dpq_V1_CollectionInfo()
         info.name = name
