@@ -114,7 +114,13 @@ struct TrainingService: Dpq_V1_TrainingService.SimpleServiceProtocol {
         }
     }
 
-    func job(_ target: Dpq_V1_WatchTrainingRequest.OneOf_Target?) throws -> TrainingJob {
+    /// The job a WatchTraining or CancelTraining names. With several servers on one store, this
+    /// server first catches up with the others (one query when nothing changed), so that a training
+    /// started through another server a moment ago — the CLI's StartTraining then WatchTraining, sent
+    /// round robin — is found here rather than NOT_FOUND or an older job.
+    func job(_ target: Dpq_V1_WatchTrainingRequest.OneOf_Target?) async throws -> TrainingJob {
+        // When the store cannot be read, what this server knows still answers.
+        _ = try? await registry.followOnce(checkTrainings: false)
         switch target {
         case .jobID(let id)?:
             guard let j = registry.job(id: id) else { throw notFound("training job '\(id)' does not exist") }
@@ -130,7 +136,7 @@ struct TrainingService: Dpq_V1_TrainingService.SimpleServiceProtocol {
 
     func watchTraining(request: Dpq_V1_WatchTrainingRequest, response: RPCWriter<Dpq_V1_WatchTrainingResponse>, context: ServerContext) async throws {
         try await RPCErrors.mapping {
-            let j = try job(request.target)
+            let j = try await job(request.target)
             // As the proto says: 0 means 1000 ms, less than 100 is raised to 100.
             let interval = Duration.milliseconds(request.minIntervalMs == 0 ? 1_000 : max(Int(request.minIntervalMs), 100))
             // A client that goes away does not cancel this task in grpc-swift 2; it trips the
@@ -176,7 +182,7 @@ struct TrainingService: Dpq_V1_TrainingService.SimpleServiceProtocol {
             case .collection(let c)?: .collection(c)
             case nil: nil
             }
-            let j = try job(target)
+            let j = try await job(target)
             guard !j.isFinished else {
                 throw precondition_("training job \(j.id) has already ended (\(j.snapshot().state)); there is nothing to cancel")
             }
