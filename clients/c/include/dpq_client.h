@@ -73,6 +73,19 @@ typedef struct dpq_client dpq_client;
  * with err->code UNAVAILABLE (or DEADLINE_EXCEEDED when the connection attempt timed out). */
 dpq_client *dpq_connect(const char *host, int port, int timeout_ms, dpq_error *err);
 
+/* Connects to one of several servers sharing one store (dpq serve --store postgres://...): `addresses`
+ * is "host:port,host:port,..." ([addr]:port for IPv6 literals). Each new client starts at the next
+ * address of the list (so clients made one per thread are spread round robin over the servers) and
+ * keeps one connection; when its server cannot be reached it connects to the next. Unary calls that
+ * may be repeated without changing their outcome (searches, Evaluate, reads, counts, health, server
+ * info, Encode/Decode, UpsertItems and DeleteItems) and end UNAVAILABLE are sent again once to each
+ * other server within the deadline; other calls and streams are not repeated. Bad lists are
+ * INVALID_ARGUMENT naming the entry. */
+dpq_client *dpq_connect_any(const char *addresses, int timeout_ms, dpq_error *err);
+
+/* The server the client talks to now, "host:port". */
+const char *dpq_current_address(const dpq_client *client);
+
 /* Changes the deadline of later calls, in milliseconds (> 0). */
 void dpq_set_timeout(dpq_client *client, int timeout_ms);
 

@@ -71,8 +71,17 @@ struct dpq_call {
   int lost_eof;         /* ... because the peer closed it */
 };
 
-struct dpq_client {
+/* One server of a client's list (addresses.c). */
+typedef struct dpq_address {
   char *host;
+  int port;
+} dpq_address;
+
+struct dpq_client {
+  dpq_address *addrs; /* the servers, at least one */
+  int n_addrs;
+  int current;        /* index in addrs of host/port/authority */
+  char *host;         /* addrs[current].host (not owned) */
   int port;
   int timeout_ms;
   char authority[300];
@@ -84,6 +93,18 @@ struct dpq_client {
   int calls_done; /* calls completed on this connection */
   dpq_call *calls; /* calls started and not yet released (live on this connection or lost) */
 };
+
+/* addresses.c ------------------------------------------------------------------------------- */
+
+/* Parses "host:port,host:port,[v6]:port" into *out (n entries; free with dpq__free_addresses). */
+int dpq__parse_addresses(const char *list, dpq_address **out, int *n, dpq_error *err);
+void dpq__free_addresses(dpq_address *a, int n);
+/* Makes addrs[i] the server the next connection goes to. */
+void dpq__use_address(dpq_client *c, int i);
+/* 1 when a call of this method may be repeated without changing its outcome. */
+int dpq__idempotent(const char *path);
+/* A client of the servers a (taking ownership), connected starting at a[start]; NULL on failure. */
+dpq_client *dpq__connect_list(dpq_address *a, int n, int start, int timeout_ms, dpq_error *err);
 
 /* transport.c ------------------------------------------------------------------------------- */
 

@@ -319,7 +319,17 @@ int dpq__ensure_connected(dpq_client *c, int64_t deadline, dpq_error *err) {
   if (usable(c)) dpq__pump(c, NULL, NULL, dpq__now_ms());
   if (usable(c)) return DPQ_OK;
   dpq__disconnect(c, 1);
-  int fd = tcp_connect(c->host, c->port, deadline, err);
+  /* The current server first, then the others in turn (addresses.c), each with an equal share of the
+   * time left (at least 1 s; the last one gets all of it). */
+  int fd = -1;
+  for (int tried = 0; tried < c->n_addrs && fd < 0; tried++) {
+    if (tried) dpq__use_address(c, (c->current + 1) % c->n_addrs);
+    int64_t now = dpq__now_ms(), left = c->n_addrs - tried;
+    if (tried && now >= deadline) break;
+    int64_t share = (deadline - now) / left;
+    int64_t until = left == 1 ? deadline : now + (share < 1000 ? 1000 : share);
+    fd = tcp_connect(c->host, c->port, until < deadline ? until : deadline, err);
+  }
   if (fd < 0) return err ? err->code : DPQ_UNAVAILABLE;
   c->fd = fd;
   c->conn_id++;
@@ -416,19 +426,28 @@ dpq_client *dpq_connect(const char *host, int port, int timeout_ms, dpq_error *e
     dpq__set_err(err, DPQ_INVALID_ARGUMENT, "dpq_connect: need a host and a port in 1..65535");
     return NULL;
   }
-  dpq_client *c = calloc(1, sizeof *c);
-  if (!c || !(c->host = strdup(host))) {
-    free(c);
+  dpq_address *a = calloc(1, sizeof *a);
+  if (!a || !(a->host = strdup(host))) {
+    free(a);
     dpq__set_err(err, DPQ_INTERNAL, "out of memory");
     return NULL;
   }
+  a->port = port;
+  return dpq__connect_list(a, 1, 0, timeout_ms, err);
+}
+
+dpq_client *dpq__connect_list(dpq_address *a, int n, int start, int timeout_ms, dpq_error *err) {
+  dpq_client *c = calloc(1, sizeof *c);
+  if (!c) {
+    dpq__free_addresses(a, n);
+    dpq__set_err(err, DPQ_INTERNAL, "out of memory");
+    return NULL;
+  }
+  c->addrs = a;
+  c->n_addrs = n;
   c->fd = -1;
-  c->port = port;
   c->timeout_ms = timeout_ms > 0 ? timeout_ms : DPQ_DEFAULT_TIMEOUT_MS;
-  if (strchr(host, ':'))
-    snprintf(c->authority, sizeof c->authority, "[%s]:%d", host, port); /* IPv6 literal */
-  else
-    snprintf(c->authority, sizeof c->authority, "%s:%d", host, port);
+  dpq__use_address(c, start);
   if (dpq__ensure_connected(c, dpq__now_ms() + c->timeout_ms, err) != DPQ_OK) {
     dpq_close(c);
     return NULL;
@@ -445,6 +464,6 @@ void dpq_set_timeout(dpq_client *c, int timeout_ms) {
 void dpq_close(dpq_client *c) {
   if (!c) return;
   dpq__disconnect(c, 1);
-  free(c->host);
+  dpq__free_addresses(c->addrs, c->n_addrs);
   free(c);
 }

@@ -37,6 +37,13 @@ int dpq_unary_call(dpq_client *c, const char *path, const uint8_t *request, size
   int64_t deadline = dpq__now_ms() + c->timeout_ms;
   int rc = unary_attempt(c, path, request, request_len, deadline, 1, response, response_len, err);
   if (rc == DPQ__RETRY) rc = unary_attempt(c, path, request, request_len, deadline, 0, response, response_len, err);
+  /* Several servers: a call that may be repeated goes once to each other one (addresses.c). */
+  for (int other = 1; rc == DPQ_UNAVAILABLE && other < c->n_addrs && dpq__idempotent(path) && dpq__now_ms() < deadline; other++) {
+    dpq__disconnect(c, 0);
+    dpq__use_address(c, (c->current + 1) % c->n_addrs);
+    rc = unary_attempt(c, path, request, request_len, deadline, 1, response, response_len, err);
+    if (rc == DPQ__RETRY) rc = unary_attempt(c, path, request, request_len, deadline, 0, response, response_len, err);
+  }
   if (rc == DPQ_OK) dpq__clear_err(err);
   return rc;
 }

@@ -15,6 +15,7 @@
 #   DPQ_C_MANY_BIN      1,000 concurrent calls on one connection (default: clients/c/build/test_many), run next
 #   DPQ_C_MANY_CALLS    how many (default 1000)
 #   DPQ_C_PIXELS_BIN    8-bit input (uint8_values) from the C client (default: clients/c/build/test_pixels)
+#   DPQ_C_ADDRESSES_BIN several server addresses: spreading, failover, retries (default: clients/c/build/test_addresses)
 #   DPQ_C_HOSTILE_BIN   the malformed-framing test (default: clients/c/build/test_hostile), run after the client test
 #   DPQ_C_TEST_WRAPPER  command prefix for the test program, e.g. "valgrind --leak-check=full --error-exitcode=1"
 #   DPQ_TEST_KEEP=1     keep the temporary directory (server log, data, expected files)
@@ -29,11 +30,12 @@ test_bin="${DPQ_C_TEST_BIN:-$cdir/build/test_client}"
 streams_bin="${DPQ_C_STREAMS_BIN:-$cdir/build/test_streams}"
 many_bin="${DPQ_C_MANY_BIN:-$cdir/build/test_many}"
 pixels_bin="${DPQ_C_PIXELS_BIN:-$cdir/build/test_pixels}"
+addresses_bin="${DPQ_C_ADDRESSES_BIN:-$cdir/build/test_addresses}"
 hostile_bin="${DPQ_C_HOSTILE_BIN:-$cdir/build/test_hostile}"
 wrapper="${DPQ_C_TEST_WRAPPER:-}"
 collection=demo
 
-for b in "$server_bin" "$cli_bin" "$test_bin" "$streams_bin" "$many_bin" "$pixels_bin" "$hostile_bin"; do
+for b in "$server_bin" "$cli_bin" "$test_bin" "$streams_bin" "$many_bin" "$pixels_bin" "$addresses_bin" "$hostile_bin"; do
   [ -x "$b" ] || { echo "run.sh: $b not found or not executable (build the server with swift build, the test with make)" >&2; exit 1; }
 done
 
@@ -121,6 +123,10 @@ kill -0 "$server_pid" 2>/dev/null || { echo "run.sh: the server died during the 
 # 7. 8-bit input: bytes mean the same values as floats.
 echo "running: ${wrapper:+$wrapper }$pixels_bin"
 $wrapper "$pixels_bin" --host 127.0.0.1 --port "$port" --collection "$collection"
+
+# 7b. A client of several addresses: spreading, failover, retries of the calls that may be repeated.
+echo "running: ${wrapper:+$wrapper }$addresses_bin"
+$wrapper "$addresses_bin" --host 127.0.0.1 --port "$port" --collection "$collection"
 
 # 8. Malformed gRPC framing over raw HTTP/2; the server must keep answering (and stay alive).
 echo "running: ${wrapper:+$wrapper }$hostile_bin"
