@@ -57,15 +57,19 @@ extension PostgresCollectionStore {
                      AS u(is_number, n, s, labels, code, has_vector, vector)
                 WHERE i.collection_id = \(id) AND \(unescaped: Self.sameID)
                 """)
-            // The rest are new: inserted in batch order, so rowids follow it.
+            // The rest are new: inserted in batch order, so rowids follow it, and counted.
             try s.execute("""
-                INSERT INTO items (collection_id, id_number, id_string, labels, code, vector, seq)
-                SELECT \(id), CASE WHEN u.is_number THEN u.n END, CASE WHEN u.is_number THEN NULL ELSE u.s END,
-                       u.labels, u.code, CASE WHEN u.has_vector THEN u.vector END, \(seq)
-                FROM unnest(\(ids.isNumber), \(ids.numbers), \(ids.strings), \(labels), \(codes), \(hasVector), \(vectorBytes))
-                     WITH ORDINALITY AS u(is_number, n, s, labels, code, has_vector, vector, ord)
-                WHERE NOT EXISTS (SELECT 1 FROM items i WHERE i.collection_id = \(id) AND \(unescaped: Self.sameID))
-                ORDER BY u.ord
+                WITH ins AS (
+                    INSERT INTO items (collection_id, id_number, id_string, labels, code, vector, seq)
+                    SELECT \(id), CASE WHEN u.is_number THEN u.n END, CASE WHEN u.is_number THEN NULL ELSE u.s END,
+                           u.labels, u.code, CASE WHEN u.has_vector THEN u.vector END, \(seq)
+                    FROM unnest(\(ids.isNumber), \(ids.numbers), \(ids.strings), \(labels), \(codes), \(hasVector), \(vectorBytes))
+                         WITH ORDINALITY AS u(is_number, n, s, labels, code, has_vector, vector, ord)
+                    WHERE NOT EXISTS (SELECT 1 FROM items i WHERE i.collection_id = \(id) AND \(unescaped: Self.sameID))
+                    ORDER BY u.ord
+                    RETURNING 1
+                )
+                UPDATE collections SET item_count = item_count + (SELECT count(*) FROM ins) WHERE id = \(id)
                 """)
         }
     }
@@ -83,6 +87,8 @@ extension PostgresCollectionStore {
                 ), t AS (
                     INSERT INTO item_tombstones (collection_id, seq, id_number, id_string)
                     SELECT \(id), \(seq), id_number, id_string FROM d
+                ), c AS (
+                    UPDATE collections SET item_count = item_count - (SELECT count(*) FROM d) WHERE id = \(id)
                 )
                 SELECT count(*) FROM d
                 """, as: Int64.self) ?? 0)
@@ -103,9 +109,10 @@ extension PostgresCollectionStore {
         }
     }
 
+    /// The count kept by every write (schema migration 4): one row read, whatever the size.
     public func count() throws -> Int {
         try read("count the items of '\(config.name)'") { s in
-            Int(try s.scalar("SELECT count(*) FROM items WHERE collection_id = \(id)", as: Int64.self) ?? 0)
+            Int(try s.scalar("SELECT item_count FROM collections WHERE id = \(id)", as: Int64.self) ?? 0)
         }
     }
 

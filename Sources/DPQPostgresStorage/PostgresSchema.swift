@@ -140,6 +140,13 @@ enum PostgresSchema {
             """,
             "CREATE TRIGGER collections_notify AFTER INSERT OR UPDATE OR DELETE ON collections FOR EACH ROW EXECUTE FUNCTION dpq_notify_change()",
         ]),
+        // The item count kept with the collection by every write that adds or deletes items (under
+        // the row lock that orders them), so counting is one row read, not a scan of the items
+        // (which every upsert's answer needs: count(*) grows with the collection).
+        Migration(version: 4, name: "item counts", statements: [
+            "ALTER TABLE collections ADD COLUMN item_count bigint NOT NULL DEFAULT 0",
+            "UPDATE collections c SET item_count = (SELECT count(*) FROM items i WHERE i.collection_id = c.id)",
+        ]),
     ]
 
     /// The LISTEN/NOTIFY channel of migration 3.

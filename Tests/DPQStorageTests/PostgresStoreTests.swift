@@ -133,12 +133,36 @@ extension StorageBackendTests {
             #expect(try DataDirectory(root: FileManager.default.temporaryDirectory.path + "/dpq-watch-\(UUID().uuidString)").watchChanges { } == nil)
         }
 
+        /// The count kept in the collection's row (migration 4) is count(*) through every kind of
+        /// write, across two stores writing one collection, and is backfilled by the migration.
+        @Test func theKeptItemCountFollowsEveryWrite() throws {
+            let f = try StoreFixture(.postgres)
+            let server = try #require(f.server), db = try #require(f.database)
+            let a = try f.collection(Fixtures.config("counted"))
+            let b = try f.open().openCollection("counted")
+            func expectCount(_ n: Int, _ what: String) throws {
+                #expect(try a.count() == n && b.count() == n, "\(what)")
+                #expect(try server.psql(db, "SELECT count(*) FROM items") == "\(n)\n", "\(what)")
+            }
+            try a.upsert((1...5).map { Fixtures.item($0) })
+            try expectCount(5, "5 new")
+            try b.upsert([Fixtures.item(3), Fixtures.item(6), Fixtures.item(6), Fixtures.item(7)])
+            try expectCount(7, "a replacement, a repeated new id and another")
+            #expect(try a.delete([.number(1), .number(99), .number(1)]) == 1)
+            try expectCount(6, "a deletion of a present, an absent and a repeated id")
+            // Back to version 3 with a wrong count: migrating again counts the items.
+            try server.psql(db, "ALTER TABLE collections DROP COLUMN item_count")
+            try server.psql(db, "DELETE FROM schema_migrations WHERE version = 4")
+            let reopened = try f.open().openCollection("counted")
+            #expect(try reopened.count() == 6)
+        }
+
         @Test func migrationsAreRecordedAndANewerSchemaIsRefused() throws {
             let f = try StoreFixture(.postgres)
             let server = try #require(f.server), db = try #require(f.database)
             _ = try f.open()
             _ = try f.open()        // a second start migrates nothing
-            #expect(try server.psql(db, "SELECT version FROM schema_migrations ORDER BY version") == "1\n2\n3\n")
+            #expect(try server.psql(db, "SELECT version FROM schema_migrations ORDER BY version") == "1\n2\n3\n4\n")
             try server.psql(db, "INSERT INTO schema_migrations (version, name) VALUES (99, 'from the future')")
             let e = Fixtures.storageError { _ = try f.open() }
             #expect(e?.kind == "failedPrecondition")
