@@ -32,7 +32,7 @@ tmp=$(mktemp -d /tmp/dpq-nodes-XXXXXX)
 chmod 755 "$tmp"
 pids=()
 cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
   [ -d "$tmp/pg" ] && as_pg "$pgbin/pg_ctl" -D "$tmp/pg" -m immediate -w stop >/dev/null 2>&1 || true
   rm -rf "$tmp"
@@ -45,13 +45,13 @@ as_pg "$pgbin/pg_ctl" -D "$tmp/pg" -l "$tmp/pg/log" -w -o "-p $pgport -k $tmp -h
 
 raw=bench/results/raw
 mkdir -p "$raw"
-serve() {  # serve NAME STORE-ARGS...: starts a node, prints its address
+serve() {  # serve NAME STORE-ARGS...: starts a node (not in a subshell: its pid must reach pids), sets $addr
   local name=$1; shift
   local port; port=$(free_port)
   "$BIN/dpq" serve --port "$port" "$@" > "$tmp/$name.log" 2>&1 &
   pids+=($!)
   for _ in $(seq 1 100); do
-    "$BIN/dpq" health --address "127.0.0.1:$port" >/dev/null 2>&1 && { echo "127.0.0.1:$port"; return; }
+    "$BIN/dpq" health --address "127.0.0.1:$port" >/dev/null 2>&1 && { addr="127.0.0.1:$port"; return; }
     sleep 0.1
   done
   echo "node $name did not start: $(tail -5 "$tmp/$name.log")" >&2; exit 1
@@ -61,17 +61,25 @@ run() {  # run LABEL ADDRESSES: one dpq-load round
   "$BIN/dpq-load" --address "$2" --clients "$clients" --connections "$clients" --items "$items" \
     --seconds "$seconds" --rounds 1 --train-epochs 0 --search-fraction "$fraction" > "$raw/nodes-load-$label-$1.json"
 }
-stop_nodes() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; pids=(); }
+stop_nodes() {  # SIGTERM, then SIGKILL for any node still there after 40 s (the drain is 30 s)
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do
+    for _ in $(seq 1 400); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$p" 2>/dev/null || true
+  done
+  wait 2>/dev/null || true
+  pids=()
+}
 
 run_store() {  # run_store N: N nodes on a fresh database of their own
   as_pg "$pgbin/psql" -h 127.0.0.1 -p "$pgport" -U postgres -qc "CREATE DATABASE dpq$1" postgres
   local addrs=()
-  for i in $(seq 1 "$1"); do addrs+=("$(serve "pg$i" --store "postgres://postgres@127.0.0.1:$pgport/dpq$1")"); done
+  for i in $(seq 1 "$1"); do serve "pg$i" --store "postgres://postgres@127.0.0.1:$pgport/dpq$1"; addrs+=("$addr"); done
   run "postgres-$1" "$(IFS=,; echo "${addrs[*]}")"
   stop_nodes
 }
 
-addr=$(serve sqlite --data-dir "$tmp/sqlite")
+serve sqlite --data-dir "$tmp/sqlite"
 run sqlite-1 "$addr"
 stop_nodes
 for n in 1 2 3; do run_store "$n"; done
