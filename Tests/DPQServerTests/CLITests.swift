@@ -23,7 +23,7 @@ import Testing
         try input.fileHandleForWriting.close()
         let o = out.fileHandleForReading.readDataToEndOfFile()
         let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
+        p.waitPolling()
         return Result(status: p.terminationStatus, out: String(decoding: o, as: UTF8.self), err: String(decoding: e, as: UTF8.self))
     }
 
@@ -63,7 +63,7 @@ import Testing
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("dpq-cli-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: dir); try? FileManager.default.removeItem(atPath: dir + ".server.log") }
         let (server, address) = try serve(dataDir: dir)
-        defer { server.interrupt(); server.waitUntilExit() }
+        defer { server.interrupt(); server.waitPolling() }
         let a = ["--address", address]
 
         var r = try dpq(["health"] + a)
@@ -139,13 +139,13 @@ import Testing
         let dirs = (0..<2).map { _ in FileManager.default.temporaryDirectory.appendingPathComponent("dpq-cli-\(UUID().uuidString)").path }
         defer { for d in dirs { try? FileManager.default.removeItem(atPath: d); try? FileManager.default.removeItem(atPath: d + ".server.log") } }
         let (first, a1) = try serve(dataDir: dirs[0])
-        defer { first.interrupt(); first.waitUntilExit() }
+        defer { first.interrupt(); first.waitPolling() }
         let (second, a2) = try serve(dataDir: dirs[1])
         let both = ["--address", "\(a1),\(a2)"]
         var r = try dpq(["health"] + both)
         #expect(r.status == 0 && r.out.contains("serving"), "\(r.err)")
         second.interrupt()
-        second.waitUntilExit()
+        second.waitPolling()
         r = try dpq(["collections", "create", "only", "--dimension", "4", "--address", a1])
         #expect(r.status == 0, "\(r.err)")
         for _ in 0..<4 {
@@ -177,12 +177,12 @@ import Testing
         Thread.sleep(forTimeInterval: 1)
         let start = Date()
         server.terminate()   // SIGTERM
-        server.waitUntilExit()
+        server.waitPolling()
         #expect(server.terminationStatus == 0)
         #expect(Date().timeIntervalSince(start) < 20)
 
         (server, address) = try serve(dataDir: dir)
-        defer { server.terminate(); server.waitUntilExit() }
+        defer { server.terminate(); server.waitPolling() }
         a = ["--address", address]
         r = try dpq(["collections", "info", "sig", "--json"] + a)
         #expect(r.status == 0, "\(r.err)")
@@ -225,7 +225,7 @@ import Testing
                 // The server died under the client: expected.
             }
             _ = await killer.value
-            server.waitUntilExit()
+            server.waitPolling()
             client.close()
 
             let (again, address2) = try serve(dataDir: dir)
@@ -240,7 +240,7 @@ import Testing
             }
             check.close()
             again.terminate()
-            again.waitUntilExit()
+            again.waitPolling()
             #expect(acknowledged.count > 0)
         }
     }

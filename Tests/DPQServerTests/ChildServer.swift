@@ -41,7 +41,7 @@ final class ChildServer: @unchecked Sendable {
         }
         guard let r = line.range(of: "listening on ") else {
             p.terminate()
-            p.waitUntilExit()
+            p.waitPolling()
             let tail = (try? String(contentsOfFile: log, encoding: .utf8))?.split(separator: "\n").suffix(5).joined(separator: "\n") ?? ""
             throw ChildServerError("dpq serve did not start (exit \(p.terminationStatus)): \(tail)")
         }
@@ -52,13 +52,13 @@ final class ChildServer: @unchecked Sendable {
 
     func kill9() {
         kill(pid, SIGKILL)
-        process.waitUntilExit()
+        process.waitPolling()
     }
 
     /// SIGTERM and wait (graceful stop).
     func stop() {
         if process.isRunning { process.terminate() }
-        process.waitUntilExit()
+        process.waitPolling()
     }
 
     /// VmHWM (peak) and VmRSS (current) of the server, in bytes, from /proc/<pid>/status.
@@ -80,4 +80,13 @@ struct ChildServerError: Error, CustomStringConvertible {
 /// A fresh temporary directory path (not created).
 func temporaryPath(_ prefix: String) -> String {
     FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)").path
+}
+
+extension Process {
+    /// Waits for the process to end, checking every 5 ms. Foundation's `waitUntilExit` spins a run
+    /// loop without sources on Linux, a whole core for as long as it waits: a server that takes seconds
+    /// to stop (a drain) then starves every other test running in parallel on the two cores.
+    func waitPolling() {
+        while isRunning { usleep(5_000) }
+    }
 }

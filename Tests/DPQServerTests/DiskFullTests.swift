@@ -21,7 +21,7 @@ import Testing
         p.standardError = out
         do { try p.run() } catch { return (-1, "\(error)") }
         let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
+        p.waitPolling()
         return (p.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 

@@ -21,7 +21,7 @@ import Glibc
         defer { server.stop() }
         let port = Self.port(server.address), pid = server.pid
         try await onOwnThread { try Self.drainRaw(port: port, pid: pid) }
-        server.process.waitUntilExit()
+        server.process.waitPolling()
         #expect(server.process.terminationStatus == 0)
     }
 
@@ -89,7 +89,7 @@ import Glibc
             return all
         }
         client.close()
-        server.process.waitUntilExit()
+        server.process.waitPolling()
         #expect(server.process.terminationStatus == 0)
         let ok = outcomes.filter { $0.1 == nil }
         let failed = outcomes.filter { $0.1 != nil }

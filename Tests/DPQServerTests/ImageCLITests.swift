@@ -22,7 +22,7 @@ import Testing
         try p.run()
         let o = out.fileHandleForReading.readDataToEndOfFile()
         let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
+        p.waitPolling()
         return Result(status: p.terminationStatus, out: String(decoding: o, as: UTF8.self), err: String(decoding: e, as: UTF8.self))
     }
 
@@ -69,7 +69,7 @@ import Testing
             }
         }
         let server = try ChildServer(dataDir: root)
-        defer { server.process.interrupt(); server.process.waitUntilExit() }
+        defer { server.process.interrupt(); server.process.waitPolling() }
         let a = ["--address", server.address]
         let pixels = ["--images", images, "--channels", "1", "--scale", "0.00392"]
 
@@ -117,7 +117,7 @@ import Testing
         try NumpyFile.write(NumpyArray(dtype: .uint8, shape: [1, 8, 8, 1], data: Array(pixels[(3 * 64)..<(4 * 64)])), to: root + "-q.npy")
 
         let server = try ChildServer(dataDir: root)
-        defer { server.process.interrupt(); server.process.waitUntilExit() }
+        defer { server.process.interrupt(); server.process.waitPolling() }
         let a = ["--address", server.address]
         let input = ["--file", root + "-x.npy", "--labels", root + "-y.npy", "--scale", "0.00392"]
         var r = try dpq(["collections", "create", "multi", "--dimension", "64", "--classes", "3", "--multi-label", "--blocks", "2",

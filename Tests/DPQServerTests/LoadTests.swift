@@ -21,7 +21,7 @@ import Testing
         p.standardError = FileHandle(forWritingAtPath: errPath)
         try p.run()
         let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
+        p.waitPolling()
         let log = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
         try #require(p.terminationStatus == 0, "dpq-load exited \(p.terminationStatus): \(log)")
         let report = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any], "not JSON: \(String(decoding: data, as: UTF8.self))")

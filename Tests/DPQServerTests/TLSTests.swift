@@ -24,7 +24,7 @@ import Testing
         p.executableURL = URL(fileURLWithPath: "/bin/sh")
         p.arguments = ["-c", script]
         try p.run()
-        p.waitUntilExit()
+        p.waitPolling()
         try #require(p.terminationStatus == 0, "openssl is required to make test certificates")
         return dir
     }
