@@ -37,10 +37,7 @@ extension CollectionRuntime {
 
     func upsert(ids: [ItemID], vectors: Matrix, labels: [[Int]]) async throws -> UpsertResult {
         try await writes.run { [self] in
-            // The last occurrence of an id in a batch wins.
-            var last: [ItemID: Int] = [:]
-            for (i, id) in ids.enumerated() { last[id] = i }
-            let rows = (0..<ids.count).filter { last[ids[$0]] == $0 }
+            let rows = Self.lastOccurrences(ids)
             let batch = rows.count == ids.count ? vectors : vectors.rows(rows)
             var codes: CodeMatrix?
             if let m = current.model { codes = m.quantizer.encode(try m.checkedFeatures(batch, field: "items", row: { "items[\(rows[$0])].vector" })) }
@@ -75,13 +72,18 @@ extension CollectionRuntime {
             if let j = job.withLock({ $0 }), !j.isFinished {
                 throw precondition_("collection '\(name)' is training (job \(j.id)): upsert codes of the new model after it finishes")
             }
-            var last: [ItemID: Int] = [:]
-            for (i, id) in ids.enumerated() { last[id] = i }
-            let items = ids.indices.filter { last[ids[$0]] == $0 }.map {
+            let items = Self.lastOccurrences(ids).map {
                 StoredItem(id: ids[$0], labels: labels[$0], code: codes[$0], vector: nil)
             }
             return try write(items, encoded: true)
         }
+    }
+
+    /// The positions of a batch's ids that count: the last occurrence of each id wins.
+    static func lastOccurrences(_ ids: [ItemID]) -> [Int] {
+        var last: [ItemID: Int] = [:]
+        for (i, id) in ids.enumerated() { last[id] = i }
+        return ids.indices.filter { last[ids[$0]] == $0 }
     }
 
     /// Stores `items` (coded when `encoded`, else pending) and applies them to the index; on the write queue.
