@@ -15,7 +15,8 @@ extension PostgresCollectionStore {
     /// Every item in rowid (insertion) order, from one statement (one snapshot), streamed
     /// row by row into contiguous arrays.
     public func loadAll() throws -> LoadedItems {
-        let builder = Builder(width: config.codeBytes, dimension: config.model.inputDimension, keep: config.keepVectors, name: config.name)
+        let builder = Builder(width: config.codeBytes, dimension: config.model.inputDimension, keep: config.keepVectors,
+                              classCount: config.model.classCount, name: config.name)
         try read("load the items of '\(config.name)'") { s in
             try s.forEachRow("""
                 SELECT id_number, id_string, labels, code, vector FROM items WHERE collection_id = \(id) ORDER BY rowid
@@ -26,7 +27,7 @@ extension PostgresCollectionStore {
         return LoadedItems(ids: b.ids,
                            codes: CodeMatrix(count: n, blocks: config.model.blocks,
                                              bytesPerCode: CodeMatrix.bytesPerCode(codebookSize: config.model.codebookSize), bytes: b.codes),
-                           labels: b.labels,
+                           labels: b.labels.labels,
                            vectors: keep ? Matrix(rows: n, cols: d, values: b.vectors) : nil,
                            uncoded: b.uncoded,
                            pendingVectors: keep ? nil : Matrix(rows: b.uncoded.count, cols: d, values: b.pending))
@@ -35,17 +36,18 @@ extension PostgresCollectionStore {
     /// What loadAll collects; rows arrive one at a time on the connection's event loop.
     final class Builder: Sendable {
         struct Parts: Sendable {
-            var ids: [ItemID] = []
+            var ids = ItemIDTable()
             var codes: [UInt8] = []
-            var labels: [[Int]] = []
+            var labels: LabelBitsBuilder
             var vectors: [Float] = []
             var uncoded: [Int] = []
             var pending: [Float] = []
         }
-        let parts = Mutex(Parts())
+        let parts: Mutex<Parts>
         let width: Int, dimension: Int, keep: Bool, name: String
 
-        init(width: Int, dimension: Int, keep: Bool, name: String) {
+        init(width: Int, dimension: Int, keep: Bool, classCount: Int, name: String) {
+            parts = Mutex(Parts(labels: LabelBitsBuilder(classCount: classCount)))
             self.width = width
             self.dimension = dimension
             self.keep = keep
@@ -58,7 +60,9 @@ extension PostgresCollectionStore {
             try parts.withLock { b throws(StorageError) in
                 let r = b.ids.count
                 b.ids.append(item.id)
-                b.labels.append(item.labels)
+                if let bad = b.labels.append(item.labels) {
+                    throw StorageError.failedPrecondition("collection '\(name)': item \(item.id) has label \(bad), outside 0..<\(b.labels.classCount) (the database is damaged)")
+                }
                 if item.code.count == width {
                     b.codes.append(contentsOf: item.code)
                 } else if item.code.isEmpty {

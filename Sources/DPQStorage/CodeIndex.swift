@@ -11,14 +11,13 @@ import Foundation
 import DPQEngine
 
 public struct CodeIndex: Sendable {
-    public private(set) var ids: [ItemID]
+    /// The id of every row, and the row of every id (`row(of:)`).
+    public private(set) var ids: ItemIDTable
     public private(set) var codes: CodeMatrix
     /// Nil until kept (`keepNorms`, `addNorms`); kept in step with `codes` from then on.
     public private(set) var norms: PrefixNorms?
     public private(set) var labels: Labels
     public private(set) var vectors: Matrix?
-    /// Row of every item in the arrays above.
-    public private(set) var rows: [ItemID: Int]
     /// With K = 16: the codes again in the fast-scan layout (half a byte per code), kept in
     /// step with `codes`, so that inner-product searches use the SIMD fast scan.
     public private(set) var fastCodes: FastScanCodes?
@@ -32,6 +31,9 @@ public struct CodeIndex: Sendable {
 
     public var count: Int { ids.count }
 
+    /// The row of `id` in the arrays above, nil when absent.
+    public func row(of id: ItemID) -> Int? { ids.row(of: id) }
+
     /// An index over `loaded` under `codebooks` (the model's). Items whose code is empty
     /// (`loaded.uncoded`) are left out: they are not searchable until re-encoded.
     /// `classCount` bounds the labels (the collection's model class count).
@@ -44,25 +46,19 @@ public struct CodeIndex: Sendable {
         if !loaded.uncoded.isEmpty {
             let skip = Set(loaded.uncoded)
             let keep = (0..<loaded.ids.count).filter { !skip.contains($0) }
-            loaded = LoadedItems(ids: keep.map { loaded.ids[$0] }, codes: loaded.codes.items(keep),
-                                 labels: keep.map { loaded.labels[$0] }, vectors: loaded.vectors?.rows(keep), uncoded: [])
+            loaded = LoadedItems(ids: ItemIDTable(keep.map { loaded.ids[$0] }), codes: loaded.codes.items(keep),
+                                 labels: loaded.labels.items(keep), vectors: loaded.vectors?.rows(keep), uncoded: [])
         }
         try Self.requireCodes(loaded.codes.bytes, bytesPerCode: loaded.codes.bytesPerCode, below: codebooks.size, what: "index")
-        let classes = max(classCount, 1)
-        for (r, l) in loaded.labels.enumerated() {
-            if let bad = l.first(where: { $0 < 0 || $0 >= classes }) {
-                throw StorageError.invalidArgument("index: item \(loaded.ids[r]) has label \(bad), outside 0..<\(classes)")
-            }
+        guard loaded.labels.classCount == max(classCount, 1) else {
+            throw StorageError.invalidArgument("index: labels over \(loaded.labels.classCount) classes, the model has \(max(classCount, 1))")
         }
         self.ids = loaded.ids
         self.codes = loaded.codes
         self.norms = keepNorms ? PrefixNorms(codes: loaded.codes, codebooks: codebooks) : nil
-        self.labels = Labels(multi: loaded.labels, classCount: classes)
+        self.labels = loaded.labels
         self.vectors = loaded.vectors
         self.codebooks = codebooks
-        var rows = [ItemID: Int](minimumCapacity: loaded.ids.count)
-        for (r, id) in loaded.ids.enumerated() { rows[id] = r }
-        self.rows = rows
         self.fastCodes = codebooks.size == 16 && loaded.codes.bytesPerCode == 1 ? FastScanCodes(codes: loaded.codes) : nil
         self.partition = partition
         if let trainedLists, let reused = listsReusing(trainedLists, threads: threads) {
@@ -142,7 +138,7 @@ public struct CodeIndex: Sendable {
         for (b, item) in coded.enumerated() {
             var itemBits = [UInt64](repeating: 0, count: words)
             for l in item.labels { itemBits[l / 64] |= 1 << UInt64(l % 64) }
-            if let r = rows[item.id] {
+            if let r = ids.row(of: item.id) {
                 codeBytes.replaceSubrange((r * width)..<((r + 1) * width), with: item.code)
                 fastCodes?.set(item: r, codes: item.code)
                 if let batchNorms { normValues?.replaceSubrange((r * m)..<((r + 1) * m), with: batchNorms.values[(b * m)..<((b + 1) * m)]) }
@@ -151,7 +147,6 @@ public struct CodeIndex: Sendable {
                     vectors!.values.replaceSubrange((r * v.count)..<((r + 1) * v.count), with: v)
                 }
             } else {
-                rows[item.id] = ids.count
                 ids.append(item.id)
                 codeBytes.append(contentsOf: item.code)
                 fastCodes?.append(codes: item.code)
@@ -164,26 +159,24 @@ public struct CodeIndex: Sendable {
             }
         }
         rebuild(codeBytes: codeBytes, normValues: normValues, bits: bits)
-        let listRows = coded.map { rows[$0.id]! }, listNorms = lists?.listNorms == nil ? nil : batchNorms
+        let listRows = coded.map { ids.row(of: $0.id)! }, listNorms = lists?.listNorms == nil ? nil : batchNorms
         lists?.add(codes: batch, ids: listRows, norms: listNorms, threads: 1)
     }
 
     /// Removes the items with these ids (absent ids are ignored); each hole is filled by the
     /// last row so that the arrays stay contiguous.
     public mutating func remove(_ removed: [ItemID]) {
-        let present = removed.filter { rows[$0] != nil }
+        let present = removed.filter { ids.contains($0) }
         if present.isEmpty { return }
         let width = codes.bytesPerItem, m = codes.blocks, words = labels.words
         var (codeBytes, normValues, bits) = takeArrays()
         for id in present {
-            guard let r = rows.removeValue(forKey: id) else { continue }
+            guard let r = ids.row(of: id) else { continue }
             let last = ids.count - 1
             lists?.remove([r])
+            ids.removeSwappingLast(row: r)
             if r != last {
                 lists?.renumber(last, to: r)
-                let moved = ids[last]
-                ids[r] = moved
-                rows[moved] = r
                 for j in 0..<width { codeBytes[r * width + j] = codeBytes[last * width + j] }
                 fastCodes?.set(item: r, codes: codeBytes[(last * width)..<((last + 1) * width)])
                 if normValues != nil { for j in 0..<m { normValues![r * m + j] = normValues![last * m + j] } }
@@ -192,7 +185,6 @@ public struct CodeIndex: Sendable {
                     for j in 0..<d { vectors!.values[r * d + j] = vectors!.values[last * d + j] }
                 }
             }
-            ids.removeLast()
             codeBytes.removeLast(width)
             fastCodes?.removeLast()
             normValues?.removeLast(m)

@@ -17,12 +17,11 @@ extension CollectionStore {
         let name = config.name
         return try read("load the items of '\(name)'") { db -> LoadedItems in
             let n = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM items") ?? 0
-            var ids = [ItemID]()
+            var ids = ItemIDTable()
             ids.reserveCapacity(n)
             var codes = [UInt8]()
             codes.reserveCapacity(n * width)
-            var labels = [[Int]]()
-            labels.reserveCapacity(n)
+            var labels = LabelBitsBuilder(classCount: config.model.classCount, reserving: n)
             var vectors = [Float]()
             if keep { vectors.reserveCapacity(n * dimension) }
             var uncoded = [Int]()
@@ -49,7 +48,9 @@ extension CollectionStore {
                 } else {
                     ids.append(.number(UInt64(bitPattern: sqlite3_column_int64(s, 0))))
                 }
-                labels.append(Blobs.labels(blob(2)))
+                if let bad = labels.append(Blobs.labels(blob(2))) {
+                    throw StorageError.failedPrecondition("collection '\(name)': item \(ids[row]) has label \(bad), outside 0..<\(labels.classCount) (the database is damaged)")
+                }
                 let code = blob(3)
                 if code.count == width {
                     codes.append(contentsOf: code)
@@ -75,7 +76,7 @@ extension CollectionStore {
             let count = ids.count
             return LoadedItems(ids: ids,
                                codes: CodeMatrix(count: count, blocks: config.model.blocks, bytesPerCode: bytesPerCode, bytes: codes),
-                               labels: labels,
+                               labels: labels.labels,
                                vectors: keep ? Matrix(rows: count, cols: dimension, values: vectors) : nil,
                                uncoded: uncoded,
                                pendingVectors: keep ? nil : Matrix(rows: uncoded.count, cols: dimension, values: pending))

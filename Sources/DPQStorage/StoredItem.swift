@@ -22,10 +22,12 @@ public struct StoredItem: Sendable, Equatable {
 
 /// Every item's fields, read in one pass at start-up, in rowid (insertion) order.
 public struct LoadedItems: Sendable {
-    public var ids: [ItemID]
+    public var ids: ItemIDTable
     /// One row per item, with the collection's M blocks; rows listed in `uncoded` are zeros.
     public var codes: CodeMatrix
-    public var labels: [[Int]]
+    /// Bitsets over the collection's classes (max(classCount, 1)): 8 bytes per item up to 64
+    /// classes, where a list per item would cost an allocation each.
+    public var labels: Labels
     /// Present when the collection keeps vectors: one row per item.
     public var vectors: Matrix?
     /// Rows whose stored code was empty (added before a model existed).
@@ -34,7 +36,7 @@ public struct LoadedItems: Sendable {
     /// order (pending items keep theirs until they are encoded).
     public var pendingVectors: Matrix?
 
-    public init(ids: [ItemID], codes: CodeMatrix, labels: [[Int]], vectors: Matrix?, uncoded: [Int], pendingVectors: Matrix? = nil) {
+    public init(ids: ItemIDTable, codes: CodeMatrix, labels: Labels, vectors: Matrix?, uncoded: [Int], pendingVectors: Matrix? = nil) {
         self.ids = ids
         self.codes = codes
         self.labels = labels
@@ -42,4 +44,34 @@ public struct LoadedItems: Sendable {
         self.uncoded = uncoded
         self.pendingVectors = pendingVectors
     }
+}
+
+/// Builds LoadedItems' labels row by row, straight into bitsets.
+package struct LabelBitsBuilder: Sendable {
+    package let classCount: Int
+    private let words: Int
+    private var bits: [UInt64] = []
+    private(set) var count = 0
+
+    package init(classCount: Int, reserving n: Int = 0) {
+        self.classCount = max(classCount, 1)
+        words = (self.classCount + 63) / 64
+        bits.reserveCapacity(n * words)
+    }
+
+    /// Appends one item's labels; returns the first label outside 0..<classCount (the row is
+    /// then appended without it), or nil.
+    package mutating func append(_ labels: some Sequence<Int>) -> Int? {
+        let base = bits.count
+        bits.append(contentsOf: repeatElement(0, count: words))
+        count += 1
+        var bad: Int?
+        for l in labels {
+            guard l >= 0 && l < classCount else { bad = bad ?? l; continue }
+            bits[base + l / 64] |= 1 << UInt64(l % 64)
+        }
+        return bad
+    }
+
+    package var labels: Labels { Labels(count: count, classCount: classCount, bits: bits) }
 }

@@ -18,8 +18,8 @@ import DPQEngine
     }
 
     static func loaded(_ items: [StoredItem]) -> LoadedItems {
-        LoadedItems(ids: items.map(\.id), codes: CodeMatrix(count: items.count, blocks: 4, bytesPerCode: 1, bytes: items.flatMap(\.code)),
-                    labels: items.map(\.labels), vectors: Matrix(items.map { $0.vector! }), uncoded: [])
+        LoadedItems(ids: ItemIDTable(items.map(\.id)), codes: CodeMatrix(count: items.count, blocks: 4, bytesPerCode: 1, bytes: items.flatMap(\.code)),
+                    labels: Labels(multi: items.map(\.labels), classCount: 10), vectors: Matrix(items.map { $0.vector! }), uncoded: [])
     }
 
     /// nprobe = nlist against nprobe 0 for both metrics, prefixes and filters; and nprobe 1
@@ -46,7 +46,7 @@ import DPQEngine
                     let everything = try index.search(queries: queries, k: index.count, blocks: m, metric: metric, labelFilter: filter, threads: 2)
                     for q in 0..<3 {
                         let truth = Dictionary(uniqueKeysWithValues: everything[q].map { ($0.id, $0.score) })
-                        let lists = Set(one[q].compactMap { index.lists!.location(of: index.rows[$0.id]!)?.list })
+                        let lists = Set(one[q].compactMap { index.lists!.location(of: index.row(of: $0.id)!)?.list })
                         #expect(lists.count <= 1)
                         for h in one[q] { #expect(abs(h.score - truth[h.id]!) <= 1e-5 * (1 + abs(h.score))) }
                     }

@@ -39,8 +39,8 @@ import DPQEngine
         #expect(index.fastCodes?.unpacked() == index.codes)
         // Kept norms follow every mutation too; an index without them computes them per L2 search.
         if let norms = index.norms { #expect(norms == PrefixNorms(codes: index.codes, codebooks: model.codebooks)) }
-        for (id, row) in index.rows {
-            #expect(index.ids[row] == id)
+        for (row, id) in index.ids.enumerated() {
+            #expect(index.row(of: id) == row)
             #expect(Array(index.codes.bytes[(row * 4)..<(row * 4 + 4)]) == truth[id]?.code)
             #expect(index.labels.labels(of: row) == Array(Set(truth[id]!.labels)).sorted())
             #expect(Array(index.vectors!.row(row)) == truth[id]?.vector)
@@ -130,7 +130,7 @@ import DPQEngine
         var a = Self.randomItem(.number(1), &r), b = Self.randomItem(.number(2), &r)
         b.code = []
         let loaded = LoadedItems(ids: [a.id, b.id], codes: CodeMatrix(count: 2, blocks: 4, bytesPerCode: 1, bytes: a.code + [0, 0, 0, 0]),
-                                 labels: [a.labels, b.labels], vectors: Matrix([a.vector!, b.vector!]), uncoded: [1])
+                                 labels: Labels(multi: [a.labels, b.labels], classCount: 10), vectors: Matrix([a.vector!, b.vector!]), uncoded: [1])
         var index = try CodeIndex(loaded, codebooks: model.codebooks, classCount: 10)
         #expect(index.ids == [a.id])
         let q = Matrix(rows: 1, cols: 4, values: [1, 0, 0, 0])

@@ -62,7 +62,7 @@ import DPQEngine
             let expected = (0..<UInt64(count)).map { Fixtures.item($0) }
             #expect(try store.get(expected.map(\.id)) == expected, "round \(round)")
             let loaded = try store.loadAll()
-            #expect(loaded.ids == expected.map(\.id))
+            #expect(Array(loaded.ids) == expected.map(\.id))
             #expect(loaded.uncoded.isEmpty)
             let check = try store.pool.read { try String.fetchOne($0, sql: "PRAGMA integrity_check") }
             #expect(check == "ok")

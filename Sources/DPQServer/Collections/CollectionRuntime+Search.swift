@@ -39,7 +39,7 @@ extension CollectionRuntime {
         var out: [[CodeIndex.Hit]] = []
         for (q, list) in candidates.enumerated() {
             // Exact scores against the candidates' unquantized features, by the engine's brute force.
-            let exact = try model.features(vectors.rows(list.compactMap { index.rows[$0.id] }))
+            let exact = try model.features(vectors.rows(list.compactMap { index.row(of: $0.id) }))
             let best = CodeScanner.exactSearch(queries: features.rowRange(q..<(q + 1)), database: exact, k: k,
                                                metric: metric, threads: 1)[0]
             out.append(best.map { (list[$0.index].id, $0.score, list[$0.index].labels) })

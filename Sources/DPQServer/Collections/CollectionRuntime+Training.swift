@@ -106,13 +106,13 @@ extension CollectionRuntime {
                 throw precondition_("training from the items of '\(name)' needs their vectors, and no item has one: upload a training dataset, or create the collection with keep_vectors true")
             }
             var picks = Array(0..<itemRows.count)
-            if let f = filter, !f.isEmpty { picks = picks.filter { !f.isDisjoint(with: loaded.labels[itemRows[$0]]) } }
+            if let f = filter, !f.isEmpty { picks = picks.filter { !f.isDisjoint(with: loaded.labels.labels(of: itemRows[$0])) } }
             if sampleSize > 0 && sampleSize < picks.count {
                 var r = SeededRandom(seed: 0x5eed)
                 picks = r.permutation(picks.count).prefix(sampleSize).map { picks[$0] }.sorted()
             }
             data = vectors.rows(picks)
-            labels = picks.map { loaded.labels[itemRows[$0]] }
+            labels = picks.map { loaded.labels.labels(of: itemRows[$0]) }
         }
         if model.hasNetwork {
             // Rows without a label cannot teach the classifier; single-label mode needs exactly one.

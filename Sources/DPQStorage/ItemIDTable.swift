@@ -1,0 +1,236 @@
+// The ids of an index's rows and the row of every id, in 13 to 16 bytes per item for number
+// ids instead of the 80 or so of `[ItemID]` plus `[ItemID: Int]` (a 24-byte enum per row, and
+// a dictionary entry of 32 bytes at a load factor of at most 3/4, plus its metadata).
+//
+//   row -> id   `keys[row]`: the number itself, or the offset of a string in `arena` (a 2-byte
+//               little-endian length, then the UTF-8 bytes); one bit per row says which.
+//   id -> row   an open-addressing table of UInt32 slots holding row + 1 (0 = empty), linear
+//               probing from hash(id) scaled onto the capacity, deletion by backward shift (no
+//               tombstones), load factor kept between 0.53 and 0.8: 5 to 7.5 bytes per item.
+//
+// Rows are dense, 0..<count. Removing a row moves the last row's id into it, as CodeIndex does
+// with its code, label and norm rows, so the two stay aligned. A string's bytes stay in the arena
+// until the dead bytes are more than half of it; then the arena is rewritten. At most 2^32 - 2
+// rows (the slots are 32-bit).
+
+public struct ItemIDTable: Sendable, RandomAccessCollection, Equatable, ExpressibleByArrayLiteral {
+    private var keys: [UInt64] = []
+    private var stringRows: [UInt64] = []
+    private var arena: [UInt8] = []
+    private var deadArenaBytes = 0
+    private var slots: [UInt32] = []
+
+    static let maxRows = Int(UInt32.max) - 1
+
+    public init() {}
+
+    /// A table of these ids in this order. Precondition (programmer error): no id twice.
+    public init<S: Sequence>(_ ids: S) where S.Element == ItemID {
+        self.init()
+        reserveCapacity(ids.underestimatedCount)
+        for id in ids { append(id) }
+    }
+
+    public init(arrayLiteral elements: ItemID...) { self.init(elements) }
+
+    public var startIndex: Int { 0 }
+    public var endIndex: Int { keys.count }
+
+    public subscript(row: Int) -> ItemID {
+        isString(row) ? .string(string(at: keys[row])) : .number(keys[row])
+    }
+
+    public static func == (a: ItemIDTable, b: ItemIDTable) -> Bool { a.elementsEqual(b) }
+
+    /// The row of `id`, or nil when absent.
+    public func row(of id: ItemID) -> Int? {
+        if slots.isEmpty { return nil }
+        var i = home(hash(id))
+        while slots[i] != 0 {
+            let row = Int(slots[i] - 1)
+            if matches(row, id) { return row }
+            i = next(i)
+        }
+        return nil
+    }
+
+    public func contains(_ id: ItemID) -> Bool { row(of: id) != nil }
+
+    /// Makes room for `n` rows in all, so that loading them does not grow the table step by step.
+    public mutating func reserveCapacity(_ n: Int) {
+        keys.reserveCapacity(n)
+        stringRows.reserveCapacity((n + 63) / 64)
+        if Self.capacity(forLoad: n) > slots.count { rehash(capacity: Self.capacity(forLoad: n)) }
+    }
+
+    /// Appends `id` as the last row and returns that row.
+    /// Precondition (programmer error): `id` is not in the table.
+    @discardableResult
+    public mutating func append(_ id: ItemID) -> Int {
+        precondition(keys.count < Self.maxRows, "ItemIDTable: more than \(Self.maxRows) rows")
+        if (keys.count + 1) * 5 > slots.count * 4 { rehash(capacity: Self.capacity(forLoad: (keys.count + 1) * 3 / 2)) }
+        let row = keys.count
+        if row % 64 == 0 { stringRows.append(0) }
+        switch id {
+        case .number(let n):
+            keys.append(n)
+        case .string(let s):
+            keys.append(UInt64(arena.count))
+            let bytes = Array(s.utf8)
+            precondition(bytes.count <= UInt16.max, "ItemIDTable: string id of \(bytes.count) bytes")
+            arena.append(UInt8(bytes.count & 0xff))
+            arena.append(UInt8(bytes.count >> 8))
+            arena.append(contentsOf: bytes)
+            stringRows[row >> 6] |= 1 << UInt64(row & 63)
+        }
+        var i = home(hash(id))
+        while slots[i] != 0 {
+            precondition(!matches(Int(slots[i] - 1), id), "ItemIDTable.append: \(id) is already present")
+            i = next(i)
+        }
+        slots[i] = UInt32(row + 1)
+        return row
+    }
+
+    /// Removes the id at `row`; the last row's id, if another, moves into `row`.
+    public mutating func removeSwappingLast(row: Int) {
+        precondition(row >= 0 && row < keys.count, "ItemIDTable.removeSwappingLast: row \(row) outside 0..<\(keys.count)")
+        deleteSlot(slot(ofRow: row))
+        if isString(row) { deadArenaBytes += 2 + stringLength(at: keys[row]) }
+        let last = keys.count - 1
+        if row != last {
+            slots[slot(ofRow: last)] = UInt32(row + 1)
+            keys[row] = keys[last]
+            let bit: UInt64 = 1 << UInt64(row & 63)
+            if isString(last) { stringRows[row >> 6] |= bit } else { stringRows[row >> 6] &= ~bit }
+        }
+        keys.removeLast()
+        stringRows[last >> 6] &= ~(1 << UInt64(last & 63))
+        if last % 64 == 0 { stringRows.removeLast() }
+        if deadArenaBytes > 4096 && deadArenaBytes * 2 > arena.count { compactArena() }
+        if keys.isEmpty { arena = []; deadArenaBytes = 0 }
+    }
+
+    /// Bytes held by the table (capacity, not count), for memory reports.
+    public var allocatedBytes: Int {
+        keys.capacity * 8 + stringRows.capacity * 8 + arena.capacity + slots.capacity * 4
+    }
+
+    // MARK: - Rows
+
+    private func isString(_ row: Int) -> Bool { stringRows[row >> 6] >> UInt64(row & 63) & 1 != 0 }
+
+    private func stringLength(at offset: UInt64) -> Int {
+        Int(arena[Int(offset)]) | Int(arena[Int(offset) + 1]) << 8
+    }
+
+    private func string(at offset: UInt64) -> String {
+        let start = Int(offset) + 2
+        return arena.withUnsafeBufferPointer { String(decoding: $0[start..<(start + stringLength(at: offset))], as: UTF8.self) }
+    }
+
+    private func matches(_ row: Int, _ id: ItemID) -> Bool {
+        switch id {
+        case .number(let n):
+            return !isString(row) && keys[row] == n
+        case .string(let s):
+            guard isString(row) else { return false }
+            let offset = keys[row], length = stringLength(at: offset)
+            var s = s
+            return s.withUTF8 { bytes in
+                bytes.count == length && arena.withUnsafeBufferPointer { a in
+                    bytes.elementsEqual(a[(Int(offset) + 2)..<(Int(offset) + 2 + length)])
+                }
+            }
+        }
+    }
+
+    private func hash(ofRow row: Int) -> UInt64 {
+        guard isString(row) else { return Self.mix(keys[row]) }
+        let start = Int(keys[row]) + 2
+        return arena.withUnsafeBufferPointer { Self.stringHash($0[start..<(start + stringLength(at: keys[row]))]) }
+    }
+
+    private mutating func compactArena() {
+        var packed = [UInt8]()
+        packed.reserveCapacity(arena.count - deadArenaBytes)
+        for row in 0..<keys.count where isString(row) {
+            let offset = Int(keys[row]), length = stringLength(at: keys[row])
+            keys[row] = UInt64(packed.count)
+            packed.append(contentsOf: arena[offset..<(offset + 2 + length)])
+        }
+        arena = packed
+        deadArenaBytes = 0
+    }
+
+    // MARK: - Hash table
+
+    private func hash(_ id: ItemID) -> UInt64 {
+        switch id {
+        case .number(let n): return Self.mix(n)
+        case .string(let s):
+            var s = s
+            return s.withUTF8 { Self.stringHash($0[...]) }
+        }
+    }
+
+    /// splitmix64's finaliser: numbers in sequence spread over the whole table.
+    private static func mix(_ x: UInt64) -> UInt64 {
+        var z = x &+ 0x9E37_79B9_7F4A_7C15
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// FNV-1a over the bytes, then mixed (FNV's low bits alone spread poorly).
+    private static func stringHash(_ bytes: Slice<UnsafeBufferPointer<UInt8>>) -> UInt64 {
+        var h: UInt64 = 0xCBF2_9CE4_8422_2325
+        for b in bytes { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
+        return mix(h ^ 0x5354_5249_4E47)
+    }
+
+    /// The slot a hash starts probing at: the hash scaled onto 0..<capacity (no power-of-two
+    /// capacity needed, so the table grows by half instead of doubling).
+    private func home(_ h: UInt64) -> Int { Int(h.multipliedFullWidth(by: UInt64(slots.count)).high) }
+
+    private func next(_ i: Int) -> Int { i + 1 == slots.count ? 0 : i + 1 }
+
+    private static func capacity(forLoad n: Int) -> Int { Swift.max(16, n * 5 / 4 + 1) }
+
+    private func slot(ofRow row: Int) -> Int {
+        var i = home(hash(ofRow: row))
+        while slots[i] != UInt32(row + 1) {
+            precondition(slots[i] != 0, "ItemIDTable: row \(row) is missing from the hash table")
+            i = next(i)
+        }
+        return i
+    }
+
+    /// Empties slot `i` and shifts later entries of the same probe run back, so that every
+    /// entry stays reachable from its home without tombstones.
+    private mutating func deleteSlot(_ start: Int) {
+        var hole = start
+        var j = start
+        while true {
+            j = next(j)
+            if slots[j] == 0 { break }
+            let h = home(hash(ofRow: Int(slots[j] - 1)))
+            // Entry j may move into the hole unless its home lies cyclically in (hole, j].
+            let homeInRun = hole <= j ? (h > hole && h <= j) : (h > hole || h <= j)
+            if !homeInRun {
+                slots[hole] = slots[j]
+                hole = j
+            }
+        }
+        slots[hole] = 0
+    }
+
+    private mutating func rehash(capacity: Int) {
+        slots = [UInt32](repeating: 0, count: capacity)
+        for row in 0..<keys.count {
+            var i = home(hash(ofRow: row))
+            while slots[i] != 0 { i = next(i) }
+            slots[i] = UInt32(row + 1)
+        }
+    }
+}

@@ -1,0 +1,90 @@
+// ItemIDTable against the structures it replaces ([ItemID] plus [ItemID: Int]): after every
+// step of a long random mix of appends and swap-removals, of numbers and strings (including
+// strings that look like numbers, empty-looking prefixes and non-ASCII), both must agree on
+// every row and every lookup, absent ids included.
+
+import Testing
+import DPQEngine
+@testable import DPQStorage
+
+@Suite struct ItemIDTableTests {
+    static func randomID(_ r: inout SeededRandom) -> ItemID {
+        switch r.next() % 4 {
+        case 0: return .number(r.next() % 2_000)
+        case 1: return .number(r.next())  // spread over the whole range
+        case 2: return .string(String(r.next() % 2_000))  // "42" is not 42
+        default: return .string("item-é-\(r.next() % 500)-" + String(repeating: "x", count: Int(r.next() % 40)))
+        }
+    }
+
+    static func expectSame(_ table: ItemIDTable, _ ids: [ItemID], _ rows: [ItemID: Int]) {
+        #expect(table.count == ids.count)
+        #expect(Array(table) == ids)
+        for (id, row) in rows { #expect(table.row(of: id) == row) }
+    }
+
+    @Test func agreesWithArrayAndDictionaryThroughAppendsAndRemovals() {
+        var r = SeededRandom(seed: 5)
+        var table = ItemIDTable()
+        var ids: [ItemID] = [], rows: [ItemID: Int] = [:]
+        for step in 0..<20_000 {
+            // Grow for a while, then shrink to nothing, then grow again: rehashes, arena
+            // compaction and the empty table are all crossed.
+            let removing = (step / 4_000) % 2 == 1 ? r.next() % 4 != 0 : r.next() % 4 == 0
+            if removing, !ids.isEmpty {
+                let row = Int(r.next() % UInt64(ids.count))
+                table.removeSwappingLast(row: row)
+                rows[ids[row]] = nil
+                let last = ids.removeLast()
+                if row < ids.count { ids[row] = last; rows[last] = row }
+            } else {
+                let id = Self.randomID(&r)
+                if rows[id] != nil {
+                    #expect(table.row(of: id) == rows[id])
+                    continue
+                }
+                #expect(table.append(id) == ids.count)
+                rows[id] = ids.count
+                ids.append(id)
+            }
+            if step % 997 == 0 { Self.expectSame(table, ids, rows) }
+            let probe = Self.randomID(&r)
+            #expect(table.row(of: probe) == rows[probe])
+        }
+        Self.expectSame(table, ids, rows)
+    }
+
+    @Test func numbersAndStringsThatSpellThemAreDifferentIDs() {
+        var table: ItemIDTable = [.number(42), .string("42"), .string("")]
+        #expect(table.row(of: .number(42)) == 0)
+        #expect(table.row(of: .string("42")) == 1)
+        #expect(table.row(of: .string("")) == 2)
+        #expect(table.row(of: .number(0)) == nil)
+        #expect(table.row(of: .string("4")) == nil)
+        table.removeSwappingLast(row: 0)
+        #expect(Array(table) == [.string(""), .string("42")])
+        #expect(table.row(of: .number(42)) == nil)
+        #expect(table.row(of: .string("42")) == 1)
+    }
+
+    @Test func reservedTableHoldsNumberIDsInAboutFourteenBytesEach() {
+        let n = 100_000
+        var table = ItemIDTable()
+        table.reserveCapacity(n)
+        for i in 0..<n { table.append(.number(UInt64(i) * 7_919)) }
+        // 8 bytes of key, 1/8 of a bit word, and a 4-byte slot at a load factor of 0.8.
+        #expect(Double(table.allocatedBytes) / Double(n) < 14)
+        #expect(table.row(of: .number(7_919 * 99_999)) == 99_999)
+        #expect(table.row(of: .number(1)) == nil)
+    }
+
+    @Test func longStringIDsRoundTrip() {
+        let long = String(repeating: "ü", count: ItemID.maxStringBytes / 2)
+        var table = ItemIDTable([.string(long), .number(.max)])
+        #expect(table[0] == .string(long))
+        #expect(table[1] == .number(.max))
+        table.removeSwappingLast(row: 0)
+        #expect(Array(table) == [.number(.max)])
+        #expect(table.row(of: .string(long)) == nil)
+    }
+}
