@@ -106,7 +106,7 @@ let package = Package(
         // /proc memory and latency percentiles for the benchmark and load tools below.
         .target(name: "BenchSupport"),
         .executableTarget(name: "dpq-bench", dependencies: [
-            "DPQEngine", "BenchSupport",
+            "DPQEngine", "DPQStorage", "BenchSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // Search latency and throughput over gRPC against the same search in process.

@@ -6,5 +6,5 @@ struct DPQBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dpq-bench",
         abstract: "DPQ benchmarks.",
-        subcommands: [Quality.self, Reconstruction.self, Prepare.self, Scan.self, FastScan.self, IVF.self, Encode.self, TrainSpeed.self, ReadVectors.self])
+        subcommands: [Quality.self, Reconstruction.self, Prepare.self, Scan.self, FastScan.self, IVF.self, Encode.self, TrainSpeed.self, ReadVectors.self, Generate.self])
 }

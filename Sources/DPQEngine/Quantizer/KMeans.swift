@@ -1,5 +1,7 @@
 // Lloyd's k-means: assign each point to its nearest centroid (argmin ||x - c||^2, computed as
-// ||c||^2 - 2<x, c> through one sgemm per chunk), then move each centroid to its points' mean.
+// ||c||^2 - 2<x, c> through one sgemm per chunk, or for `fit`, which trains IVF coarse
+// quantizers of thousands of centroids, by the fused kernel of CoarseQuantizer.nearest), then
+// move each centroid to its points' mean.
 // Empty clusters take half of the largest cluster (faiss's split), so K centroids stay in use.
 // Residual k-means runs it on r_1 = x, then on r_2 = r_1 - c(r_1), and so on: one codebook a block.
 
@@ -23,12 +25,12 @@ public enum KMeans {
         }
         let perm = random.permutation(n)
         for j in 0..<k { for t in 0..<d { centroids.values[j * d + t] = data.values[perm[j] * d + t] } }
-        return lloyd(data, centroids: centroids, iterations: iterations, random: &random)
+        return lloyd(data, centroids: centroids, iterations: iterations, random: &random, fused: true)
     }
 
     /// Lloyd iterations from the given centroids.
     static func lloyd(_ data: Matrix, centroids start: Matrix, iterations: Int, random: inout SeededRandom,
-                      assignOn view: Matrix? = nil) -> Matrix {
+                      assignOn view: Matrix? = nil, fused: Bool = false) -> Matrix {
         let n = data.rows, d = data.cols, k = start.rows
         var centroids = start
         if iterations == 0 { return centroids }
@@ -38,6 +40,12 @@ public enum KMeans {
             if let view {
                 let c = Matrix(rows: k, cols: view.cols, values: (0..<k).flatMap { j in centroids.values[(j * d)..<(j * d + view.cols)] })
                 assignment = ProgressiveQuantizer.nearestChunked(view, codebook: c, assignment: .euclidean)
+            } else if fused {
+                let quantizer = CoarseQuantizer(centroids: centroids)
+                let chunk = ProgressiveQuantizer.chunkRows
+                assignment = ParallelWork.map(count: (n + chunk - 1) / chunk, threads: Cores.available) { i in
+                    quantizer.nearest(data.rows(Array((i * chunk)..<min(n, (i + 1) * chunk))))
+                }.flatMap { $0 }
             } else {
                 assignment = ProgressiveQuantizer.nearestChunked(data, codebook: centroids, assignment: .euclidean)
             }

@@ -124,6 +124,10 @@ final class CollectionRuntime: Sendable {
             job.withLock { $0 = TrainingJob(restored: last) }
         }
         DPQMetrics.setCollectionItems(snapshot.loaded.ids.count, collection: store.config.name)
+        // k-means lists trained just now (none were saved for this model): saved, so that the next
+        // start assigns the items to these centroids instead of training again (seconds at 10M items).
+        let saved = snapshot.status.lists.flatMap { $0.generation == snapshot.followed.generation ? $0.trained : nil }
+        if let trained = index?.trainedLists, trained != saved { try? saveStatus() }
     }
 
     /// The served model, its description and the index's size, without waiting for searches or writes.
