@@ -3,7 +3,7 @@
 client over one channel: single-query searches, exhaustive and with each nprobe, plus recall@k of
 each nprobe against the same server's exhaustive answer for the same queries. Prints one JSON object.
 
-    PYTHONPATH=clients/python python3 bench/large_search.py --address HOST:PORT --collection large \
+    clients/python/.venv/bin/python bench/large_search.py --address HOST:PORT --collection large \
         --dimension 32 --nprobes 8,32,128 --queries 200
 """
 import argparse

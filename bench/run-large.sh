@@ -35,6 +35,12 @@ if [ ! -x "$BIN/dpq" ] || [ ! -x "$BIN/dpq-bench" ]; then
   swift build -c release --scratch-path "$scratch" --product dpq >&2
   swift build -c release --scratch-path "$scratch" --product dpq-bench >&2
 fi
+# The Python client in its own venv (as clients/python/run-tests.sh makes it), with numpy.
+py=clients/python/.venv/bin/python
+if ! [ -x "$py" ] || ! "$py" -c "import dpq_client, numpy" 2>/dev/null; then
+  python3 -m venv clients/python/.venv
+  "$py" -m pip install -q ./clients/python numpy >&2
+fi
 work=${keep:-$(mktemp -d)}
 mkdir -p "$work"
 pid=""
@@ -66,7 +72,7 @@ for n in ${items//,/ }; do
   first=$ready
   rss=$(memory VmRSS); hwm=$(memory VmHWM)
   echo "== $n items: searches" >&2
-  search=$(PYTHONPATH=clients/python python3 bench/large_search.py --address "$address" --collection large \
+  search=$("$py" bench/large_search.py --address "$address" --collection large \
     --nprobes "$nprobes" --exhaustive-queries $(( n >= 50000000 ? 20 : 50 )))
   echo "== $n items: kill -9 and restart" >&2
   kill -9 "$pid"; wait "$pid" 2>/dev/null || true

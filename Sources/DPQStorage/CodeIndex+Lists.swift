@@ -39,12 +39,28 @@ extension CodeIndex {
 
     /// Lists over the current codes under `trained` centroids, when they fit this index's
     /// k-means partition (dimension, and the list count of a fixed nlist); nil otherwise.
-    func listsReusing(_ trained: TrainedLists, threads: Int) -> IVFIndex<ArrayInvertedLists>? {
+    /// Rows that `cache` matches (by `rowids`, one per row, and code) keep its lists; the others are assigned.
+    mutating func listsReusing(_ trained: TrainedLists, cache: ListCache?, rowids: [Int64], threads: Int) -> IVFIndex<ArrayInvertedLists>? {
         guard case .kmeans(let fixed) = partition, trained.centroids.cols == codebooks.dimension,
               trained.centroids.rows >= 1, fixed == 0 || trained.centroids.rows == fixed,
               trained.centroids.values.allSatisfy(\.isFinite) else { return nil }
+        var known: [Int32]?
+        if let cache, rowids.count == count {
+            known = cache.lists(rowids: rowids, codes: codes.bytes, width: codes.bytesPerItem,
+                                digest: ListCache.digest(codebooks: codebooks, centroids: trained.centroids))
+            if let k = known, k.contains(where: { $0 >= Int32(trained.centroids.rows) }) { known = nil }  // not these lists after all
+        }
+        listsFromCache = known?.reduce(0) { $0 + ($1 >= 0 ? 1 : 0) } ?? 0
         return IVFIndex(codes: codes, norms: norms, codebooks: codebooks, coarse: CoarseQuantizer(centroids: trained.centroids),
-                        threads: threads)
+                        assigned: known, threads: threads)
+    }
+
+    /// The list of every row under the current k-means lists, as a ListCache keyed by `rowids`
+    /// (one per row, ascending: the rows as loaded, before any write). Nil without k-means lists.
+    public func listCache(rowids: [Int64]) -> ListCache? {
+        guard let lists, lists.coarse.kind == .centroids, rowids.count == count else { return nil }
+        return ListCache(digest: ListCache.digest(codebooks: codebooks, centroids: lists.coarse.centroids), width: codes.bytesPerItem,
+                         rowids: rowids, codes: codes.bytes, lists: (0..<count).map { UInt32(lists.location(of: $0)!.list) })
     }
 
     /// The number of lists a search with `nprobe` scans: 0 when it scans every code instead

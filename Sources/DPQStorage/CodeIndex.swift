@@ -28,6 +28,8 @@ public struct CodeIndex: Sendable {
     public let partition: ListPartition
     /// The item count the lists were built for (k-means lists are built again as it grows).
     public internal(set) var listsBuiltFor = 0
+    /// Rows whose list came from the list cache when the index was built (the rest were assigned).
+    public internal(set) var listsFromCache = 0
 
     public var count: Int { ids.count }
 
@@ -37,8 +39,11 @@ public struct CodeIndex: Sendable {
     /// An index over `loaded` under `codebooks` (the model's). Items whose code is empty
     /// (`loaded.uncoded`) are left out: they are not searchable until re-encoded.
     /// `classCount` bounds the labels (the collection's model class count).
+    /// `listCache`: the lists of the items as of an earlier start (ListCache), reused for the
+    /// rows it matches when the saved `trainedLists` are reused.
     public init(_ loaded: LoadedItems, codebooks: Codebooks, classCount: Int, keepNorms: Bool = true,
-                partition: ListPartition = .none, trainedLists: TrainedLists? = nil, threads: Int = Cores.available) throws {
+                partition: ListPartition = .none, trainedLists: TrainedLists? = nil, listCache: ListCache? = nil,
+                threads: Int = Cores.available) throws {
         guard loaded.codes.blocks == codebooks.blocks else {
             throw StorageError.invalidArgument("index: codes have \(loaded.codes.blocks) blocks, the codebooks \(codebooks.blocks)")
         }
@@ -47,7 +52,8 @@ public struct CodeIndex: Sendable {
             let skip = Set(loaded.uncoded)
             let keep = (0..<loaded.ids.count).filter { !skip.contains($0) }
             loaded = LoadedItems(ids: ItemIDTable(keep.map { loaded.ids[$0] }), codes: loaded.codes.items(keep),
-                                 labels: loaded.labels.items(keep), vectors: loaded.vectors?.rows(keep), uncoded: [])
+                                 labels: loaded.labels.items(keep), vectors: loaded.vectors?.rows(keep), uncoded: [],
+                                 rowids: loaded.rowids.isEmpty ? [] : keep.map { loaded.rowids[$0] })
         }
         try Self.requireCodes(loaded.codes.bytes, bytesPerCode: loaded.codes.bytesPerCode, below: codebooks.size, what: "index")
         guard loaded.labels.classCount == max(classCount, 1) else {
@@ -61,7 +67,7 @@ public struct CodeIndex: Sendable {
         self.codebooks = codebooks
         self.fastCodes = codebooks.size == 16 && loaded.codes.bytesPerCode == 1 ? FastScanCodes(codes: loaded.codes) : nil
         self.partition = partition
-        if let trainedLists, let reused = listsReusing(trainedLists, threads: threads) {
+        if let trainedLists, let reused = listsReusing(trainedLists, cache: listCache, rowids: loaded.rowids, threads: threads) {
             lists = reused
             listsBuiltFor = trainedLists.builtFor
         } else {

@@ -96,6 +96,11 @@ public protocol CollectionStorage: AnyObject, Sendable {
     /// last good state with "training was interrupted" and returns true. SQLite: false.
     func repairAbandonedTraining() throws -> Bool
 
+    // The list cache (ListCache.swift): a file of this node's; stores without local files keep none.
+    /// The cache saved last, nil when there is none or it does not parse.
+    func loadListCache() -> ListCache?
+    func saveListCache(_ cache: ListCache) throws
+
     func close() throws
 }
 
@@ -151,6 +156,9 @@ extension CollectionStorage {
     public func trainingData() throws -> (Matrix, [[Int]]) { try trainingData(dataset: "default") }
 
     public func trainingDataCount() throws -> Int { try trainingDataCount(dataset: "default") }
+
+    public func loadListCache() -> ListCache? { nil }
+    public func saveListCache(_ cache: ListCache) throws {}
 }
 
 /// The store of collections: creates, opens, lists and deletes them. Each collection is opened

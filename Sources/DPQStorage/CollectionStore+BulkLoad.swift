@@ -25,9 +25,11 @@ extension CollectionStore {
             var vectors = [Float]()
             if keep { vectors.reserveCapacity(n * dimension) }
             var uncoded = [Int]()
+            var rowids = [Int64]()
+            rowids.reserveCapacity(n)
             var pending = [Float]()
 
-            let statement = try db.makeStatement(sql: "SELECT id_number, id_string, labels, code, vector FROM items ORDER BY rowid")
+            let statement = try db.makeStatement(sql: "SELECT id_number, id_string, labels, code, vector, rowid FROM items ORDER BY rowid")
             let s = statement.sqliteStatement
             defer { sqlite3_reset(s) }
             func blob(_ column: Int32) -> UnsafeRawBufferPointer {
@@ -42,6 +44,7 @@ extension CollectionStore {
                     throw DatabaseError(resultCode: ResultCode(rawValue: rc), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
                 }
                 let row = ids.count
+                rowids.append(sqlite3_column_int64(s, 5))
                 if sqlite3_column_type(s, 0) == SQLITE_NULL {
                     let text = sqlite3_column_text(s, 1)
                     ids.append(.string(text.map { String(cString: $0) } ?? ""))
@@ -79,7 +82,8 @@ extension CollectionStore {
                                labels: labels.labels,
                                vectors: keep ? Matrix(rows: count, cols: dimension, values: vectors) : nil,
                                uncoded: uncoded,
-                               pendingVectors: keep ? nil : Matrix(rows: uncoded.count, cols: dimension, values: pending))
+                               pendingVectors: keep ? nil : Matrix(rows: uncoded.count, cols: dimension, values: pending),
+                               rowids: rowids)
         }
     }
 }

@@ -67,6 +67,16 @@ public final class CollectionStore: CollectionStorage {
 
     /// Closes the database. Any later call on this store fails with unavailable.
     /// A data directory is served by one server: no other writer to follow.
+    public func loadListCache() -> ListCache? {
+        let path = (directory as NSString).appendingPathComponent(ListCache.fileName)
+        guard let data = try? Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped) else { return nil }
+        return ListCache(decoding: data)
+    }
+
+    public func saveListCache(_ cache: ListCache) throws {
+        try DurableFiles.writeAtomically(cache.encoded(), to: (directory as NSString).appendingPathComponent(ListCache.fileName))
+    }
+
     public func changeSequence() throws -> Int64? { nil }
     public func changes(after seq: Int64, countPending: Bool) throws -> StoreChanges? { nil }
     public func trainingLease() throws -> (any TrainingLease)? { LocalTrainingLease() }

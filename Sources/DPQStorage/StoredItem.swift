@@ -35,14 +35,19 @@ public struct LoadedItems: Sendable {
     /// When the collection does not keep vectors: the vectors of the `uncoded` rows, in that
     /// order (pending items keep theirs until they are encoded).
     public var pendingVectors: Matrix?
+    /// Each row's storage row number (SQLite rowid: ascending, never reused), when the store has
+    /// them; empty otherwise. Keys of the list cache (ListCache).
+    public var rowids: [Int64]
 
-    public init(ids: ItemIDTable, codes: CodeMatrix, labels: Labels, vectors: Matrix?, uncoded: [Int], pendingVectors: Matrix? = nil) {
+    public init(ids: ItemIDTable, codes: CodeMatrix, labels: Labels, vectors: Matrix?, uncoded: [Int], pendingVectors: Matrix? = nil,
+                rowids: [Int64] = []) {
         self.ids = ids
         self.codes = codes
         self.labels = labels
         self.vectors = vectors
         self.uncoded = uncoded
         self.pendingVectors = pendingVectors
+        self.rowids = rowids
     }
 }
 

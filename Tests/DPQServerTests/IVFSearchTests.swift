@@ -84,6 +84,14 @@ import Testing
             #expect(a.filter { unique.contains($0.score) }.map(\.id) == b.filter { unique.contains($0.score) }.map(\.id))
         }
         await g.stop()
+
+        // That start assigned every item and saved the lists (lists.cache); the next one reuses
+        // all of them (nothing changed in between) and answers the same.
+        let h = try await ServerFixture.start(dataDir: f.dataDir)
+        let reused = try h.server.parts.registry.get("ivf").served.read { s in s.index.map { ($0.listsFromCache, $0.count) } }
+        #expect(reused != nil && reused?.0 == reused?.1 && (reused?.1 ?? 0) > 0)
+        #expect(try await h.client.search("ivf", queries: q.vectors, k: 10, nprobe: 3) == afterRestart)
+        await h.stop()
     }
 
     @Test func badIndexSettingsAreInvalidArgument() async throws {

@@ -107,7 +107,8 @@ final class CollectionRuntime: Sendable {
         self.threads = threads
         let snapshot = try Self.loadSnapshot(store)
         // With the k-means lists saved for this model, when there are: the same lists as before a restart.
-        let index = try Self.makeIndex(snapshot, config: store.config, keepNorms: store.config.model.metric == .squaredL2, threads: threads)
+        let index = try Self.makeIndex(snapshot, config: store.config, keepNorms: store.config.model.metric == .squaredL2,
+                                       listCache: store.loadListCache(), threads: threads)
         let initial = Served(model: snapshot.model, index: index, info: snapshot.status.modelInfo)
         served = ReadWriteLocked(initial)
         summary = Mutex(ServedSummary(initial))
@@ -128,6 +129,19 @@ final class CollectionRuntime: Sendable {
         // start assigns the items to these centroids instead of training again (seconds at 10M items).
         let saved = snapshot.status.lists.flatMap { $0.generation == snapshot.followed.generation ? $0.trained : nil }
         if let trained = index?.trainedLists, trained != saved { try? saveStatus() }
+        // The list of every item, for the next start, when more than 1% of them had to be assigned now.
+        if let index, index.count - index.listsFromCache > index.count / 100,
+           let cache = index.listCache(rowids: Self.codedRowids(snapshot.loaded)) {
+            try? store.saveListCache(cache)
+        }
+    }
+
+    /// The storage rows of the loaded items that have a code (the index's rows, in order); empty
+    /// when the store does not report rows.
+    static func codedRowids(_ loaded: LoadedItems) -> [Int64] {
+        if loaded.uncoded.isEmpty || loaded.rowids.isEmpty { return loaded.rowids }
+        let skip = Set(loaded.uncoded)
+        return loaded.rowids.indices.filter { !skip.contains($0) }.map { loaded.rowids[$0] }
     }
 
     /// The served model, its description and the index's size, without waiting for searches or writes.

@@ -89,7 +89,7 @@ public struct CoarseQuantizer: Sendable, Equatable {
 
     /// The list of every item of `codes`.
     /// Precondition (programmer error): `codes.blocks <= codebooks.blocks`, codes below K.
-    func assign(_ codes: CodeMatrix, codebooks: Codebooks, threads: Int) -> [Int] {
+    public func assign(_ codes: CodeMatrix, codebooks: Codebooks, threads: Int) -> [Int] {
         switch kind {
         case .firstBlock:
             return (0..<codes.count).map { codes.code(item: $0, block: 0) }

@@ -87,14 +87,31 @@ public struct IVFIndex<Lists: InvertedLists>: Sendable {
 
     /// Adds items `ids[i]` with codes row i of `codes` (M blocks); an id already present is
     /// replaced. `norms` (same rows, M blocks) are required when the index keeps norms.
-    public mutating func add(codes: CodeMatrix, ids: [Int], norms: PrefixNorms? = nil, threads: Int = Cores.available) {
+    /// `assigned`, when given, is the list of each row (as `coarse.assign` would give it, e.g. kept
+    /// from an earlier run), so that only rows marked -1 are assigned here.
+    public mutating func add(codes: CodeMatrix, ids: [Int], norms: PrefixNorms? = nil, assigned known: [Int32]? = nil,
+                             threads: Int = Cores.available) {
         precondition(codes.blocks == blocks && codes.bytesPerCode == bytesPerCode && ids.count == codes.count,
                      "IVFIndex.add: \(codes.count) codes of \(codes.blocks) blocks for \(ids.count) ids; the index has \(blocks)")
         precondition(listNorms == nil || (norms?.count == codes.count && norms?.blocks == blocks),
                      "IVFIndex.add: this index keeps norms; pass PrefixNorms of the codes")
         precondition(ids.allSatisfy { $0 >= 0 && $0 < Int(UInt32.max) }, "IVFIndex.add: ids must be in 0..<2^32-1")
         CodeValidation.requireCodes(codes, below: codebooks.size, caller: "IVFIndex.add")
-        let assigned = coarse.assign(codes, codebooks: codebooks, threads: threads)
+        let assigned: [Int]
+        if let known {
+            precondition(known.count == codes.count && known.allSatisfy { $0 < Int32(listCount) },
+                         "IVFIndex.add: \(known.count) known lists for \(codes.count) codes, or a list outside 0..<\(listCount)")
+            let missing = known.indices.filter { known[$0] < 0 }
+            var lists = known.map { Int($0) }
+            if !missing.isEmpty {
+                for (j, list) in coarse.assign(codes.items(missing), codebooks: codebooks, threads: threads).enumerated() {
+                    lists[missing[j]] = list
+                }
+            }
+            assigned = lists
+        } else {
+            assigned = coarse.assign(codes, codebooks: codebooks, threads: threads)
+        }
         if let top = ids.max(), top >= locations.count {
             locations.append(contentsOf: repeatElement(Self.absent, count: top + 1 - locations.count))
         }
@@ -178,8 +195,8 @@ extension IVFIndex where Lists == ArrayInvertedLists {
     /// An in-memory index of every row of `codes`, item i under id i (as CodeScanner numbers
     /// them); `norms` given means kept (squared L2).
     public init(codes: CodeMatrix, norms: PrefixNorms? = nil, codebooks: Codebooks, coarse: CoarseQuantizer,
-                fastScan: Bool = false, threads: Int = Cores.available) {
+                fastScan: Bool = false, assigned: [Int32]? = nil, threads: Int = Cores.available) {
         self.init(codebooks: codebooks, coarse: coarse, blocks: codes.blocks, fastScan: fastScan, keepsNorms: norms != nil)
-        add(codes: codes, ids: Array(0..<codes.count), norms: norms, threads: threads)
+        add(codes: codes, ids: Array(0..<codes.count), norms: norms, assigned: assigned, threads: threads)
     }
 }
