@@ -59,7 +59,7 @@ extension PostgresCollectionStore {
         func add(_ item: StoredItem) throws {
             try parts.withLock { b throws(StorageError) in
                 let r = b.ids.count
-                b.ids.append(item.id)
+                b.ids.appendUnique(item.id)
                 if let bad = b.labels.append(item.labels) {
                     throw StorageError.failedPrecondition("collection '\(name)': item \(item.id) has label \(bad), outside 0..<\(b.labels.classCount) (the database is damaged)")
                 }

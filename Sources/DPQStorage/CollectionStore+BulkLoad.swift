@@ -47,9 +47,9 @@ extension CollectionStore {
                 rowids.append(sqlite3_column_int64(s, 5))
                 if sqlite3_column_type(s, 0) == SQLITE_NULL {
                     let text = sqlite3_column_text(s, 1)
-                    ids.append(.string(text.map { String(cString: $0) } ?? ""))
+                    ids.appendUnique(.string(text.map { String(cString: $0) } ?? ""))
                 } else {
-                    ids.append(.number(UInt64(bitPattern: sqlite3_column_int64(s, 0))))
+                    ids.appendUnique(.number(UInt64(bitPattern: sqlite3_column_int64(s, 0))))
                 }
                 if let bad = labels.append(Blobs.labels(blob(2))) {
                     throw StorageError.failedPrecondition("collection '\(name)': item \(ids[row]) has label \(bad), outside 0..<\(labels.classCount) (the database is damaged)")
