@@ -10,8 +10,10 @@
 #   restart    the same server stopped with kill -9 and started again: seconds to listening.
 # Prints one JSON object per size on stdout.
 #
-#   bench/run-large.sh [--items 1000000,10000000] [--nlist 0] [--nprobes 8,32,128] [--keep DIR]
+#   bench/run-large.sh [--items 1000000,10000000] [--nlist 0] [--nprobes 8,32,128] [--keep DIR [--reuse]]
 #
+# --reuse: with --keep, a size whose data directory exists is not generated again (its first start
+# is then a restart: the k-means lists and the list cache of an earlier run are there).
 # Release binaries from $DPQ_SCRATCH (default .build-release; built when missing). Needs about
 # 80 bytes of disk per item in the temporary folder (or --keep DIR, which is also left in place).
 set -euo pipefail
@@ -20,12 +22,14 @@ items=1000000,10000000
 nlist=0
 nprobes=8,32,128
 keep=""
+reuse=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --items) items=$2; shift 2 ;;
     --nlist) nlist=$2; shift 2 ;;
     --nprobes) nprobes=$2; shift 2 ;;
     --keep) keep=$2; shift 2 ;;
+    --reuse) reuse=1; shift ;;
     *) echo "run-large.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -60,13 +64,18 @@ start() {
   ready=$(python3 -c "print(round($(date +%s.%N) - $t0, 2))")
   address=$(sed -n 's/.*listening on //p' "$work/serve.out" | head -1)
 }
-memory() { awk -v k="$1:" '$1 == k { print $2 * 1024 }' "/proc/$pid/status"; }
+memory() { awk -v k="$1:" '$1 == k { printf "%.0f\n", $2 * 1024 }' "/proc/$pid/status"; }
 
 for n in ${items//,/ }; do
   dir="$work/data-$n"
-  rm -rf "$dir"
-  echo "== $n items: generating" >&2
-  gen=$("$BIN/dpq-bench" generate --data-dir "$dir" --items "$n" --blocks 8 --nlist "$nlist" --json)
+  if [ -n "$reuse" ] && [ -f "$dir/generate.json" ]; then
+    gen=$(cat "$dir/generate.json")
+  else
+    rm -rf "$dir"
+    echo "== $n items: generating" >&2
+    gen=$("$BIN/dpq-bench" generate --data-dir "$dir" --items "$n" --blocks 8 --nlist "$nlist" --json)
+    echo "$gen" > "$dir/generate.json"
+  fi
   echo "== $n items: first start" >&2
   start "$dir"
   first=$ready

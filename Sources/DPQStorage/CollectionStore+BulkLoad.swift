@@ -51,7 +51,7 @@ extension CollectionStore {
                 } else {
                     ids.appendUnique(.number(UInt64(bitPattern: sqlite3_column_int64(s, 0))))
                 }
-                if let bad = labels.append(Blobs.labels(blob(2))) {
+                if let bad = labels.append(blob: blob(2)) {
                     throw StorageError.failedPrecondition("collection '\(name)': item \(ids[row]) has label \(bad), outside 0..<\(labels.classCount) (the database is damaged)")
                 }
                 let code = blob(3)

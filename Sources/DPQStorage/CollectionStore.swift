@@ -74,7 +74,7 @@ public final class CollectionStore: CollectionStorage {
     }
 
     public func saveListCache(_ cache: ListCache) throws {
-        try DurableFiles.writeAtomically(cache.encoded(), to: (directory as NSString).appendingPathComponent(ListCache.fileName))
+        try DurableFiles.writeAtomically(parts: cache.fileParts, to: (directory as NSString).appendingPathComponent(ListCache.fileName))
     }
 
     public func changeSequence() throws -> Int64? { nil }

@@ -18,6 +18,10 @@ enum DurableFiles {
         do { try AtomicFile.replace(path, with: data) } catch { throw storageError(error) }
     }
 
+    static func writeAtomically(parts: [any ContiguousBytes], to path: String) throws(StorageError) {
+        do { try AtomicFile.replace(path, withParts: parts) } catch { throw storageError(error) }
+    }
+
     /// Makes creations, renames and removals inside `directory` durable.
     static func syncDirectory(_ directory: String) throws(StorageError) {
         do { try AtomicFile.syncDirectory(directory) } catch { throw storageError(error) }

@@ -66,13 +66,16 @@ public struct ListCache: Sendable, Equatable {
         return out
     }
 
+    /// The file's parts: header, rowids, codes, lists (written one after the other, not joined).
+    public var fileParts: [any ContiguousBytes] {
+        var header = Data(Self.magic)
+        for v in [digest, UInt64(rowids.count), UInt64(width)] { withUnsafeBytes(of: v.littleEndian) { header.append(contentsOf: $0) } }
+        return [header, ArrayBytes(array: rowids), codes, ArrayBytes(array: lists)]
+    }
+
     public func encoded() -> Data {
         var d = Data(capacity: 32 + rowids.count * (12 + width))
-        d.append(contentsOf: Self.magic)
-        for v in [digest, UInt64(rowids.count), UInt64(width)] { withUnsafeBytes(of: v.littleEndian) { d.append(contentsOf: $0) } }
-        rowids.withUnsafeBytes { d.append(contentsOf: $0) }
-        d.append(contentsOf: codes)
-        lists.withUnsafeBytes { d.append(contentsOf: $0) }
+        for part in fileParts { part.withUnsafeBytes { d.append(contentsOf: $0) } }
         return d
     }
 
@@ -94,4 +97,10 @@ public struct ListCache: Sendable, Equatable {
         guard zip(rowids, rowids.dropFirst()).allSatisfy({ $0 < $1 }) else { return nil }
         self.init(digest: u64(8), width: w, rowids: rowids, codes: codes, lists: lists)
     }
+}
+
+/// An array's elements as raw bytes, for writing without a copy into Data.
+private struct ArrayBytes<Element>: ContiguousBytes {
+    let array: [Element]
+    func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R { try array.withUnsafeBytes(body) }
 }

@@ -78,5 +78,19 @@ package struct LabelBitsBuilder: Sendable {
         return bad
     }
 
+    /// `append` for a stored labels blob (little-endian UInt32s, Blobs.labels), without a list per item.
+    package mutating func append(blob raw: UnsafeRawBufferPointer) -> Int? {
+        let base = bits.count
+        bits.append(contentsOf: repeatElement(0, count: words))
+        count += 1
+        var bad: Int?
+        for i in 0..<(raw.count / 4) {
+            let l = Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
+            guard l < classCount else { bad = bad ?? l; continue }
+            bits[base + l / 64] |= 1 << UInt64(l % 64)
+        }
+        return bad
+    }
+
     package var labels: Labels { Labels(count: count, classCount: classCount, bits: bits) }
 }

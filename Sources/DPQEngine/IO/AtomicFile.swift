@@ -32,6 +32,12 @@ public enum AtomicFile {
 
     /// Replaces `path` with `data` atomically and durably.
     public static func replace(_ path: String, with data: Data) throws(Failure) {
+        try replace(path, withParts: [data])
+    }
+
+    /// Replaces `path` with the concatenation of `parts` atomically and durably, without joining
+    /// them in memory first (for files of gigabytes written from arrays already held).
+    public static func replace(_ path: String, withParts parts: [any ContiguousBytes]) throws(Failure) {
         let url = URL(fileURLWithPath: path)
         let folder = url.deletingLastPathComponent()
         let temporary = folder.appendingPathComponent("\(temporaryPrefix)\(url.lastPathComponent)-\(UUID().uuidString)").path
@@ -40,7 +46,8 @@ public enum AtomicFile {
         var renamed = false
         defer { if !renamed { unlink(temporary) } }
         var failure: Failure?
-        data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
+        for part in parts where failure == nil {
+          part.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
             guard let base = raw.baseAddress else { return }
             var offset = 0
             while offset < raw.count {
@@ -52,6 +59,7 @@ public enum AtomicFile {
                 }
                 offset += n
             }
+          }
         }
         if failure == nil, fsync(fd) != 0 { failure = Failure(step: .fsync, code: errno, path: path) }
         if close(fd) != 0, failure == nil { failure = Failure(step: .close, code: errno, path: path) }

@@ -112,6 +112,17 @@ public struct IVFIndex<Lists: InvertedLists>: Sendable {
         } else {
             assigned = coarse.assign(codes, codebooks: codebooks, threads: threads)
         }
+        // A bulk add (building the index) reserves each list's exact size. Only where the add at
+        // least doubles the list: exact reservations on small batches would copy every list on
+        // every batch instead of letting arrays grow geometrically.
+        if codes.count >= 1_024 {
+            var counts = [Int](repeating: 0, count: listCount)
+            for l in assigned { counts[l] += 1 }
+            for (l, c) in counts.enumerated() where c > 0 && c >= lists.size(l) {
+                lists.reserve(list: l, additional: c)
+                if let held = listNorms?[l].count { listNorms![l].reserveCapacity(held + c * blocks) }
+            }
+        }
         if let top = ids.max(), top >= locations.count {
             locations.append(contentsOf: repeatElement(Self.absent, count: top + 1 - locations.count))
         }

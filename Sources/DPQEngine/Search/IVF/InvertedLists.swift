@@ -32,11 +32,15 @@ public protocol InvertedLists: Sendable {
     mutating func remove(list: Int, slot: Int) -> UInt32?
     /// Gives the entry at `slot` the id `id` (its code stays): for callers whose item numbers move.
     mutating func setID(list: Int, slot: Int, id: UInt32)
+    /// Makes room for `additional` more entries in `list` (a hint before many appends).
+    mutating func reserve(list: Int, additional: Int)
 }
 
 extension InvertedLists {
     /// Entries over all lists.
     public var totalSize: Int { (0..<listCount).reduce(0) { $0 + size($1) } }
+
+    public mutating func reserve(list: Int, additional: Int) {}
 }
 
 /// Inverted lists held in Swift arrays, one pair (ids, codes) per list.
@@ -86,6 +90,18 @@ public struct ArrayInvertedLists: InvertedLists, Equatable {
 
     public mutating func setID(list: Int, slot: Int, id: UInt32) {
         ids[list][slot] = id
+    }
+
+    /// Exact capacity for a bulk add, so that building lists of millions of entries neither
+    /// copies them as the arrays double nor leaves up to half of each array unused.
+    public mutating func reserve(list: Int, additional: Int) {
+        guard additional > 0 else { return }
+        let entries = ids[list].count + additional
+        ids[list].reserveCapacity(entries)
+        switch layout {
+        case .rows(let bytes): codes[list].reserveCapacity(entries * bytes)
+        case .fastScan(let blocks): codes[list].reserveCapacity((entries + 31) / 32 * PackedNibbles.blockBytes(blocks: blocks))
+        }
     }
 
     public mutating func remove(list: Int, slot: Int) -> UInt32? {
