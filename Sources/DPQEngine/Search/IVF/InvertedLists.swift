@@ -34,6 +34,9 @@ public protocol InvertedLists: Sendable {
     mutating func setID(list: Int, slot: Int, id: UInt32)
     /// Makes room for `additional` more entries in `list` (a hint before many appends).
     mutating func reserve(list: Int, additional: Int)
+    /// Appends entries `ids[j]` with codes `codes[j * bytes ..< (j + 1) * bytes]` (`.rows(bytes)`
+    /// layout only); returns the first one's slot (the others follow).
+    mutating func append(list: Int, ids: [UInt32], codes: [UInt8]) -> Int
 }
 
 extension InvertedLists {
@@ -41,6 +44,18 @@ extension InvertedLists {
     public var totalSize: Int { (0..<listCount).reduce(0) { $0 + size($1) } }
 
     public mutating func reserve(list: Int, additional: Int) {}
+
+    public mutating func append(list: Int, ids: [UInt32], codes: [UInt8]) -> Int {
+        guard case .rows(let bytes) = layout else { preconditionFailure("InvertedLists.append(ids:codes:): rows layout only") }
+        precondition(codes.count == ids.count * bytes, "InvertedLists.append: \(codes.count) code bytes for \(ids.count) entries")
+        let first = size(list)
+        codes.withUnsafeBytes { c in
+            for (j, id) in ids.enumerated() {
+                _ = append(list: list, id: id, code: UnsafeRawBufferPointer(rebasing: c[(j * bytes)..<((j + 1) * bytes)]))
+            }
+        }
+        return first
+    }
 }
 
 /// Inverted lists held in Swift arrays, one pair (ids, codes) per list.
@@ -90,6 +105,15 @@ public struct ArrayInvertedLists: InvertedLists, Equatable {
 
     public mutating func setID(list: Int, slot: Int, id: UInt32) {
         ids[list][slot] = id
+    }
+
+    public mutating func append(list: Int, ids newIDs: [UInt32], codes newCodes: [UInt8]) -> Int {
+        guard case .rows(let bytes) = layout else { preconditionFailure("ArrayInvertedLists.append(ids:codes:): rows layout only") }
+        precondition(newCodes.count == newIDs.count * bytes, "ArrayInvertedLists.append: \(newCodes.count) code bytes for \(newIDs.count) entries")
+        let first = ids[list].count
+        ids[list].append(contentsOf: newIDs)
+        codes[list].append(contentsOf: newCodes)
+        return first
     }
 
     /// Exact capacity for a bulk add, so that building lists of millions of entries neither

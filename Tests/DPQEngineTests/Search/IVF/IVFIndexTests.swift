@@ -142,6 +142,29 @@ import Testing
 
     /// More lists than items (most lists empty), a single block under the first-block partition
     /// (entries store no code at all), and an empty index.
+    /// Building from all rows at once (the counting-sort fill a start-up uses) gives the same
+    /// entries in the same slots as adding the rows, with or without known lists for some rows.
+    @Test(arguments: ["first", "kmeans"])
+    func fillEqualsAdd(kind: String) {
+        let codebooks = SearchFixtures.codebooks(blocks: 3, size: 256, dimension: 5, seed: 51)
+        let codes = SearchFixtures.codes(count: 3_000, blocks: 3, size: 256, seed: 52)
+        let coarse = Self.coarse(kind, codes: codes, codebooks: codebooks)
+        var added = Index(codebooks: codebooks, coarse: coarse, blocks: 3)
+        added.add(codes: codes, ids: Array(0..<codes.count))
+        let truth = coarse.assign(codes, codebooks: codebooks, threads: 1)
+        let someKnown = truth.enumerated().map { i, l in i % 3 == 0 ? Int32(-1) : Int32(l) }
+        for known in [nil, someKnown] {
+            let filled = Index(codes: codes, codebooks: codebooks, coarse: coarse, assigned: known, threads: 2)
+            #expect(filled.count == added.count)
+            for l in 0..<coarse.listCount {
+                let a = added.lists.withList(l) { (Array($0), Array($1)) }
+                let f = filled.lists.withList(l) { (Array($0), Array($1)) }
+                #expect(a.0 == f.0 && a.1 == f.1, "list \(l)")
+            }
+            #expect((0..<codes.count).allSatisfy { added.location(of: $0)! == filled.location(of: $0)! })
+        }
+    }
+
     @Test func emptyListsAndShortCodes() {
         let d = 5
         let codebooks = SearchFixtures.codebooks(blocks: 3, size: 256, dimension: d, seed: 81)
