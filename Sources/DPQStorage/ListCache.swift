@@ -58,7 +58,7 @@ public struct ListCache: Sendable, Equatable {
                     while j < rowids.count && rowids[j] < rowid { j += 1 }
                     guard j < rowids.count, rowids[j] == rowid else { continue }
                     if memcmp(cached.baseAddress! + j * width, current.baseAddress! + i * width, width) == 0 {
-                        out[i] = Int32(lists[j])
+                        out[i] = Int32(clamping: lists[j])  // a damaged value is caught by the caller's range check
                     }
                 }
             }

@@ -49,6 +49,14 @@ import DPQEngine
         #expect(without.listsFromCache == 0)
         try CodeIndexListsTests().expectListsMatchExhaustive(withCache, seed: 3)
 
+        // A list number out of range (a damaged file whose digest still matches): none of it is used.
+        var damaged = cache
+        damaged.lists[7] = .max
+        let fromDamaged = try CodeIndex(Self.loaded(later, rowids: laterRowids), codebooks: model.codebooks, classCount: 10,
+                                        partition: .kmeans(lists: 32), trainedLists: trained, listCache: damaged)
+        #expect(fromDamaged.listsFromCache == 0)
+        #expect(Self.listOfEveryRow(fromDamaged) == Self.listOfEveryRow(without))
+
         // Another model: the digest differs and nothing is reused.
         let other = Fixtures.model(Fixtures.config(codebookSize: 256), seed: 9)
         let otherIndex = try CodeIndex(Self.loaded(later, rowids: laterRowids), codebooks: other.codebooks, classCount: 10,
