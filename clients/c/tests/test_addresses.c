@@ -72,15 +72,7 @@ static int expect_invalid(const char *list, const char *fragment) {
 int main(int argc, char **argv) {
   const char *host = "127.0.0.1", *coll = NULL;
   int port = 0;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    if (!strcmp(argv[i], "--host")) host = argv[i + 1];
-    else if (!strcmp(argv[i], "--port")) port = atoi(argv[i + 1]);
-    else if (!strcmp(argv[i], "--collection")) coll = argv[i + 1];
-  }
-  if (!coll || port <= 0) {
-    fprintf(stderr, "usage: %s --host H --port P --collection C\n", argv[0]);
-    return 2;
-  }
+  if (server_args(argc, argv, &host, &port, &coll)) return 2;
   char live[64], refused[64], failing[64], list[256];
   snprintf(live, sizeof live, "%s:%d", host, port);
   int dead_port;

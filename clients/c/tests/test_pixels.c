@@ -24,15 +24,7 @@ enum { DIM = 16, NQ = 3 };
 int main(int argc, char **argv) {
   const char *host = "127.0.0.1", *coll = NULL;
   int port = 0;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    if (!strcmp(argv[i], "--host")) host = argv[i + 1];
-    else if (!strcmp(argv[i], "--port")) port = atoi(argv[i + 1]);
-    else if (!strcmp(argv[i], "--collection")) coll = argv[i + 1];
-  }
-  if (!coll || port <= 0) {
-    fprintf(stderr, "usage: %s --host H --port P --collection C\n", argv[0]);
-    return 2;
-  }
+  if (server_args(argc, argv, &host, &port, &coll)) return 2;
   dpq_error err;
   int64_t start = now_ms();
   dpq_client *c = dpq_connect(host, port, 10000, &err);
