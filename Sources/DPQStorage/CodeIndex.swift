@@ -53,7 +53,7 @@ public struct CodeIndex: Sendable {
             let keep = (0..<loaded.ids.count).filter { !skip.contains($0) }
             loaded = LoadedItems(ids: ItemIDTable(keep.map { loaded.ids[$0] }), codes: loaded.codes.items(keep),
                                  labels: loaded.labels.items(keep), vectors: loaded.vectors?.rows(keep), uncoded: [],
-                                 rowids: loaded.rowids.isEmpty ? [] : keep.map { loaded.rowids[$0] })
+                                 rowids: loaded.codedRowids)
         }
         try Self.requireCodes(loaded.codes.bytes, bytesPerCode: loaded.codes.bytesPerCode, below: codebooks.size, what: "index")
         guard loaded.labels.classCount == max(classCount, 1) else {

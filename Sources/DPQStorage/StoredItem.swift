@@ -39,6 +39,13 @@ public struct LoadedItems: Sendable {
     /// them; empty otherwise. Keys of the list cache (ListCache).
     public var rowids: [Int64]
 
+    /// `rowids` of the rows that have a code (the rows an index keeps, in order).
+    public var codedRowids: [Int64] {
+        if uncoded.isEmpty || rowids.isEmpty { return rowids }
+        let skip = Set(uncoded)
+        return rowids.indices.filter { !skip.contains($0) }.map { rowids[$0] }
+    }
+
     public init(ids: ItemIDTable, codes: CodeMatrix, labels: Labels, vectors: Matrix?, uncoded: [Int], pendingVectors: Matrix? = nil,
                 rowids: [Int64] = []) {
         self.ids = ids
@@ -80,16 +87,7 @@ package struct LabelBitsBuilder: Sendable {
 
     /// `append` for a stored labels blob (little-endian UInt32s, Blobs.labels), without a list per item.
     package mutating func append(blob raw: UnsafeRawBufferPointer) -> Int? {
-        let base = bits.count
-        bits.append(contentsOf: repeatElement(0, count: words))
-        count += 1
-        var bad: Int?
-        for i in 0..<(raw.count / 4) {
-            let l = Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
-            guard l < classCount else { bad = bad ?? l; continue }
-            bits[base + l / 64] |= 1 << UInt64(l % 64)
-        }
-        return bad
+        append((0..<(raw.count / 4)).lazy.map { Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self))) })
     }
 
     package var labels: Labels { Labels(count: count, classCount: classCount, bits: bits) }

@@ -131,17 +131,9 @@ final class CollectionRuntime: Sendable {
         if let trained = index?.trainedLists, trained != saved { try? saveStatus() }
         // The list of every item, for the next start, when more than 1% of them had to be assigned now.
         if let index, index.count - index.listsFromCache > index.count / 100,
-           let cache = index.listCache(rowids: Self.codedRowids(snapshot.loaded)) {
+           let cache = index.listCache(rowids: snapshot.loaded.codedRowids) {
             try? store.saveListCache(cache)
         }
-    }
-
-    /// The storage rows of the loaded items that have a code (the index's rows, in order); empty
-    /// when the store does not report rows.
-    static func codedRowids(_ loaded: LoadedItems) -> [Int64] {
-        if loaded.uncoded.isEmpty || loaded.rowids.isEmpty { return loaded.rowids }
-        let skip = Set(loaded.uncoded)
-        return loaded.rowids.indices.filter { !skip.contains($0) }.map { loaded.rowids[$0] }
     }
 
     /// The served model, its description and the index's size, without waiting for searches or writes.

@@ -97,21 +97,7 @@ public struct IVFIndex<Lists: InvertedLists>: Sendable {
                      "IVFIndex.add: this index keeps norms; pass PrefixNorms of the codes")
         precondition(ids.allSatisfy { $0 >= 0 && $0 < Int(UInt32.max) }, "IVFIndex.add: ids must be in 0..<2^32-1")
         CodeValidation.requireCodes(codes, below: codebooks.size, caller: "IVFIndex.add")
-        let assigned: [Int]
-        if let known {
-            precondition(known.count == codes.count && known.allSatisfy { $0 < Int32(listCount) },
-                         "IVFIndex.add: \(known.count) known lists for \(codes.count) codes, or a list outside 0..<\(listCount)")
-            let missing = known.indices.filter { known[$0] < 0 }
-            var lists = known.map { Int($0) }
-            if !missing.isEmpty {
-                for (j, list) in coarse.assign(codes.items(missing), codebooks: codebooks, threads: threads).enumerated() {
-                    lists[missing[j]] = list
-                }
-            }
-            assigned = lists
-        } else {
-            assigned = coarse.assign(codes, codebooks: codebooks, threads: threads)
-        }
+        let assigned = lists(of: codes, known: known, threads: threads)
         // A bulk add (building the index) reserves each list's exact size. Only where the add at
         // least doubles the list: exact reservations on small batches would copy every list on
         // every batch instead of letting arrays grow geometrically.
@@ -153,6 +139,19 @@ public struct IVFIndex<Lists: InvertedLists>: Sendable {
         }
     }
 
+    /// The list of each row of `codes`: `known[i]` where given (>= 0), else the coarse quantizer's.
+    private func lists(of codes: CodeMatrix, known: [Int32]?, threads: Int) -> [Int] {
+        guard let known else { return coarse.assign(codes, codebooks: codebooks, threads: threads) }
+        precondition(known.count == codes.count && known.allSatisfy { $0 < Int32(listCount) },
+                     "IVFIndex: \(known.count) known lists for \(codes.count) codes, or a list outside 0..<\(listCount)")
+        var lists = known.map { Int($0) }
+        let missing = known.indices.filter { known[$0] < 0 }
+        if !missing.isEmpty {
+            for (j, list) in coarse.assign(codes.items(missing), codebooks: codebooks, threads: threads).enumerated() { lists[missing[j]] = list }
+        }
+        return lists
+    }
+
     /// Every row of `codes` (ids 0..<n) into this empty index, list by list: a counting sort of the
     /// rows by list, then each list's ids and codes appended in one piece. The same entries in the
     /// same slots as `add` gives; per-entry appends were a third of a restart at 100M items.
@@ -160,12 +159,7 @@ public struct IVFIndex<Lists: InvertedLists>: Sendable {
         precondition(count == 0 && codes.blocks == blocks && codes.bytesPerCode == bytesPerCode, "IVFIndex.fill: not an empty index of these codes")
         guard case .rows(let stored) = lists.layout else { preconditionFailure("IVFIndex.fill: rows layout only") }
         CodeValidation.requireCodes(codes, below: codebooks.size, caller: "IVFIndex.fill")
-        var assigned = known.map { $0.map(Int.init) } ?? [Int](repeating: -1, count: codes.count)
-        precondition(assigned.count == codes.count && assigned.allSatisfy { $0 < listCount }, "IVFIndex.fill: known lists do not fit")
-        let missing = assigned.indices.filter { assigned[$0] < 0 }
-        if !missing.isEmpty {
-            for (j, list) in coarse.assign(codes.items(missing), codebooks: codebooks, threads: threads).enumerated() { assigned[missing[j]] = list }
-        }
+        let assigned = lists(of: codes, known: known, threads: threads)
         let n = codes.count, nlist = listCount
         var start = [Int](repeating: 0, count: nlist + 1)
         for l in assigned { start[l + 1] += 1 }
