@@ -118,15 +118,17 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         ]),
-        .testTarget(name: "DPQEngineTests", dependencies: ["DPQEngine"], exclude: ["Fixtures"]),
+        .testTarget(name: "DPQEngineTests", dependencies: ["DPQEngine", "ChildProcesses"], exclude: ["Fixtures"]),
         // libpng's and libjpeg's encoders, for the image tests to write every kind of file.
         .target(name: "CImageTestEncoders", dependencies: ["CPNG", "CJPEG"], path: "Tests/CImageTestEncoders"),
         .testTarget(name: "ImageFilesTests", dependencies: ["ImageFiles", "CImageTestEncoders"]),
         // Starts a throwaway PostgreSQL server (initdb in a temporary folder) for the tests.
-        .target(name: "PostgresTestSupport", path: "Tests/PostgresTestSupport"),
+        .target(name: "PostgresTestSupport", dependencies: ["ChildProcesses"], path: "Tests/PostgresTestSupport"),
+        // Child processes with every wait bounded (posix_spawn and waitpid), for every test target.
+        .target(name: "ChildProcesses", path: "Tests/ChildProcesses"),
         .testTarget(name: "DPQStorageTests", dependencies: ["DPQStorage", "DPQPostgresStorage", "DPQEngine", "PostgresTestSupport",
-                                                            "storage-crash-writer"]),
-        .testTarget(name: "DPQServerSupportTests", dependencies: ["DPQServerSupport", "DPQProto",
+                                                            "ChildProcesses", "storage-crash-writer"]),
+        .testTarget(name: "DPQServerSupportTests", dependencies: ["DPQServerSupport", "DPQProto", "ChildProcesses",
             .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
@@ -137,7 +139,7 @@ let package = Package(
             .product(name: "OTel", package: "swift-otel"),
         ] + grpc),
         .testTarget(name: "DPQServerTests", dependencies: ["DPQServer", "DPQClient", "DPQServerSupport", "DPQEngine", "DPQProto",
-            "CImageTestEncoders", "PostgresTestSupport",
+            "CImageTestEncoders", "PostgresTestSupport", "ChildProcesses",
             .product(name: "Tracing", package: "swift-distributed-tracing"),
             // The in-process OTLP/HTTP receiver of the export test.
             .product(name: "NIOCore", package: "swift-nio"),

@@ -59,16 +59,21 @@ struct LoadCommand: AsyncParsableCommand {
             target = a
         }
         defer {
-            if let child, child.isRunning { child.terminate(); child.waitUntilExit() }
+            if let child, child.isRunning { Self.stop(child) }
             if let tempDir { try? FileManager.default.removeItem(atPath: tempDir) }
         }
         let report = try await load(target, serverPID: serverPID)
         let json = try JSONSerialization.data(withJSONObject: report, options: [.prettyPrinted, .sortedKeys])
         print(String(decoding: json, as: UTF8.self))
-        if let child {
-            child.terminate()
-            child.waitUntilExit()
-        }
+        if let child { Self.stop(child) }
+    }
+
+    /// SIGTERM, then SIGKILL if the server has not ended after 60 s. Polling `isRunning`
+    /// rather than `waitUntilExit`, which on Linux was seen to miss a child's exit and wait forever.
+    static func stop(_ child: Process) {
+        child.terminate()
+        for _ in 0..<6_000 where child.isRunning { usleep(10_000) }
+        if child.isRunning { kill(child.processIdentifier, SIGKILL) }
     }
 
     static func startServer(_ bin: String, dataDir: String) throws -> (Process, String) {

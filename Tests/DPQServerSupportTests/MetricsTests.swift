@@ -1,5 +1,6 @@
 // RPC metrics through swift-metrics into the Prometheus registry, served by MetricsEndpoint over
 // HTTP/1.1, and the endpoint's graceful shutdown through a ServiceGroup.
+import ChildProcesses
 import DPQProto
 import DPQServerSupport
 import GRPCCore
@@ -39,7 +40,7 @@ import Testing
             tasks.addTask { try await group.run() }
 
             let port = endpoint.port
-            let (status, headers, body) = try await Task.detached { try httpGet(port: port, path: "/metrics") }.value
+            let (status, headers, body) = try await onOwnThread { try httpGet(port: port, path: "/metrics") }
             #expect(status == 200)
             #expect(headers.lowercased().contains("content-type: text/plain; version=0.0.4"))
             // The metrics registry is process-wide and other suites' servers run in this process
@@ -56,16 +57,16 @@ import Testing
             #expect(body.contains(#"dpq_training_samples_per_second{collection="c1"} 1234.5"#))
             #expect(!body.contains(#"collection="gone""#))
 
-            let notFound = try await Task.detached { try httpGet(port: port, path: "/other") }.value
+            let notFound = try await onOwnThread { try httpGet(port: port, path: "/other") }
             #expect(notFound.status == 404)
-            let wrongMethod = try await Task.detached { try httpGet(port: port, path: "/metrics", method: "POST") }.value
+            let wrongMethod = try await onOwnThread { try httpGet(port: port, path: "/metrics", method: "POST") }
             #expect(wrongMethod.status == 405)
 
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()  // run() returned: the listener is closed
         }
         await #expect(throws: (any Error).self) {
-            _ = try await Task.detached { try httpGet(port: endpoint.port, path: "/metrics") }.value
+            _ = try await onOwnThread { try httpGet(port: endpoint.port, path: "/metrics") }
         }
     }
 }

@@ -2,6 +2,7 @@
 // is large or another request is in flight; results and errors come back either way.
 import DPQServerSupport
 import Foundation
+import Synchronization
 import Testing
 
 private struct Boom: Error, Equatable {}
@@ -29,11 +30,13 @@ private func threadID() -> pthread_t { pthread_self() }
     }
 
     @Test func smallWorkGoesToThePoolWhileOtherWorkRuns() async throws {
-        let started = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0)
+        let started = Mutex(false), release = DispatchSemaphore(value: 0)
         let long = Task {
-            try await pool.run { started.signal(); release.wait(); return 1 }
+            try await pool.run { started.withLock { $0 = true }; release.wait(); return 1 }
         }
-        started.wait()
+        // Awaited, not waited on: the task that starts the long request needs a thread of the
+        // cooperative pool, and a semaphore wait here would hold one of the two it has.
+        while !started.withLock({ $0 }) { try await Task.sleep(nanoseconds: 1_000_000) }
         let here = threadID()
         let there = try await pool.run(operations: 10) { threadID() }
         #expect(there != here, "a second request must not run inline beside a running one")

@@ -1,4 +1,5 @@
 import DPQClient
+import ChildProcesses
 import Foundation
 import Testing
 
@@ -11,25 +12,13 @@ import Testing
 
     @discardableResult
     func dpq(_ args: [String], stdin: String? = nil) throws -> Result {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: Self.binary)
-        p.arguments = args
-        let out = Pipe(), err = Pipe(), input = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        p.standardInput = input
-        try p.run()
-        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
-        try input.fileHandleForWriting.close()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitPolling()
-        return Result(status: p.terminationStatus, out: String(decoding: o, as: UTF8.self), err: String(decoding: e, as: UTF8.self))
+        let r = try ChildProcess.run([Self.binary] + args, stdin: stdin.map { Data($0.utf8) }, timeout: 600)
+        return Result(status: r.status, out: r.stdout, err: r.stderr)
     }
 
     /// Starts `dpq serve --port 0` and returns the process and its address (its log goes to
     /// `dataDir`.server.log, removed with the data directory by the callers).
-    func serve(dataDir: String) throws -> (Process, String) {
+    func serve(dataDir: String) throws -> (ChildProcess, String) {
         let server = try ChildServer(dataDir: dataDir)
         return (server.process, server.address)
     }
@@ -63,7 +52,7 @@ import Testing
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("dpq-cli-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: dir); try? FileManager.default.removeItem(atPath: dir + ".server.log") }
         let (server, address) = try serve(dataDir: dir)
-        defer { server.interrupt(); server.waitPolling() }
+        defer { server.interrupt(); server.waitOrKill() }
         let a = ["--address", address]
 
         var r = try dpq(["health"] + a)
@@ -139,13 +128,13 @@ import Testing
         let dirs = (0..<2).map { _ in FileManager.default.temporaryDirectory.appendingPathComponent("dpq-cli-\(UUID().uuidString)").path }
         defer { for d in dirs { try? FileManager.default.removeItem(atPath: d); try? FileManager.default.removeItem(atPath: d + ".server.log") } }
         let (first, a1) = try serve(dataDir: dirs[0])
-        defer { first.interrupt(); first.waitPolling() }
+        defer { first.interrupt(); first.waitOrKill() }
         let (second, a2) = try serve(dataDir: dirs[1])
         let both = ["--address", "\(a1),\(a2)"]
         var r = try dpq(["health"] + both)
         #expect(r.status == 0 && r.out.contains("serving"), "\(r.err)")
         second.interrupt()
-        second.waitPolling()
+        second.waitOrKill()
         r = try dpq(["collections", "create", "only", "--dimension", "4", "--address", a1])
         #expect(r.status == 0, "\(r.err)")
         for _ in 0..<4 {
@@ -177,12 +166,12 @@ import Testing
         Thread.sleep(forTimeInterval: 1)
         let start = Date()
         server.terminate()   // SIGTERM
-        server.waitPolling()
+        server.waitOrKill()
         #expect(server.terminationStatus == 0)
         #expect(Date().timeIntervalSince(start) < 20)
 
         (server, address) = try serve(dataDir: dir)
-        defer { server.terminate(); server.waitPolling() }
+        defer { server.terminate(); server.waitOrKill() }
         a = ["--address", address]
         r = try dpq(["collections", "info", "sig", "--json"] + a)
         #expect(r.status == 0, "\(r.err)")
@@ -225,7 +214,7 @@ import Testing
                 // The server died under the client: expected.
             }
             _ = await killer.value
-            server.waitPolling()
+            server.waitOrKill()
             client.close()
 
             let (again, address2) = try serve(dataDir: dir)
@@ -240,7 +229,7 @@ import Testing
             }
             check.close()
             again.terminate()
-            again.waitPolling()
+            again.waitOrKill()
             #expect(acknowledged.count > 0)
         }
     }

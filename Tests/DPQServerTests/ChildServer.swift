@@ -1,3 +1,4 @@
+import ChildProcesses
 import Foundation
 import Testing
 
@@ -10,55 +11,52 @@ final class ChildServer: @unchecked Sendable {
     }()
     static var binary: String { binDir + "/dpq" }
 
-    let process: Process
+    let process: ChildProcess
     let address: String
     let logPath: String
-    var pid: Int32 { process.processIdentifier }
+    var pid: Int32 { process.pid }
 
-    /// Starts the server and waits for its "listening on" line. Throws with the log's tail when
-    /// it exits first.
+    /// Starts the server and waits (at most `timeout` seconds) for its "listening on" line.
+    /// Throws with the log's tail when it exits first or does not start in time.
     init(dataDir: String, extraArgs: [String] = [], environment: [String: String] = [:], logPath: String? = nil,
          timeout: TimeInterval = 60) throws {
         guard FileManager.default.isExecutableFile(atPath: Self.binary) else {
             throw ChildServerError("build the dpq product first (swift build): \(Self.binary) is missing")
         }
         let log = logPath ?? (dataDir + ".server.log")
+        let stdout = log + ".stdout"
         FileManager.default.createFile(atPath: log, contents: nil)
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: Self.binary)
-        p.arguments = ["serve", "--port", "0", "--data-dir", dataDir] + extraArgs
-        if !environment.isEmpty { p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle(forWritingAtPath: log)
-        try p.run()
-        var line = ""
+        FileManager.default.createFile(atPath: stdout, contents: nil)
+        defer { unlink(stdout) }  // the server keeps it open; only the one line is wanted
+        let env = environment.isEmpty ? nil : ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let p = try ChildProcess([Self.binary, "serve", "--port", "0", "--data-dir", dataDir] + extraArgs,
+                                 environment: env, stdoutPath: stdout, stderrPath: log)
         let deadline = Date().addingTimeInterval(timeout)
-        while !line.contains("\n") && Date() < deadline {
-            let d = out.fileHandleForReading.availableData
-            if d.isEmpty { break }
-            line += String(decoding: d, as: UTF8.self)
+        var line = ""
+        while Date() < deadline {
+            line = (try? String(contentsOfFile: stdout, encoding: .utf8)) ?? ""
+            if line.contains("\n") || !p.isRunning { break }
+            usleep(10_000)
         }
-        guard let r = line.range(of: "listening on ") else {
+        guard let r = line.range(of: "listening on "), line.contains("\n") else {
             p.terminate()
-            p.waitPolling()
+            p.waitOrKill(timeout: 30)
             let tail = (try? String(contentsOfFile: log, encoding: .utf8))?.split(separator: "\n").suffix(5).joined(separator: "\n") ?? ""
-            throw ChildServerError("dpq serve did not start (exit \(p.terminationStatus)): \(tail)")
+            throw ChildServerError("dpq serve did not start within \(Int(timeout)) s (\(p.exit.map { "\($0)" } ?? "killed")): \(tail)")
         }
         process = p
-        address = String(line[r.upperBound...]).trimmingCharacters(in: .whitespacesAndNewlines)
+        address = String(line[r.upperBound...].prefix { $0 != "\n" }).trimmingCharacters(in: .whitespaces)
         self.logPath = log
     }
 
     func kill9() {
-        kill(pid, SIGKILL)
-        process.waitPolling()
+        process.kill9()
     }
 
-    /// SIGTERM and wait (graceful stop).
+    /// SIGTERM and wait (graceful stop; killed after 120 s).
     func stop() {
-        if process.isRunning { process.terminate() }
-        process.waitPolling()
+        process.terminate()
+        process.waitOrKill(timeout: 120)
     }
 
     /// VmHWM (peak) and VmRSS (current) of the server, in bytes, from /proc/<pid>/status.
@@ -80,13 +78,4 @@ struct ChildServerError: Error, CustomStringConvertible {
 /// A fresh temporary directory path (not created).
 func temporaryPath(_ prefix: String) -> String {
     FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)").path
-}
-
-extension Process {
-    /// Waits for the process to end, checking every 5 ms. Foundation's `waitUntilExit` spins a run
-    /// loop without sources on Linux, a whole core for as long as it waits: a server that takes seconds
-    /// to stop (a drain) then starves every other test running in parallel on the two cores.
-    func waitPolling() {
-        while isRunning { usleep(5_000) }
-    }
 }

@@ -1,5 +1,6 @@
 import DPQClient
 import DPQProto
+import ChildProcesses
 import Foundation
 import GRPCCore
 import Testing
@@ -13,16 +14,12 @@ import Testing
 @Suite(.serialized) struct DiskFullTests {
     @discardableResult
     static func sh(_ args: [String]) -> (status: Int32, output: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = args
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = out
-        do { try p.run() } catch { return (-1, "\(error)") }
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitPolling()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+        do {
+            let r = try ChildProcess.run(args, timeout: 120)
+            return (r.status, r.stdout + r.stderr)
+        } catch {
+            return (-1, "\(error)")
+        }
     }
 
     static func isFull(_ e: DPQError) -> Bool {

@@ -4,6 +4,7 @@
 
 import DPQClient
 import DPQProto
+import ChildProcesses
 import Foundation
 import GRPCCore
 import Testing
@@ -21,7 +22,7 @@ import Glibc
         defer { server.stop() }
         let port = Self.port(server.address), pid = server.pid
         try await onOwnThread { try Self.drainRaw(port: port, pid: pid) }
-        server.process.waitPolling()
+        server.process.waitOrKill()
         #expect(server.process.terminationStatus == 0)
     }
 
@@ -89,7 +90,7 @@ import Glibc
             return all
         }
         client.close()
-        server.process.waitPolling()
+        server.process.waitOrKill()
         #expect(server.process.terminationStatus == 0)
         let ok = outcomes.filter { $0.1 == nil }
         let failed = outcomes.filter { $0.1 != nil }

@@ -5,6 +5,7 @@
 
 import CImageTestEncoders
 import DPQEngine
+import ChildProcesses
 import Foundation
 import Testing
 
@@ -12,18 +13,8 @@ import Testing
     struct Result { var status: Int32; var out: String; var err: String }
 
     func dpq(_ args: [String]) throws -> Result {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: ChildServer.binary)
-        p.arguments = args
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        p.standardInput = FileHandle.nullDevice
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitPolling()
-        return Result(status: p.terminationStatus, out: String(decoding: o, as: UTF8.self), err: String(decoding: e, as: UTF8.self))
+        let r = try ChildProcess.run([ChildServer.binary] + args, timeout: 600)
+        return Result(status: r.status, out: r.stdout, err: r.stderr)
     }
 
     static let classes = ["circle", "cross", "stripes"]
@@ -69,7 +60,7 @@ import Testing
             }
         }
         let server = try ChildServer(dataDir: root)
-        defer { server.process.interrupt(); server.process.waitPolling() }
+        defer { server.process.interrupt(); server.process.waitOrKill() }
         let a = ["--address", server.address]
         let pixels = ["--images", images, "--channels", "1", "--scale", "0.00392"]
 
@@ -117,7 +108,7 @@ import Testing
         try NumpyFile.write(NumpyArray(dtype: .uint8, shape: [1, 8, 8, 1], data: Array(pixels[(3 * 64)..<(4 * 64)])), to: root + "-q.npy")
 
         let server = try ChildServer(dataDir: root)
-        defer { server.process.interrupt(); server.process.waitPolling() }
+        defer { server.process.interrupt(); server.process.waitOrKill() }
         let a = ["--address", server.address]
         let input = ["--file", root + "-x.npy", "--labels", root + "-y.npy", "--scale", "0.00392"]
         var r = try dpq(["collections", "create", "multi", "--dimension", "64", "--classes", "3", "--multi-label", "--blocks", "2",

@@ -4,6 +4,7 @@
 // (clients/python's keepalive test shows grpcio with 10 s pings against the default settings.)
 
 import DPQServerSupport
+import ChildProcesses
 import Foundation
 import Testing
 

@@ -1,3 +1,4 @@
+import ChildProcesses
 import Foundation
 import Testing
 
@@ -6,24 +7,14 @@ import Testing
 /// `dpq serve` in a child process. No call may fail, and the server's peak resident memory in
 /// the last round must not be much above the first (no growth across rounds).
 @Suite(.serialized) struct LoadTests {
-    @Test func shortLoadRunHasNoErrorsAndBoundedMemory() throws {
+    @Test func shortLoadRunHasNoErrorsAndBoundedMemory() async throws {
         let bin = ChildServer.binDir + "/dpq-load"
         try #require(FileManager.default.isExecutableFile(atPath: bin), "build the dpq-load product first (swift build)")
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: bin)
-        p.arguments = ["--clients", "16", "--connections", "4", "--seconds", "3", "--rounds", "3", "--items", "3000", "--train-epochs", "10"]
-        // stderr (progress lines and the server's log) to a file, so no pipe can fill up.
-        let errPath = temporaryPath("dpq-load-stderr")
-        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
-        defer { try? FileManager.default.removeItem(atPath: errPath) }
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle(forWritingAtPath: errPath)
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitPolling()
-        let log = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
-        try #require(p.terminationStatus == 0, "dpq-load exited \(p.terminationStatus): \(log)")
+        // stdout and stderr (progress lines and the server's log) go to files: no pipe can fill up.
+        let r = try await ChildProcess.runAwaiting([bin, "--clients", "16", "--connections", "4", "--seconds", "3", "--rounds", "3",
+                                                   "--items", "3000", "--train-epochs", "10"], timeout: 600)
+        try #require(r.status == 0 && !r.exit.wasSignalled, "dpq-load ended with \(r.exit): \(r.stderr)")
+        let data = r.out
         let report = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any], "not JSON: \(String(decoding: data, as: UTF8.self))")
         let rounds = try #require(report["rounds"] as? [[String: Any]])
         #expect(rounds.count == 3)

@@ -1,6 +1,7 @@
 import DPQClient
 import DPQEngine
 import DPQProto
+import ChildProcesses
 import Foundation
 import PostgresTestSupport
 import Testing

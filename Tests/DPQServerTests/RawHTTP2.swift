@@ -4,22 +4,11 @@
 // no encoder state is needed; the server's header blocks are not decoded (tests look at frame
 // types, flags, stream ids and error codes).
 
+import ChildProcesses
 import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
-
-/// Runs blocking work (these sockets, sleeps) on a thread of its own. Not in a Task: the
-/// cooperative pool has one thread per core, and a test blocking one of them for seconds stalls
-/// every other test's async work in the process (on 2 cores, other suites' calls then ran into
-/// their deadlines).
-func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        Thread {
-            do { continuation.resume(returning: try body()) } catch { continuation.resume(throwing: error) }
-        }.start()
-    }
-}
 
 struct RawFrame: CustomStringConvertible {
     static let data: UInt8 = 0, headers: UInt8 = 1, rstStream: UInt8 = 3, settings: UInt8 = 4

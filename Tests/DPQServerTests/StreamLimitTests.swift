@@ -6,6 +6,7 @@ import DPQClient
 import DPQProto
 import DPQServer
 import DPQServerSupport
+import ChildProcesses
 import Foundation
 import GRPCCore
 import Testing

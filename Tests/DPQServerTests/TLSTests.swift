@@ -1,5 +1,6 @@
 import DPQClient
 import DPQServer
+import ChildProcesses
 import Foundation
 import GRPCCore
 import Testing
@@ -20,12 +21,8 @@ import Testing
         openssl req -newkey rsa:2048 -nodes -keyout client.key -out client.csr -subj /CN=dpq-test-client 2>/dev/null
         openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out client.pem -days 2 2>/dev/null
         """
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/sh")
-        p.arguments = ["-c", script]
-        try p.run()
-        p.waitPolling()
-        try #require(p.terminationStatus == 0, "openssl is required to make test certificates")
+        let r = try ChildProcess.run(["/bin/sh", "-c", script], timeout: 300)
+        try #require(r.status == 0 && !r.exit.wasSignalled, "openssl is required to make test certificates: \(r.stderr)")
         return dir
     }
 

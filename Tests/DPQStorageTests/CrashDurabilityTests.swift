@@ -3,6 +3,7 @@
 // reopens the collection and checks that every acknowledged batch is there, whole and
 // correct, and that no partial batch is visible. Several rounds on the same collection.
 
+import ChildProcesses
 import Foundation
 import Testing
 import DPQEngine
@@ -31,19 +32,17 @@ import DPQEngine
         var random = SeededRandom(seed: UInt64(Date().timeIntervalSince1970))
         var totalAcked = 0
         for round in 0..<4 {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: writer)
-            process.arguments = [tmp.path, "crash", String(Self.batchSize)]
-            let out = Pipe(), err = Pipe()
-            process.standardOutput = out
-            process.standardError = err
-            try process.run()
+            // Beside the data directory, not in it: its listing must hold collections only.
+            let base = tmp.path + "-round-\(round)"
+            defer { unlink(base + ".out"); unlink(base + ".err") }
+            let process = try ChildProcess([writer, tmp.path, "crash", String(Self.batchSize)],
+                                           stdoutPath: base + ".out", stderrPath: base + ".err")
             // A random moment: most rounds land in the middle of a batch's transaction.
             usleep(UInt32(200_000 + Int(random.next() % 600_000)))
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-            #expect(process.terminationReason == .uncaughtSignal, "round \(round): the writer exited by itself: \(String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))")
-            let lines = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).split(separator: "\n")
+            let end = process.kill9()
+            let err = (try? String(contentsOfFile: base + ".err", encoding: .utf8)) ?? ""
+            #expect(end.signal == SIGKILL, "round \(round): the writer ended by itself (\(end)): \(err)")
+            let lines = ((try? String(contentsOfFile: base + ".out", encoding: .utf8)) ?? "").split(separator: "\n")
             let acked = lines.compactMap { $0.hasPrefix("acked ") ? Int($0.dropFirst(6)) : nil }
             totalAcked += acked.count
             print("crash round \(round): \(acked.count) batches acknowledged")

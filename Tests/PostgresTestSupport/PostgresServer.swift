@@ -12,6 +12,7 @@
 // (scripts/install-deps.sh installs it); without them `shared` fails, and so do the tests —
 // they are not skipped.
 
+import ChildProcesses
 import Foundation
 
 public final class PostgresServer: Sendable {
@@ -81,7 +82,7 @@ public final class PostgresServer: Sendable {
     private func startWatchdog() throws {
         let stop = Self.command(bin + "/pg_ctl", ["-D", directory + "/data", "-m", "immediate", "-w", "stop"], asPostgres: true)
         let script = "while kill -0 \(getpid()) 2>/dev/null; do sleep 1; done; \(stop.map(Self.quote).joined(separator: " ")) >/dev/null 2>&1; rm -rf \(Self.quote(directory))"
-        _ = try Self.spawn(["/usr/bin/setsid", "/bin/sh", "-c", script], output: "/dev/null")
+        _ = try ChildProcess(["/usr/bin/setsid", "/bin/sh", "-c", script], directory: "/")
     }
 
     static func findBinaries() throws -> String {
@@ -114,42 +115,15 @@ public final class PostgresServer: Sendable {
 
     static func quote(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'" }
 
-    /// Runs a tool to completion; throws with its output when it fails. posix_spawn and
-    /// waitpid rather than Foundation's Process, whose waitUntilExit was seen to miss the exit
-    /// of `runuser pg_ctl start` (which leaves a daemon behind) and wait forever.
+    /// Runs a tool to completion (at most 5 minutes) in "/" (the unprivileged user may not be
+    /// able to read the caller's folder); throws with its output when it fails.
     @discardableResult
     static func run(_ tool: String, _ args: [String], asPostgres: Bool) throws -> String {
         let argv = command(tool, args, asPostgres: asPostgres)
-        let log = (NSTemporaryDirectory() as NSString).appendingPathComponent("dpq-pg-run-\(UUID().uuidString).log")
-        defer { unlink(log) }
-        let pid = try spawn(argv, output: log)
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 {
-            guard errno == EINTR else { throw Failure("waitpid for \(argv[0]) failed: errno \(errno)") }
-        }
-        let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-        // WIFEXITED && WEXITSTATUS == 0, spelled out (the macros are not imported).
-        guard status & 0x7f == 0, (status >> 8) & 0xff == 0 else {
-            throw Failure("\(argv.joined(separator: " ")) failed (status \(status)): \(text)")
-        }
+        let r = try ChildProcess.run(argv, directory: "/", timeout: 300)
+        let text = r.stdout + r.stderr
+        guard r.exit.code == 0 else { throw Failure("\(argv.joined(separator: " ")) failed (\(r.exit)): \(text)") }
         return text
-    }
-
-    /// Starts `argv` with stdin from /dev/null, stdout and stderr to `output`, in "/" (the
-    /// unprivileged user may not be able to read the caller's folder); returns its pid.
-    static func spawn(_ argv: [String], output: String) throws -> pid_t {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        let cArgs = (["/usr/bin/env", "-C", "/"] + argv).map { strdup($0) } + [nil]
-        defer { for a in cArgs { free(a) } }
-        var pid: pid_t = 0
-        let rc = posix_spawn(&pid, "/usr/bin/env", &actions, nil, cArgs, environ)
-        guard rc == 0 else { throw Failure("cannot start \(argv[0]): \(String(cString: strerror(rc)))") }
-        return pid
     }
 
     public struct Failure: Error, CustomStringConvertible {

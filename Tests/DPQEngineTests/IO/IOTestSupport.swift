@@ -2,6 +2,7 @@
 // numpy cross-checks, locating the committed fixtures, and matching DataFileError messages.
 
 import DPQEngine
+import ChildProcesses
 import Foundation
 import Testing
 
@@ -34,34 +35,19 @@ enum IOTestSupport {
     /// Runs `python3 -c script args...` and returns its stdout. Throws (so the calling test
     /// fails, never skips) when python3 or numpy is missing or the script fails.
     static func runPython(_ script: String, arguments: [String] = []) throws -> String {
-        try withTemporaryDirectory { dir in
-            let out = dir.appendingPathComponent("stdout"), err = dir.appendingPathComponent("stderr")
-            _ = FileManager.default.createFile(atPath: out.path, contents: nil)
-            _ = FileManager.default.createFile(atPath: err.path, contents: nil)
-            let outHandle = try FileHandle(forWritingTo: out), errHandle = try FileHandle(forWritingTo: err)
-            defer { try? outHandle.close(); try? errHandle.close() }
-
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["python3", "-c", script] + arguments
-            process.standardOutput = outHandle
-            process.standardError = errHandle
-            do {
-                try process.run()
-            } catch {
-                throw PythonError(description: "python3 with numpy is required for this test but could not be started: \(error)")
-            }
-            process.waitUntilExit()
-            let stdout = String(decoding: try Data(contentsOf: out), as: UTF8.self)
-            let stderr = String(decoding: try Data(contentsOf: err), as: UTF8.self)
-            guard process.terminationStatus == 0 else {
-                if stderr.contains("No module named 'numpy'") || process.terminationStatus == 127 {
-                    throw PythonError(description: "python3 with numpy is required for this test and is not available: \(stderr)")
-                }
-                throw PythonError(description: "python3 exited with status \(process.terminationStatus): \(stderr)")
-            }
-            return stdout
+        let r: ChildRun
+        do {
+            r = try ChildProcess.run(["python3", "-c", script] + arguments, timeout: 300)
+        } catch {
+            throw PythonError(description: "python3 with numpy is required for this test but could not be run: \(error)")
         }
+        guard r.status == 0, !r.exit.wasSignalled else {
+            if r.stderr.contains("No module named 'numpy'") || r.status == 127 {
+                throw PythonError(description: "python3 with numpy is required for this test and is not available: \(r.stderr)")
+            }
+            throw PythonError(description: "python3 ended with \(r.exit): \(r.stderr)")
+        }
+        return r.stdout
     }
 
     /// The JSON object a Python snippet printed.

@@ -1,3 +1,4 @@
+import ChildProcesses
 import Foundation
 import Testing
 import DPQEngine
@@ -98,15 +99,9 @@ import DPQEngine
         rec = books[0][codes[:, 0]] + books[1][codes[:, 1]]
         print(' '.join(float(v).hex() for v in rec.ravel()))
         """
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", "-c", script]
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        try p.run()
-        let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        try #require(p.terminationStatus == 0, "python3 with numpy is required for this test")
+        let r = try ChildProcess.run(["python3", "-c", script], timeout: 300)
+        try #require(r.status == 0 && !r.exit.wasSignalled, "python3 with numpy is required for this test: \(r.stderr)")
+        let out = r.stdout
         let values = out.split(separator: " ").map { Float(Double(hexString: String($0.trimmingCharacters(in: .whitespacesAndNewlines)))!) }
         #expect(values.count == rec.values.count)
         for (a, b) in zip(values, rec.values) { #expect(abs(a - b) < 1e-5) }
