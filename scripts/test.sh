@@ -17,7 +17,7 @@ trap 'rm -f "$log" "$stacks"; [ -n "$watchdog" ] && kill "$watchdog" 2>/dev/null
 watchdog=$!
 status=0
 timeout --kill-after=30 1000 stdbuf -oL -eL swift test --skip-build 2>&1 | tee "$log" || status=$?
-pkill -P "$watchdog" 2>/dev/null; kill "$watchdog" 2>/dev/null; watchdog=""
+{ pkill -P "$watchdog"; kill "$watchdog"; } 2>/dev/null || true; watchdog=""
 if [ "$status" -ne 0 ]; then
   if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
     echo "test.sh: swift test did not finish within 15 minutes; where its threads waited:" >&2
