@@ -35,6 +35,27 @@ public final class PostgresServer: Sendable {
     nonisolated(unsafe) private static var started: PostgresServer?
     private static let lock = NSLock()
 
+    /// A server of the caller's own, for a test that stops and starts it (`pause`, `resume`);
+    /// the caller stops it (its watchdog does when the process ends first).
+    public static func dedicated() throws -> PostgresServer { try PostgresServer() }
+
+    /// Stops the server (fast shutdown: sessions are ended, as in a restart or failover); the
+    /// folder and port stay for `resume`.
+    public func pause() throws {
+        try Self.run(bin + "/pg_ctl", ["-D", directory + "/data", "-m", "fast", "-w", "-t", "60", "stop"], asPostgres: true)
+    }
+
+    /// Starts the server again after `pause`, on the same port.
+    public func resume() throws {
+        try Self.run(bin + "/pg_ctl", ["-D", directory + "/data", "-l", directory + "/log", "-w", "-t", "60", "-o", options, "start"],
+                     asPostgres: true)
+    }
+
+    private var options: String {
+        // The tests kill dpq, never PostgreSQL, so its fsyncs would only cost time (2 shared cores).
+        "-p \(port) -k \(directory) -h 127.0.0.1 -c fsync=off -c full_page_writes=off -c max_connections=200"
+    }
+
     /// A URL for `dpq serve --store` and PostgresStore.
     public func url(database: String) -> String { "postgres://\(Self.user)@127.0.0.1:\(port)/\(database)" }
 
@@ -65,9 +86,7 @@ public final class PostgresServer: Sendable {
         try Self.run(bin + "/initdb", ["-D", dir + "/data", "-U", Self.user, "-A", "trust", "--no-sync", "-E", "UTF8", "--locale=C"],
                      asPostgres: true)
         port = try Self.freePort()
-        // The tests kill dpq, never PostgreSQL, so its fsyncs would only cost time (2 shared cores).
-        let options = "-p \(port) -k \(dir) -h 127.0.0.1 -c fsync=off -c full_page_writes=off -c max_connections=200"
-        try Self.run(bin + "/pg_ctl", ["-D", dir + "/data", "-l", dir + "/log", "-w", "-t", "60", "-o", options, "start"], asPostgres: true)
+        try resume()
         try startWatchdog()
     }
 
