@@ -43,6 +43,8 @@ let package = Package(
         .package(url: "https://github.com/swift-otel/swift-otel", from: "1.6.0"),
         // The PostgreSQL store (`dpq serve --store postgres://...`).
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        // TLS to PostgreSQL (already under grpc-swift-nio-transport and postgres-nio).
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // 1. engine
@@ -61,6 +63,7 @@ let package = Package(
         // (the crash writer, the engine's tools) do not link a network database driver.
         .target(name: "DPQPostgresStorage", dependencies: ["DPQStorage", "DPQEngine",
             .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),

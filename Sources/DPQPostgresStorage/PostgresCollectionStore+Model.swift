@@ -18,6 +18,10 @@ extension PostgresCollectionStore {
         let builder = Builder(width: config.codeBytes, dimension: config.model.inputDimension, keep: config.keepVectors,
                               classCount: config.model.classCount, name: config.name)
         try read("load the items of '\(config.name)'") { s in
+            // One statement for the whole collection: minutes at 100M items, whatever the URL's
+            // statement_timeout says for ordinary statements (RESET goes back to that).
+            try s.execute("SET statement_timeout = 0")
+            defer { _ = try? s.execute("RESET statement_timeout") }
             try s.forEachRow("""
                 SELECT id_number, id_string, labels, code, vector FROM items WHERE collection_id = \(id) ORDER BY rowid
                 """) { row in try builder.add(Self.item(row, dimension: builder.dimension)) }

@@ -34,8 +34,12 @@ final class PostgresConnections: Sendable {
     /// Connections kept for reuse; more are made while more calls run at once.
     static let maxIdle = 8
 
-    init(configuration: PostgresConnection.Configuration, location: String, logger: Logger) {
+    /// How long a new connection may take, TCP, TLS and startup (authentication) together.
+    let connectTimeout: TimeAmount
+
+    init(configuration: PostgresConnection.Configuration, location: String, connectTimeout: TimeAmount = .seconds(10), logger: Logger) {
         self.configuration = configuration
+        self.connectTimeout = connectTimeout
         self.location = location
         self.logger = logger
     }
@@ -101,9 +105,6 @@ final class PostgresConnections: Sendable {
         return try connect(id: nextID.wrappingAdd(1, ordering: .relaxed).oldValue)
     }
 
-    /// How long a new connection may take, TCP and startup (authentication) together.
-    static let connectTimeout: TimeAmount = .seconds(10)
-
     /// A new connection, or an error after `connectTimeout`. postgres-nio's own connect timeout
     /// covers the TCP connect only; a server that accepts and then never answers the startup
     /// (seen with one stopping or starting at that moment) would otherwise hold the caller until
@@ -112,8 +113,8 @@ final class PostgresConnections: Sendable {
         let loop = group.next()
         let result = loop.makePromise(of: PostgresConnection.self)
         let connecting = PostgresConnection.connect(on: loop, configuration: configuration, id: id, logger: logger)
-        let timeout = loop.scheduleTask(in: Self.connectTimeout) {
-            result.fail(StorageError.unavailable("PostgreSQL at \(self.location) accepted the connection but did not complete its startup within \(Self.connectTimeout.nanoseconds / 1_000_000_000) s"))
+        let timeout = loop.scheduleTask(in: self.connectTimeout) {
+            result.fail(StorageError.unavailable("PostgreSQL at \(self.location) accepted the connection but did not complete its startup (TLS, authentication) within \(self.connectTimeout.nanoseconds / 1_000_000_000) s"))
         }
         connecting.whenComplete { outcome in
             timeout.cancel()

@@ -30,7 +30,8 @@ public final class PostgresStore: CollectionCatalog {
     public init(url: String, logger: Logger = Logger(label: "dpq.postgres")) throws {
         let parsed = try PostgresURL(url)
         location = parsed.location
-        db = PostgresConnections(configuration: parsed.configuration, location: parsed.location, logger: logger)
+        db = PostgresConnections(configuration: parsed.configuration, location: parsed.location,
+                                 connectTimeout: parsed.connectTimeout, logger: logger)
         do {
             // Reachable first, so that an unreachable server is reported as that.
             _ = try db.withConnection("open the store") { try $0.execute("SELECT 1") }

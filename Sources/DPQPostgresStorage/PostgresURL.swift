@@ -1,11 +1,22 @@
 // The store URL of `dpq serve --store`: postgres://user[:password]@host[:port]/database, also
 // spelled postgresql://. The password may instead come from $PGPASSWORD (so it stays out of
 // process listings); `?host=/path/to/socket/dir` connects over the Unix socket in that
-// directory. TLS is not supported yet: `sslmode` may only be `disable` (the default here), and
-// any other value is refused rather than silently sending data in the clear.
+// directory. The other parameters have libpq's names and meanings:
+//   sslmode          disable (the default), prefer, require, verify-ca, verify-full. require
+//                    encrypts without checking the certificate, unless sslrootcert is given
+//                    (then it checks the chain, as libpq does); verify-ca checks the chain;
+//                    verify-full also checks that the certificate names the host.
+//   sslrootcert      PEM file of the certificate authorities to trust (default: the system's).
+//   sslcert, sslkey  PEM files of a client certificate and its key (both or neither).
+//   connect_timeout  seconds a new connection may take, TCP and startup together (default 10).
+//   statement_timeout milliseconds any one statement may run before PostgreSQL cancels it
+//                    (default 0: no limit, as PostgreSQL's own default); loading a whole
+//                    collection at start-up is exempt. A cancelled statement is UNAVAILABLE.
 
 import DPQStorage
 import Foundation
+import NIOCore
+import NIOSSL
 import PostgresNIO
 
 public struct PostgresURL: Sendable {
@@ -29,24 +40,90 @@ public struct PostgresURL: Sendable {
         let database = String(url.path.drop { $0 == "/" })
         guard !database.isEmpty, !database.contains("/") else { throw bad("no database name") }
         var socketDirectory: String?
+        var mode = "disable", rootCert: String?, clientCert: String?, clientKey: String?
+        var seconds = 10, statementMilliseconds = 0
+        func readable(_ name: String, _ value: String?) throws(StorageError) -> String {
+            guard let value, !value.isEmpty else { throw bad("\(name) needs a file path") }
+            guard FileManager.default.isReadableFile(atPath: value) else { throw bad("\(name) '\(value)' is not a readable file") }
+            return value
+        }
         for item in url.queryItems ?? [] {
             switch item.name {
             case "host" where item.value?.hasPrefix("/") == true: socketDirectory = item.value
-            case "sslmode" where item.value == "disable": break
-            case "sslmode": throw bad("sslmode '\(item.value ?? "")' is not supported (TLS to PostgreSQL is not implemented; use sslmode=disable on a trusted network or a Unix socket)")
+            case "sslmode":
+                guard let v = item.value, ["disable", "prefer", "require", "verify-ca", "verify-full"].contains(v) else {
+                    throw bad("sslmode '\(item.value ?? "")' is not one of disable, prefer, require, verify-ca, verify-full")
+                }
+                mode = v
+            case "sslrootcert": rootCert = try readable("sslrootcert", item.value)
+            case "sslcert": clientCert = try readable("sslcert", item.value)
+            case "sslkey": clientKey = try readable("sslkey", item.value)
+            case "connect_timeout":
+                guard let v = item.value.flatMap({ Int($0) }), (1...3_600).contains(v) else {
+                    throw bad("connect_timeout '\(item.value ?? "")' is not a whole number of seconds from 1 to 3600")
+                }
+                seconds = v
+            case "statement_timeout":
+                guard let v = item.value.flatMap({ Int($0) }), (0...86_400_000).contains(v) else {
+                    throw bad("statement_timeout '\(item.value ?? "")' is not a whole number of milliseconds from 0 (no limit) to 86400000")
+                }
+                statementMilliseconds = v
             default: throw bad("unknown parameter '\(item.name)'")
             }
         }
+        guard (clientCert == nil) == (clientKey == nil) else { throw bad("sslcert and sslkey go together") }
+        connectTimeout = .seconds(Int64(seconds))
+        statementTimeoutMilliseconds = statementMilliseconds
         if let socketDirectory {
+            guard mode == "disable" || mode == "prefer" else {
+                throw bad("sslmode=\(mode) with a Unix socket (PostgreSQL has no TLS on Unix sockets)")
+            }
             let port = url.port ?? 5432
-            configuration = .init(unixSocketPath: "\(socketDirectory)/.s.PGSQL.\(port)", username: user, password: password, database: database)
+            var c = PostgresConnection.Configuration(unixSocketPath: "\(socketDirectory)/.s.PGSQL.\(port)", username: user, password: password, database: database)
+            Self.setStatementTimeout(statementMilliseconds, &c)
+            configuration = c
             location = "postgres://\(user)@/\(database)?host=\(socketDirectory)"
         } else {
             guard let host = url.host, !host.isEmpty else { throw bad("no host") }
             let port = url.port ?? 5432
             guard (1...65_535).contains(port) else { throw bad("port \(port) is out of range") }
-            configuration = .init(host: host, port: port, username: user, password: password, database: database, tls: .disable)
-            location = "postgres://\(user)@\(host):\(port)/\(database)"
+            let tls = try Self.tls(mode: mode, rootCert: rootCert, clientCert: clientCert, clientKey: clientKey, bad: bad)
+            var c = PostgresConnection.Configuration(host: host, port: port, username: user, password: password, database: database, tls: tls)
+            Self.setStatementTimeout(statementMilliseconds, &c)
+            configuration = c
+            location = "postgres://\(user)@\(host):\(port)/\(database)" + (mode == "disable" ? "" : "?sslmode=\(mode)")
+        }
+    }
+
+    /// How long a new connection may take, TCP and startup (authentication) together.
+    public let connectTimeout: TimeAmount
+    /// PostgreSQL's statement_timeout for every session, in milliseconds; 0 is none.
+    public let statementTimeoutMilliseconds: Int
+
+    /// Sent as a startup parameter, so it holds from the connection's first statement.
+    private static func setStatementTimeout(_ milliseconds: Int, _ c: inout PostgresConnection.Configuration) {
+        if milliseconds > 0 { c.options.additionalStartupParameters.append(("statement_timeout", String(milliseconds))) }
+    }
+
+    private static func tls(mode: String, rootCert: String?, clientCert: String?, clientKey: String?,
+                            bad: (String) -> StorageError) throws(StorageError) -> PostgresConnection.Configuration.TLS {
+        guard mode != "disable" else { return .disable }
+        var t = TLSConfiguration.makeClientConfiguration()
+        switch mode {
+        case "verify-full": t.certificateVerification = .fullVerification
+        case "verify-ca": t.certificateVerification = .noHostnameVerification
+        default: t.certificateVerification = rootCert == nil ? .none : .noHostnameVerification  // libpq's rule
+        }
+        if let rootCert { t.trustRoots = .file(rootCert) }
+        do {
+            if let clientCert, let clientKey {
+                t.certificateChain = try NIOSSLCertificate.fromPEMFile(clientCert).map { .certificate($0) }
+                t.privateKey = .privateKey(try NIOSSLPrivateKey(file: clientKey, format: .pem))
+            }
+            let context = try NIOSSLContext(configuration: t)
+            return mode == "prefer" ? .prefer(context) : .require(context)
+        } catch {
+            throw bad("the TLS files cannot be used: \(error)")
         }
     }
 

@@ -1,30 +1,13 @@
 import DPQClient
 import DPQServer
-import ChildProcesses
 import Foundation
 import GRPCCore
+import PostgresTestSupport
 import Testing
 
 /// TLS and mutual TLS with certificates made by openssl at test time.
 @Suite(.serialized) struct TLSTests {
-    /// A CA, a server certificate for 127.0.0.1 / localhost and a client certificate, in a fresh folder.
-    static func makeCertificates() throws -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("dpq-tls-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        let script = """
-        set -e
-        cd '\(dir)'
-        openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj /CN=dpq-test-ca 2>/dev/null
-        printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\\n' > san.ext
-        openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj /CN=localhost 2>/dev/null
-        openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 2 -extfile san.ext 2>/dev/null
-        openssl req -newkey rsa:2048 -nodes -keyout client.key -out client.csr -subj /CN=dpq-test-client 2>/dev/null
-        openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out client.pem -days 2 2>/dev/null
-        """
-        let r = try ChildProcess.run(["/bin/sh", "-c", script], timeout: 300)
-        try #require(r.status == 0 && !r.exit.wasSignalled, "openssl is required to make test certificates: \(r.stderr)")
-        return dir
-    }
+    static func makeCertificates() throws -> String { try TestCertificates.make() }
 
     @Test func tlsAndMutualTLS() async throws {
         let dir = try Self.makeCertificates()

@@ -209,13 +209,80 @@ extension StorageBackendTests {
             let socket = try PostgresURL("postgres://dpq@/vectors?host=/run/postgresql", environment: [:])
             #expect(socket.configuration.unixSocketPath == "/run/postgresql/.s.PGSQL.5432")
             #expect(try PostgresURL("postgres://dpq@db/v?sslmode=disable", environment: [:]).configuration.tls.isAllowed == false)
-            for bad in ["postgres://db/vectors", "postgres://dpq@db/", "postgres://dpq@db/v?sslmode=require",
-                        "postgres://dpq@db/v?pool=3", "http://dpq@db/v", "postgres://dpq:pw@db:0/v"] {
+            let required = try PostgresURL("postgres://dpq@db/v?sslmode=require", environment: [:])
+            #expect(required.configuration.tls.isEnforced && required.location.hasSuffix("?sslmode=require"))
+            let preferred = try PostgresURL("postgres://dpq@db/v?sslmode=prefer", environment: [:]).configuration.tls
+            #expect(preferred.isAllowed && !preferred.isEnforced)
+            let timed = try PostgresURL("postgres://dpq@db/v?statement_timeout=250&connect_timeout=3", environment: [:])
+            #expect(timed.statementTimeoutMilliseconds == 250 && timed.connectTimeout == .seconds(3))
+            #expect(timed.configuration.options.additionalStartupParameters.contains { $0 == ("statement_timeout", "250") })
+            #expect(try PostgresURL("postgres://dpq@db/v", environment: [:]).configuration.options.additionalStartupParameters.isEmpty)
+            for (bad, names) in [("postgres://db/vectors", "user"), ("postgres://dpq@db/", "database"),
+                                 ("postgres://dpq@db/v?sslmode=on", "sslmode"), ("postgres://dpq@db/v?pool=3", "pool"),
+                                 ("http://dpq@db/v", "postgres://"), ("postgres://dpq:pw@db:0/v", "port"),
+                                 ("postgres://dpq@/v?host=/run/pg&sslmode=require", "Unix socket"),
+                                 ("postgres://dpq@db/v?sslmode=verify-full&sslrootcert=/no/such/ca.pem", "sslrootcert"),
+                                 ("postgres://dpq@db/v?sslmode=verify-full&sslcert=/etc/hostname", "sslcert and sslkey"),
+                                 ("postgres://dpq@db/v?statement_timeout=-1", "statement_timeout"),
+                                 ("postgres://dpq@db/v?connect_timeout=0", "connect_timeout")] {
                 let e = Fixtures.storageError { _ = try PostgresURL(bad, environment: [:]) }
                 #expect(e?.kind == "invalidArgument", "\(bad)")
+                #expect(e?.description.contains(names) == true, "\(bad): \(e.map { "\($0)" } ?? "accepted")")
                 #expect(e?.description.contains(":pw@") == false, "\(bad)")
             }
             #expect(PostgresURL.redacted("postgres://a:pw@h/d") == "postgres://a:***@h/d")
+        }
+
+        /// TLS to PostgreSQL, checked by PostgreSQL itself (pg_stat_ssl): verify-full with the
+        /// test CA connects encrypted, by IP address and by name; a CA that did not sign the
+        /// server's certificate is refused (UNAVAILABLE, saying why); sslmode=require encrypts
+        /// without checking; the client certificate is presented when given.
+        @Test func tlsToPostgreSQL() throws {
+            let certs = try TestCertificates.make(), other = try TestCertificates.make()
+            defer { try? FileManager.default.removeItem(atPath: certs); try? FileManager.default.removeItem(atPath: other) }
+            let server = try PostgresServer.dedicated(tlsFrom: certs)
+            defer { server.stop() }
+            let db = try server.makeDatabase()
+            func encrypted(_ url: String) throws -> Bool {
+                let store = try PostgresStore(url: url)
+                defer { store.close() }
+                return try store.db.withConnection("ask") {
+                    try $0.scalar("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()", as: Bool.self)
+                } == true
+            }
+            let base = "postgres://\(PostgresServer.user)@127.0.0.1:\(server.port)/\(db)"
+            #expect(try encrypted(base + "?sslmode=verify-full&sslrootcert=\(certs)/ca.pem"))
+            #expect(try encrypted("postgres://\(PostgresServer.user)@localhost:\(server.port)/\(db)?sslmode=verify-full&sslrootcert=\(certs)/ca.pem"))
+            #expect(try encrypted(base + "?sslmode=verify-ca&sslrootcert=\(certs)/ca.pem&sslcert=\(certs)/client.pem&sslkey=\(certs)/client.key"))
+            #expect(try encrypted(base + "?sslmode=require"))
+            #expect(try !encrypted(base + "?sslmode=disable"))
+            let refused = Fixtures.storageError { _ = try PostgresStore(url: base + "?sslmode=verify-ca&sslrootcert=\(other)/ca.pem") }
+            #expect(refused?.kind == "unavailable", "\(refused.map { "\($0)" } ?? "accepted")")
+            #expect(refused?.description.lowercased().contains("certificate") == true, "\(refused.map { "\($0)" } ?? "")")
+            // The shared server has no TLS: require fails, prefer falls back to plain.
+            let plain = try PostgresServer.shared()
+            let plainDB = try plain.makeDatabase()
+            let noTLS = Fixtures.storageError { _ = try PostgresStore(url: plain.url(database: plainDB) + "?sslmode=require") }
+            #expect(noTLS?.kind == "unavailable")
+            #expect(try !encrypted(plain.url(database: plainDB) + "?sslmode=prefer"))
+        }
+
+        /// statement_timeout from the URL holds for every statement of a session: a long one is
+        /// cancelled by PostgreSQL and comes back UNAVAILABLE saying so; loading a collection
+        /// is exempt and works under the same URL.
+        @Test func statementTimeoutCancelsLongStatements() throws {
+            let server = try PostgresServer.shared()
+            let url = server.url(database: try server.makeDatabase()) + "?statement_timeout=300"
+            let store = try PostgresStore(url: url)
+            defer { store.close() }
+            let e = Fixtures.storageError { try store.db.withConnection("sleep") { _ = try $0.execute("SELECT pg_sleep(3)") } }
+            #expect(e?.kind == "unavailable")
+            #expect(e?.description.contains("statement timeout") == true, "\(e.map { "\($0)" } ?? "not cancelled")")
+            let s = try store.createCollection(Fixtures.config("timed"))
+            try s.upsert((0..<50).map { Fixtures.item(UInt64($0)) })
+            #expect(try s.loadAll().ids.count == 50)
+            #expect(try store.db.withConnection("ask") { try $0.scalar("SHOW statement_timeout", as: String.self) } == "300ms",
+                    "RESET after the load goes back to the URL's value")
         }
 
         @Test func sqlStatesMapToTheStatusesOfSQLite() {

@@ -18,6 +18,7 @@ import Foundation
 public final class PostgresServer: Sendable {
     public let port: Int
     public let directory: String
+    let hasTLS: Bool
     public static let user = "postgres"
     let bin: String
 
@@ -37,7 +38,11 @@ public final class PostgresServer: Sendable {
 
     /// A server of the caller's own, for a test that stops and starts it (`pause`, `resume`);
     /// the caller stops it (its watchdog does when the process ends first).
-    public static func dedicated() throws -> PostgresServer { try PostgresServer() }
+    /// With `tlsFrom`, a folder of TestCertificates, it also accepts TLS (ssl=on with server.pem
+    /// and server.key).
+    public static func dedicated(tlsFrom certificates: String? = nil) throws -> PostgresServer {
+        try PostgresServer(tlsFrom: certificates)
+    }
 
     /// Stops the server (fast shutdown: sessions are ended, as in a restart or failover); the
     /// folder and port stay for `resume`.
@@ -54,6 +59,7 @@ public final class PostgresServer: Sendable {
     private var options: String {
         // The tests kill dpq, never PostgreSQL, so its fsyncs would only cost time (2 shared cores).
         "-p \(port) -k \(directory) -h 127.0.0.1 -c fsync=off -c full_page_writes=off -c max_connections=200"
+            + (hasTLS ? " -c ssl=on -c ssl_cert_file=\(directory)/server.pem -c ssl_key_file=\(directory)/server.key" : "")
     }
 
     /// A URL for `dpq serve --store` and PostgresStore.
@@ -74,7 +80,7 @@ public final class PostgresServer: Sendable {
                                      "-v", "ON_ERROR_STOP=1", "-qAt", "-c", sql], asPostgres: false)
     }
 
-    private init() throws {
+    private init(tlsFrom certificates: String? = nil) throws {
         bin = try Self.findBinaries()
         // As root the folder is handed to `postgres`, who must be able to reach it: /tmp always
         // lets it, a $TMPDIR under a private home may not.
@@ -82,6 +88,15 @@ public final class PostgresServer: Sendable {
         let dir = (base as NSString).appendingPathComponent("dpq-pg-\(UUID().uuidString)")
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         directory = dir
+        hasTLS = certificates != nil
+        if let certificates {
+            // PostgreSQL wants its key readable by its own user only.
+            for f in ["server.pem", "server.key"] {
+                try FileManager.default.copyItem(atPath: certificates + "/" + f, toPath: dir + "/" + f)
+            }
+            chmod(dir + "/server.key", 0o600)
+            if getuid() == 0 { try Self.run("/bin/chown", [Self.user, dir + "/server.pem", dir + "/server.key"], asPostgres: false) }
+        }
         if getuid() == 0 { try Self.run("/bin/chown", [Self.user, dir], asPostgres: false) }
         try Self.run(bin + "/initdb", ["-D", dir + "/data", "-U", Self.user, "-A", "trust", "--no-sync", "-E", "UTF8", "--locale=C"],
                      asPostgres: true)
