@@ -23,10 +23,16 @@ extension PostgresCollectionStore {
 
     public func changes(after seq: Int64, countPending: Bool) throws -> StoreChanges? {
         try snapshot("read the changes of '\(config.name)'") { s in
-            guard let row = try s.query("SELECT seq, model_generation, cancel_requested FROM collections WHERE id = \(id)").first else { throw gone() }
-            let (now, generation, cancel) = try row.decode((Int64, Int64, Bool).self)
+            guard let row = try s.query("SELECT seq, model_generation, cancel_requested, pruned_seq FROM collections WHERE id = \(id)").first else {
+                throw gone()
+            }
+            let (now, generation, cancel, pruned) = try row.decode((Int64, Int64, Bool, Int64).self)
             var changes = StoreChanges(seq: now, modelGeneration: Int(generation))
             changes.trainingCancelRequested = cancel
+            if seq < pruned {
+                changes.historyPruned = true
+                return changes
+            }
             if now > seq {
                 changes.statusChanged = try s.scalar("""
                     SELECT EXISTS (SELECT 1 FROM changes WHERE collection_id = \(id) AND seq > \(seq) AND kind IN ('state', 'progress', 'model'))

@@ -147,6 +147,12 @@ enum PostgresSchema {
             "ALTER TABLE collections ADD COLUMN item_count bigint NOT NULL DEFAULT 0",
             "UPDATE collections c SET item_count = (SELECT count(*) FROM items i WHERE i.collection_id = c.id)",
         ]),
+        // Pruning the change history (PostgresStore.pruneChangeHistory): the tombstones and change
+        // rows up to pruned_seq may be gone, so a server that has followed less than that reloads.
+        Migration(version: 5, name: "pruned change history", statements: [
+            "ALTER TABLE collections ADD COLUMN pruned_seq bigint NOT NULL DEFAULT 0",
+            "CREATE INDEX changes_by_time ON changes (at)",
+        ]),
     ]
 
     /// The LISTEN/NOTIFY channel of migration 3.

@@ -21,6 +21,8 @@ public final class PostgresStore: CollectionCatalog {
     public typealias Store = PostgresCollectionStore
     public let location: String
     let db: PostgresConnections
+    /// How long the change history is kept (PostgresURL).
+    let changeRetentionSeconds: Int
     private let open = Mutex<[String: PostgresCollectionStore]>([:])
     /// Started by watchChanges; stopped by close, before the connections' event loop goes.
     let watches = Mutex<[PostgresChangeWatch]>([])
@@ -30,6 +32,7 @@ public final class PostgresStore: CollectionCatalog {
     public init(url: String, logger: Logger = Logger(label: "dpq.postgres")) throws {
         let parsed = try PostgresURL(url)
         location = parsed.location
+        changeRetentionSeconds = parsed.changeRetentionSeconds
         db = PostgresConnections(configuration: parsed.configuration, location: parsed.location,
                                  connectTimeout: parsed.connectTimeout, logger: logger)
         do {
@@ -149,6 +152,35 @@ public final class PostgresStore: CollectionCatalog {
             return seqs
         }
     }
+
+    /// Drops, for every collection, the tombstones and change rows up to the newest change older
+    /// than the retention (`change_retention` in the URL), and records that number as
+    /// pruned_seq, in one statement: a follower's snapshot sees either all of it or none.
+    /// Followers at or past pruned_seq lose nothing (what they still need is newer); one behind
+    /// it is told to reload (StoreChanges.historyPruned). The horizon is taken from committed
+    /// rows only, so an in-flight write (holding a newer number) is never touched.
+    public func pruneChangeHistory() throws -> Int {
+        let seconds = Double(changeRetentionSeconds)
+        return try db.withConnection("prune the change history") { s in
+            Int(try s.scalar("""
+                WITH h AS (
+                    SELECT collection_id, max(seq) AS s FROM changes
+                    WHERE at < now() - make_interval(secs => \(seconds)) GROUP BY collection_id
+                ), t AS (
+                    DELETE FROM item_tombstones i USING h WHERE i.collection_id = h.collection_id AND i.seq <= h.s RETURNING 1
+                ), c AS (
+                    DELETE FROM changes x USING h WHERE x.collection_id = h.collection_id AND x.seq <= h.s RETURNING 1
+                ), u AS (
+                    UPDATE collections SET pruned_seq = h.s FROM h WHERE collections.id = h.collection_id AND collections.pruned_seq < h.s
+                    RETURNING 1
+                )
+                SELECT (SELECT count(*) FROM t) + (SELECT count(*) FROM c)
+                """, as: Int64.self) ?? 0)
+        }
+    }
+
+    /// Every minute, or as often as the retention when that is shorter (at least every second).
+    public var pruneInterval: Duration? { .seconds(max(1, min(60, changeRetentionSeconds))) }
 
     /// Closes every open collection and the connections.
     public func close() {

@@ -12,6 +12,8 @@
 //   statement_timeout milliseconds any one statement may run before PostgreSQL cancels it
 //                    (default 0: no limit, as PostgreSQL's own default); loading a whole
 //                    collection at start-up is exempt. A cancelled statement is UNAVAILABLE.
+//   change_retention seconds the change history (what other servers follow) is kept before it
+//                    is pruned (default 3600); a server that falls further behind reloads.
 
 import DPQStorage
 import Foundation
@@ -41,7 +43,7 @@ public struct PostgresURL: Sendable {
         guard !database.isEmpty, !database.contains("/") else { throw bad("no database name") }
         var socketDirectory: String?
         var mode = "disable", rootCert: String?, clientCert: String?, clientKey: String?
-        var seconds = 10, statementMilliseconds = 0
+        var seconds = 10, statementMilliseconds = 0, retention = 3_600
         func readable(_ name: String, _ value: String?) throws(StorageError) -> String {
             guard let value, !value.isEmpty else { throw bad("\(name) needs a file path") }
             guard FileManager.default.isReadableFile(atPath: value) else { throw bad("\(name) '\(value)' is not a readable file") }
@@ -68,12 +70,18 @@ public struct PostgresURL: Sendable {
                     throw bad("statement_timeout '\(item.value ?? "")' is not a whole number of milliseconds from 0 (no limit) to 86400000")
                 }
                 statementMilliseconds = v
+            case "change_retention":
+                guard let v = item.value.flatMap({ Int($0) }), (0...31_536_000).contains(v) else {
+                    throw bad("change_retention '\(item.value ?? "")' is not a whole number of seconds from 0 to 31536000")
+                }
+                retention = v
             default: throw bad("unknown parameter '\(item.name)'")
             }
         }
         guard (clientCert == nil) == (clientKey == nil) else { throw bad("sslcert and sslkey go together") }
         connectTimeout = .seconds(Int64(seconds))
         statementTimeoutMilliseconds = statementMilliseconds
+        changeRetentionSeconds = retention
         if let socketDirectory {
             guard mode == "disable" || mode == "prefer" else {
                 throw bad("sslmode=\(mode) with a Unix socket (PostgreSQL has no TLS on Unix sockets)")
@@ -99,6 +107,8 @@ public struct PostgresURL: Sendable {
     public let connectTimeout: TimeAmount
     /// PostgreSQL's statement_timeout for every session, in milliseconds; 0 is none.
     public let statementTimeoutMilliseconds: Int
+    /// How long the change history is kept before it is pruned, in seconds.
+    public let changeRetentionSeconds: Int
 
     /// Sent as a startup parameter, so it holds from the connection's first statement.
     private static func setStatementTimeout(_ milliseconds: Int, _ c: inout PostgresConnection.Configuration) {

@@ -137,6 +137,10 @@ public struct StoreChanges: Sendable {
     public var statusChanged = false
     /// Another server asked for the running training to be cancelled.
     public var trainingCancelRequested = false
+    /// The change history after the given number was partly pruned (pruneChangeHistory): what
+    /// was deleted cannot be told, so the caller must load the collection whole. Nothing else
+    /// in this answer is filled in then.
+    public var historyPruned = false
 
     public init(seq: Int64, modelGeneration: Int, upserted: [StoredItem] = [], deleted: [ItemID] = [], pendingCount: Int? = nil) {
         self.seq = seq
@@ -186,6 +190,14 @@ public protocol CollectionCatalog: Sendable {
     /// nobody else can write to this store (SQLite). `wake` runs on a thread of the store's: keep
     /// it short.
     func watchChanges(_ wake: @escaping @Sendable () -> Void) -> ChangeWatch?
+    /// Drops the change history (the tombstones of deleted items and the change rows) older than
+    /// the store's retention, so that it does not grow with every write forever; a server that
+    /// fell further behind than that reloads the collection instead of catching up
+    /// (StoreChanges.historyPruned). Returns the rows dropped; 0 and nothing to do when nobody
+    /// else can write to this store. Any server may call it, at any time.
+    func pruneChangeHistory() throws -> Int
+    /// How often `pruneChangeHistory` is worth calling; nil when never.
+    var pruneInterval: Duration? { get }
     /// Closes every open collection.
     func close()
 }

@@ -85,6 +85,8 @@ public final class DataDirectory: CollectionCatalog {
 
     /// Nil: a data directory is served by one server (SQLite is the one-machine store), so no other server writes to it.
     public func changeSequences() throws -> [String: Int64]? { nil }
+    public func pruneChangeHistory() throws -> Int { 0 }
+    public var pruneInterval: Duration? { nil }
     public func watchChanges(_ wake: @escaping @Sendable () -> Void) -> ChangeWatch? { nil }
 
     /// Deletes the collection: its store is closed (later calls on it fail with unavailable)

@@ -162,7 +162,7 @@ extension StorageBackendTests {
             let server = try #require(f.server), db = try #require(f.database)
             _ = try f.open()
             _ = try f.open()        // a second start migrates nothing
-            #expect(try server.psql(db, "SELECT version FROM schema_migrations ORDER BY version") == "1\n2\n3\n4\n")
+            #expect(try server.psql(db, "SELECT version FROM schema_migrations ORDER BY version") == "1\n2\n3\n4\n5\n")
             try server.psql(db, "INSERT INTO schema_migrations (version, name) VALUES (99, 'from the future')")
             let e = Fixtures.storageError { _ = try f.open() }
             #expect(e?.kind == "failedPrecondition")
@@ -224,7 +224,8 @@ extension StorageBackendTests {
                                  ("postgres://dpq@db/v?sslmode=verify-full&sslrootcert=/no/such/ca.pem", "sslrootcert"),
                                  ("postgres://dpq@db/v?sslmode=verify-full&sslcert=/etc/hostname", "sslcert and sslkey"),
                                  ("postgres://dpq@db/v?statement_timeout=-1", "statement_timeout"),
-                                 ("postgres://dpq@db/v?connect_timeout=0", "connect_timeout")] {
+                                 ("postgres://dpq@db/v?connect_timeout=0", "connect_timeout"),
+                                 ("postgres://dpq@db/v?change_retention=-5", "change_retention")] {
                 let e = Fixtures.storageError { _ = try PostgresURL(bad, environment: [:]) }
                 #expect(e?.kind == "invalidArgument", "\(bad)")
                 #expect(e?.description.contains(names) == true, "\(bad): \(e.map { "\($0)" } ?? "accepted")")
@@ -283,6 +284,38 @@ extension StorageBackendTests {
             #expect(try s.loadAll().ids.count == 50)
             #expect(try store.db.withConnection("ask") { try $0.scalar("SHOW statement_timeout", as: String.self) } == "300ms",
                     "RESET after the load goes back to the URL's value")
+        }
+
+        /// The change history is pruned by age: nothing younger than the retention goes; with a
+        /// retention of 0 the tombstones and change rows go, pruned_seq records how far, a
+        /// follower behind it is told to reload, one at it is not, and writes after the pruning
+        /// are followed as before.
+        @Test func changeHistoryIsPrunedAndFollowersBehindReload() throws {
+            let f = try StoreFixture(.postgres)
+            let server = try #require(f.server), db = try #require(f.database)
+            let keeper = try PostgresStore(url: server.url(database: db))       // the default hour
+            let pruner = try PostgresStore(url: server.url(database: db) + "?change_retention=0")
+            defer { keeper.close(); pruner.close() }
+            let s = try keeper.createCollection(Fixtures.config("history"))
+            let start = try #require(try s.changeSequence())
+            try s.upsert((1...5).map { Fixtures.item($0) })
+            #expect(try s.delete([.number(1), .number(2)]) == 2)
+            let head = try #require(try s.changeSequence())
+            #expect(try keeper.pruneChangeHistory() == 0, "nothing is an hour old")
+            #expect(try pruner.pruneChangeHistory() == 2 + 2, "two tombstones and two change rows")
+            let id = "(SELECT id FROM collections WHERE name = 'history')"
+            #expect(try server.psql(db, "SELECT count(*) FROM item_tombstones WHERE collection_id = \(id)") == "0\n")
+            #expect(try server.psql(db, "SELECT count(*) FROM changes WHERE collection_id = \(id)") == "0\n")
+            #expect(try server.psql(db, "SELECT pruned_seq FROM collections WHERE name = 'history'") == "\(head)\n")
+            #expect(try pruner.pruneChangeHistory() == 0, "a second pruning finds nothing")
+            let behind = try #require(try s.changes(after: start, countPending: false))
+            #expect(behind.historyPruned && behind.upserted.isEmpty && behind.deleted.isEmpty)
+            let atHead = try #require(try s.changes(after: head, countPending: false))
+            #expect(!atHead.historyPruned && atHead.seq == head)
+            #expect(try s.delete([.string("item-3")]) == 1)
+            let after = try #require(try s.changes(after: head, countPending: false))
+            #expect(!after.historyPruned && after.deleted == [.string("item-3")])
+            #expect(try s.count() == 2 && s.get([.number(4), .number(5)]).count == 2, "pruning touches no item")
         }
 
         @Test func sqlStatesMapToTheStatusesOfSQLite() {

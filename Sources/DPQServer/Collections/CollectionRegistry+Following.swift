@@ -14,7 +14,9 @@
 // So a write acknowledged by one server is searchable on another within a notification's round
 // trip plus the time to read and apply it (measured in docs/operations.md); the server that took
 // the write has it in its index before it answers (read-your-writes). With SQLite
-// (changeSequences is nil) the task ends at once.
+// (changeSequences is nil) the task ends at once. Every `pruneInterval` each server also prunes the
+// store's change history older than its retention (CollectionCatalog.pruneChangeHistory); a
+// server cut off for longer than that loads the collection whole when it is back.
 
 import DPQServerSupport
 import DPQStorage
@@ -32,8 +34,12 @@ extension CollectionRegistry {
         let task = Task { [self] in
             defer { watch?.stop() }
             var failing = false
-            var trainingsChecked = ContinuousClock.now
+            var trainingsChecked = ContinuousClock.now, pruned = ContinuousClock.now
             while !Task.isCancelled {
+                if let every = directory.pruneInterval, ContinuousClock.now - pruned >= every {
+                    pruned = .now
+                    await pruneChangeHistory()
+                }
                 do {
                     // About once a second: copies of trainings whose server is gone end here too.
                     let checkTrainings = ContinuousClock.now - trainingsChecked >= .seconds(1)
@@ -50,6 +56,18 @@ extension CollectionRegistry {
             }
         }
         follower.withLock { $0 = task }
+    }
+
+    /// One pruning of the store's change history (any server may; they do not coordinate, and
+    /// a second pruning right after the first finds nothing). Failures are logged and retried
+    /// at the next interval.
+    func pruneChangeHistory() async {
+        do {
+            let rows = try await StorageThreads.run { [self] in try directory.pruneChangeHistory() }
+            if rows > 0 { logger.debug("pruned the change history", metadata: ["rows": "\(rows)"]) }
+        } catch {
+            logger.debug("cannot prune the change history", metadata: ["error": "\(error)"])
+        }
     }
 
     func stopFollowing() {

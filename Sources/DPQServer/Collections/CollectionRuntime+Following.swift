@@ -86,7 +86,9 @@ extension CollectionRuntime {
         if changes.trainingCancelRequested, let j = job.withLock({ $0 }), !j.remote, !j.isFinished {
             j.cancel()  // asked through another server; the training ends and saves its state
         }
-        if changes.modelGeneration != since.generation {
+        // A model switched elsewhere, or a history pruned past what this server followed (it
+        // was cut off longer than the store keeps changes): load the collection whole.
+        if changes.modelGeneration != since.generation || changes.historyPruned {
             try reloadModel()
             return -1
         }
@@ -113,7 +115,8 @@ extension CollectionRuntime {
         return changes.deleted.count + changes.upserted.count
     }
 
-    /// Another server switched the model: load it and its codes and publish them at once.
+    /// Another server switched the model (or the changes since this server's last catch-up are
+    /// no longer kept): load the model and its codes and publish them at once.
     private func reloadModel() throws {
         let snapshot = try Self.loadSnapshot(store)
         let keep = model.metric == .squaredL2 || current.keepsNorms
