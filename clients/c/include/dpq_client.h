@@ -175,6 +175,7 @@ typedef struct dpq_encode_result {
   size_t n_codes;          /* one per input row */
   size_t code_bytes;       /* bytes of each code = (bits / log2 K) * bytes_per_code */
   uint8_t *codes;          /* n_codes * code_bytes bytes; code i starts at codes + i * code_bytes */
+  char model_sha256[65];   /* the model that computed them (hex): for dpq_upsert_codes_stream_open */
 } dpq_encode_result;
 
 /* Encodes n_vectors vectors (row-major, n_vectors * dim floats) into codes of `bits` bits

@@ -56,6 +56,10 @@ typedef struct dpq_item {
   size_t n_labels;
   const uint8_t *pixels;  /* instead of vector (which may then be NULL): `dim` 8-bit values, sent as bytes
                            * (a quarter of the floats' size); byte b means the value b */
+  const uint8_t *code;    /* instead of vector and pixels: a code computed elsewhere with the collection's
+                           * model (dpq_encode, code_bytes long), stored and indexed as it is; only in a
+                           * stream from dpq_upsert_codes_stream_open */
+  size_t code_len;
 } dpq_item;
 
 typedef struct dpq_upsert_result {
@@ -68,6 +72,15 @@ typedef struct dpq_upsert_result {
 /* Opens an UpsertItemsStream call to `collection`. The server validates and applies each batch as it
  * arrives: after an error or a cancel, the batches before it stay applied (upserts are idempotent). */
 int dpq_upsert_stream_open(dpq_client *client, const char *collection, dpq_stream **out, dpq_error *err);
+
+/* Opens an UpsertItemsStream of pre-computed codes (dpq_item.code) to `collection`: codes made by
+ * dpq_encode (here or on another server) with the model whose sha256 is `model_sha256`
+ * (dpq_encode_result.model_sha256, 64 hex digits). The server takes them only while the collection
+ * serves that model (else FAILED_PRECONDITION) and keeps no vectors (keep_vectors false); a code of the
+ * wrong length or with a code word >= K is INVALID_ARGUMENT naming the item. Items with vectors may be
+ * mixed in. */
+int dpq_upsert_codes_stream_open(dpq_client *client, const char *collection, const char *model_sha256,
+                                 dpq_stream **out, dpq_error *err);
 
 /* Sends one batch of n_items items with vectors of `dim` floats (1..max_batch_rows items). A batch
  * the server rejects (INVALID_ARGUMENT naming the first bad item, RESOURCE_EXHAUSTED, NOT_FOUND)

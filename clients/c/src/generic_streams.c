@@ -110,6 +110,7 @@ static void stream_free(dpq_stream *s) {
   free(s->path);
   free(s->collection);
   free(s->dataset);
+  free(s->model_sha256);
   free(s);
 }
 

@@ -188,6 +188,7 @@ struct dpq_stream {
   dpq_error failure;
   uint64_t messages; /* messages sent */
   char *collection, *dataset; /* typed streams: names for the first message */
+  char *model_sha256;         /* upserts of codes: sent with every batch */
   int mode;
 };
 int dpq__stream_open(dpq_client *c, const char *path, int kind, dpq_stream **out, dpq_error *err);

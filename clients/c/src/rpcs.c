@@ -205,6 +205,7 @@ int dpq_encode(dpq_client *c, const char *collection, const float *vectors, size
   }
   for (size_t i = 0; i < resp->n_codes; i++)
     if (cb) memcpy(out->codes + i * cb, resp->codes[i].data, cb);
+  if (resp->model_sha256) snprintf(out->model_sha256, sizeof out->model_sha256, "%s", resp->model_sha256);
   protobuf_c_message_free_unpacked(m, NULL);
   return DPQ_OK;
 }

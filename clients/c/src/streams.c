@@ -28,15 +28,36 @@ int dpq_upsert_stream_open(dpq_client *c, const char *collection, dpq_stream **o
   return DPQ_OK;
 }
 
+int dpq_upsert_codes_stream_open(dpq_client *c, const char *collection, const char *model_sha256, dpq_stream **out,
+                                 dpq_error *err) {
+  dpq__clear_err(err);
+  if (out) *out = NULL;
+  if (!model_sha256 || !*model_sha256)
+    return dpq__set_err(err, DPQ_INVALID_ARGUMENT, "dpq_upsert_codes_stream_open: model_sha256 is required");
+  int rc = dpq_upsert_stream_open(c, collection, out, err);
+  if (rc != DPQ_OK) return rc;
+  if (!((*out)->model_sha256 = strdup(model_sha256))) {
+    dpq_stream_cancel(*out);
+    *out = NULL;
+    return dpq__set_err(err, DPQ_INTERNAL, "out of memory");
+  }
+  return DPQ_OK;
+}
+
 int dpq_upsert_stream_send(dpq_stream *s, const dpq_item *items, size_t n_items, size_t dim, dpq_error *err) {
   dpq__clear_err(err);
   if (!s || s->kind != DPQ_STREAM_UPSERT)
     return dpq__set_err(err, DPQ_INVALID_ARGUMENT, "dpq_upsert_stream_send: not an upsert stream");
   if (n_items && !items) return dpq__set_err(err, DPQ_INVALID_ARGUMENT, "dpq_upsert_stream_send: items is NULL");
-  for (size_t i = 0; i < n_items; i++)
-    if ((dim && !items[i].vector && !items[i].pixels) || (items[i].n_labels && !items[i].labels) || (items[i].id.is_str && !items[i].id.str))
+  for (size_t i = 0; i < n_items; i++) {
+    if (items[i].code && !s->model_sha256)
+      return dpq__set_err(err, DPQ_INVALID_ARGUMENT,
+                          "dpq_upsert_stream_send: items[%zu] has a code: open the stream with dpq_upsert_codes_stream_open", i);
+    if ((!items[i].code && dim && !items[i].vector && !items[i].pixels) || (items[i].n_labels && !items[i].labels) ||
+        (items[i].id.is_str && !items[i].id.str))
       return dpq__set_err(err, DPQ_INVALID_ARGUMENT, "dpq_upsert_stream_send: items[%zu] has a NULL vector, labels or id",
                           i);
+  }
   /* One allocation for the message structs; the values point into the caller's arrays. */
   size_t n = n_items ? n_items : 1;
   Dpq__V1__Item *it = calloc(n, sizeof *it);
@@ -59,21 +80,27 @@ int dpq_upsert_stream_send(dpq_stream *s, const dpq_item *items, size_t n_items,
         ids[i].kind_case = DPQ__V1__ITEM_ID__KIND_NUM;
         ids[i].num = src->id.num;
       }
-      if (src->pixels) {
-        vecs[i].uint8_values.len = dim;
-        vecs[i].uint8_values.data = (uint8_t *)src->pixels;
-      } else {
-        vecs[i].n_values = dim;
-        vecs[i].values = (float *)src->vector;
-      }
       it[i].id = &ids[i];
-      it[i].vector = &vecs[i];
+      if (src->code) {
+        it[i].code.len = src->code_len;
+        it[i].code.data = (uint8_t *)src->code;
+      } else {
+        if (src->pixels) {
+          vecs[i].uint8_values.len = dim;
+          vecs[i].uint8_values.data = (uint8_t *)src->pixels;
+        } else {
+          vecs[i].n_values = dim;
+          vecs[i].values = (float *)src->vector;
+        }
+        it[i].vector = &vecs[i];
+      }
       it[i].n_labels = src->n_labels;
       it[i].labels = (uint32_t *)src->labels;
       ptrs[i] = &it[i];
     }
     Dpq__V1__UpsertItemsRequest req = DPQ__V1__UPSERT_ITEMS_REQUEST__INIT;
     if (s->messages == 0) req.collection = s->collection; /* later batches may leave it empty */
+    if (s->model_sha256) req.model_sha256 = s->model_sha256;
     req.n_items = n_items;
     req.items = ptrs;
     rc = dpq__stream_send(s, &req.base, NULL, 0, err);

@@ -198,6 +198,79 @@ static void test_models_and_upserts(dpq_client *c, const char *coll, const items
 }
 
 /* ------------------------------------------------------------------------------------------ */
+/* Codes computed elsewhere: dpq_encode on the original, the codes streamed into c-copy2           */
+
+static void test_code_import(dpq_client *c, const char *coll, const items *it, const float *queries, size_t nq) {
+  dpq_error err;
+  float *vectors = malloc(it->n * it->dim * sizeof *vectors);
+  dpq_item *coded = calloc(it->n, sizeof *coded);
+  if (!vectors || !coded) {
+    check(0, "out of memory");
+    free(vectors);
+    free(coded);
+    return;
+  }
+  for (size_t i = 0; i < it->n; i++) memcpy(vectors + i * it->dim, it->v[i].vector, it->dim * sizeof *vectors);
+  dpq_encode_result enc;
+  int rc = dpq_encode(c, coll, vectors, it->n, it->dim, 0, &enc, &err);
+  check(rc == DPQ_OK && enc.n_codes == it->n && strlen(enc.model_sha256) == 64,
+        "Encode of %zu items reports its model: sha256 %.12s... (rc %d %s)", it->n, enc.model_sha256, rc, err.message);
+  for (size_t i = 0; rc == DPQ_OK && i < it->n; i++) {
+    coded[i] = it->v[i];
+    coded[i].vector = NULL;
+    coded[i].code = enc.codes + i * enc.code_bytes;
+    coded[i].code_len = enc.code_bytes;
+  }
+  dpq_stream *s = NULL;
+  dpq_upsert_result ur;
+  int r1 = rc ? rc : dpq_upsert_codes_stream_open(c, "c-copy2", enc.model_sha256, &s, &err);
+  for (size_t at = 0; r1 == DPQ_OK && at < it->n; at += 16)
+    r1 = dpq_upsert_stream_send(s, coded + at, it->n - at < 16 ? it->n - at : 16, it->dim, &err);
+  int rf = s ? dpq_upsert_stream_finish(s, &ur, &err) : r1;
+  check(r1 == DPQ_OK && rf == DPQ_OK && ur.inserted == it->n && ur.item_count == it->n,
+        "UpsertItemsStream of %zu codes (no vectors) into c-copy2: inserted %llu (rc %d/%d %s)", it->n,
+        (unsigned long long)ur.inserted, r1, rf, err.message);
+  dpq_search_result a, b;
+  int ra = dpq_search(c, coll, queries, nq, it->dim, 5, 0, &a, &err);
+  int rb = dpq_search(c, "c-copy2", queries, nq, it->dim, 5, 0, &b, &err);
+  size_t hits = 0;
+  int same = ra == DPQ_OK && rb == DPQ_OK && same_results(&a, &b, &hits); /* before check() reads hits */
+  check(same,
+        "Search of the items imported as codes equals the original collection's (%zu hits) (rc %d/%d %s)", hits, ra, rb,
+        err.message);
+  if (ra == DPQ_OK) dpq_search_result_free(&a);
+  if (rb == DPQ_OK) dpq_search_result_free(&b);
+
+  /* Refusals: another model, a keep_vectors collection, a short code, a code in a vector stream. */
+  const char *other = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+  r1 = dpq_upsert_codes_stream_open(c, "c-copy2", other, &s, &err);
+  if (r1 == DPQ_OK) r1 = dpq_upsert_stream_send(s, coded, 4, it->dim, &err);
+  rf = r1 == DPQ_OK ? dpq_upsert_stream_finish(s, &ur, &err) : r1;
+  check(rf == DPQ_FAILED_PRECONDITION && contains(err.message, "model"),
+        "codes of another model -> FAILED_PRECONDITION (%s: %s)", dpq_status_name(rf), err.message);
+  r1 = dpq_upsert_codes_stream_open(c, "c-copy", enc.model_sha256, &s, &err);
+  if (r1 == DPQ_OK) r1 = dpq_upsert_stream_send(s, coded, 4, it->dim, &err);
+  rf = r1 == DPQ_OK ? dpq_upsert_stream_finish(s, &ur, &err) : r1;
+  check(rf == DPQ_FAILED_PRECONDITION && contains(err.message, "vectors"),
+        "codes into a collection that keeps vectors -> FAILED_PRECONDITION (%s: %s)", dpq_status_name(rf), err.message);
+  dpq_item shorter = coded[0];
+  shorter.code_len = enc.code_bytes - 1;
+  r1 = dpq_upsert_codes_stream_open(c, "c-copy2", enc.model_sha256, &s, &err);
+  if (r1 == DPQ_OK) r1 = dpq_upsert_stream_send(s, &shorter, 1, it->dim, &err);
+  rf = r1 == DPQ_OK ? dpq_upsert_stream_finish(s, &ur, &err) : r1;
+  check(rf == DPQ_INVALID_ARGUMENT && contains(err.message, "items[0].code"),
+        "a code one byte short -> INVALID_ARGUMENT naming items[0].code (%s: %s)", dpq_status_name(rf), err.message);
+  r1 = dpq_upsert_stream_open(c, "c-copy2", &s, &err);
+  int rs = r1 ? r1 : dpq_upsert_stream_send(s, coded, 1, it->dim, &err);
+  if (s) dpq_stream_cancel(s);
+  check(rs == DPQ_INVALID_ARGUMENT && contains(err.message, "dpq_upsert_codes_stream_open"),
+        "a code in a stream opened for vectors is refused by the client (%s)", err.message);
+  dpq_encode_result_free(&enc);
+  free(vectors);
+  free(coded);
+}
+
+/* ------------------------------------------------------------------------------------------ */
 /* A few dozen concurrent unary calls                                                           */
 
 static void test_batch(dpq_client *c, const char *coll, const float *queries, size_t nq, size_t dim) {
@@ -287,6 +360,7 @@ int main(int argc, char **argv) {
   dpq_client *c = dpq_connect(host, port, 20000, &err);
   if (check(c != NULL, "connect to %s:%d %s", host, port, c ? "" : err.message)) {
     test_models_and_upserts(c, coll, &it, queries, nq);
+    test_code_import(c, coll, &it, queries, nq);
     test_training(c, &it);
     test_batch(c, coll, queries, nq, dim);
   }
