@@ -13,6 +13,7 @@ extension DPQClient {
                                  numClasses: Int = 0, labelMode: Dpq_V1_LabelMode = .unspecified,
                                  model: ModelConfig = ModelConfig(), metric: Metric = .unspecified, keepVectors: Bool = false,
                                  trainingDefaults: TrainingOptions? = nil, index: Dpq_V1_IndexConfig? = nil,
+                                 vectorPrecision: Dpq_V1_VectorPrecision = .unspecified,
                                  timeout: Duration? = nil) async throws -> CollectionInfo {
         try await call {
             var m = model
@@ -28,6 +29,7 @@ extension DPQClient {
                     $0.model = m
                     $0.metric = metric
                     $0.keepVectors = keepVectors
+                    $0.vectorPrecision = vectorPrecision
                     if let trainingDefaults { $0.trainingDefaults = trainingDefaults }
                     if let index { $0.index = index }
                 }

@@ -46,7 +46,7 @@ extension PostgresCollectionStore {
         let codes = batch.map { ByteBuffer(bytes: $0.code) }
         // Vectors are dropped unless the collection keeps them or the item has no code yet.
         let vectors = batch.map { item -> ByteBuffer? in
-            keep || item.code.isEmpty ? item.vector.map { ByteBuffer(bytes: Blobs.vector($0)) } : nil
+            keep || item.code.isEmpty ? item.vector.map { ByteBuffer(bytes: Blobs.vector($0, half: config.halfVectors)) } : nil
         }
         let hasVector = vectors.map { $0 != nil }
         let vectorBytes = vectors.map { $0 ?? ByteBuffer() }

@@ -26,6 +26,46 @@ fileprivate nonisolated struct _GeneratedWithProtocGenSwiftVersion: SwiftProtobu
   typealias Version = _2
 }
 
+public nonisolated enum Dpq_V1_VectorPrecision: SwiftProtobuf.Enum, Swift.CaseIterable {
+  public typealias RawValue = Int
+
+  /// = FLOAT32.
+  case unspecified // = 0
+  case float32 // = 1
+  case float16 // = 2
+  case UNRECOGNIZED(Int)
+
+  public init() {
+    self = .unspecified
+  }
+
+  public init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .float32
+    case 2: self = .float16
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  public var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .float32: return 1
+    case .float16: return 2
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  public static let allCases: [Dpq_V1_VectorPrecision] = [
+    .unspecified,
+    .float32,
+    .float16,
+  ]
+
+}
+
 public nonisolated enum Dpq_V1_ListPartition: SwiftProtobuf.Enum, Swift.CaseIterable {
   public typealias RawValue = Int
 
@@ -206,6 +246,17 @@ public nonisolated struct Dpq_V1_CollectionConfig: @unchecked Sendable {
   public var hasIndex: Bool {_storage._index != nil}
   /// Clears the value of `index`. Subsequent reads from it will return its default value.
   public mutating func clearIndex() {_uniqueStorage()._index = nil}
+
+  /// How kept vectors are stored on disk (with keep_vectors; must be UNSPECIFIED without it).
+  /// UNSPECIFIED = FLOAT32. FLOAT16 halves the disk (2 * input_dimension bytes per item) at about 3
+  /// significant decimal digits (IEEE half precision, values beyond +-65504 become infinite and are
+  /// refused): re-scoring, retraining and GetItems/ListItems with_vectors then see the rounded values.
+  /// Vectors whose values are all whole numbers 0..255 (8-bit pixels) take one byte per value either
+  /// way, losslessly.
+  public var vectorPrecision: Dpq_V1_VectorPrecision {
+    get {_storage._vectorPrecision}
+    set {_uniqueStorage()._vectorPrecision = newValue}
+  }
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -457,6 +508,10 @@ public nonisolated struct Dpq_V1_DeleteCollectionResponse: Sendable {
 
 fileprivate nonisolated let _protobuf_package = "dpq.v1"
 
+nonisolated extension Dpq_V1_VectorPrecision: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0VECTOR_PRECISION_UNSPECIFIED\0\u{1}VECTOR_PRECISION_FLOAT32\0\u{1}VECTOR_PRECISION_FLOAT16\0")
+}
+
 nonisolated extension Dpq_V1_ListPartition: SwiftProtobuf._ProtoNameProviding {
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0LIST_PARTITION_UNSPECIFIED\0\u{1}LIST_PARTITION_KMEANS\0\u{1}LIST_PARTITION_FIRST_BLOCK\0\u{1}LIST_PARTITION_NONE\0")
 }
@@ -467,7 +522,7 @@ nonisolated extension Dpq_V1_CollectionState: SwiftProtobuf._ProtoNameProviding 
 
 nonisolated extension Dpq_V1_CollectionConfig: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".CollectionConfig"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}input_dimension\0\u{1}model\0\u{1}metric\0\u{3}keep_vectors\0\u{3}training_defaults\0\u{3}input_shape\0\u{1}index\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}input_dimension\0\u{1}model\0\u{1}metric\0\u{3}keep_vectors\0\u{3}training_defaults\0\u{3}input_shape\0\u{1}index\0\u{3}vector_precision\0")
 
   fileprivate class _StorageClass {
     var _inputDimension: UInt32 = 0
@@ -477,6 +532,7 @@ nonisolated extension Dpq_V1_CollectionConfig: SwiftProtobuf.Message, SwiftProto
     var _trainingDefaults: Dpq_V1_TrainingOptions? = nil
     var _inputShape: Dpq_V1_ImageShape? = nil
     var _index: Dpq_V1_IndexConfig? = nil
+    var _vectorPrecision: Dpq_V1_VectorPrecision = .unspecified
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -494,6 +550,7 @@ nonisolated extension Dpq_V1_CollectionConfig: SwiftProtobuf.Message, SwiftProto
       _trainingDefaults = source._trainingDefaults
       _inputShape = source._inputShape
       _index = source._index
+      _vectorPrecision = source._vectorPrecision
     }
   }
 
@@ -519,6 +576,7 @@ nonisolated extension Dpq_V1_CollectionConfig: SwiftProtobuf.Message, SwiftProto
         case 5: try { try decoder.decodeSingularMessageField(value: &_storage._trainingDefaults) }()
         case 6: try { try decoder.decodeSingularMessageField(value: &_storage._inputShape) }()
         case 7: try { try decoder.decodeSingularMessageField(value: &_storage._index) }()
+        case 8: try { try decoder.decodeSingularEnumField(value: &_storage._vectorPrecision) }()
         default: break
         }
       }
@@ -552,6 +610,9 @@ nonisolated extension Dpq_V1_CollectionConfig: SwiftProtobuf.Message, SwiftProto
       try { if let v = _storage._index {
         try visitor.visitSingularMessageField(value: v, fieldNumber: 7)
       } }()
+      if _storage._vectorPrecision != .unspecified {
+        try visitor.visitSingularEnumField(value: _storage._vectorPrecision, fieldNumber: 8)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -568,6 +629,7 @@ nonisolated extension Dpq_V1_CollectionConfig: SwiftProtobuf.Message, SwiftProto
         if _storage._trainingDefaults != rhs_storage._trainingDefaults {return false}
         if _storage._inputShape != rhs_storage._inputShape {return false}
         if _storage._index != rhs_storage._index {return false}
+        if _storage._vectorPrecision != rhs_storage._vectorPrecision {return false}
         return true
       }
       if !storagesAreEqual {return false}

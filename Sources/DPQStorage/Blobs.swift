@@ -1,8 +1,9 @@
 // The byte layouts of the BLOB columns, fixed little-endian so a database file means the
-// same on every machine: labels are UInt32s, codes raw CodeMatrix bytes, vectors Float32s or, when
-// every value of the blob is a whole number 0...255 (8-bit pixels, whether they came as bytes or as
-// floats), one UInt8 per value: a quarter of the disk, and lossless. A reader knows how many values a
-// blob holds (dimension x rows), so its length says which layout it has (n bytes or 4n bytes).
+// same on every machine: labels are UInt32s, codes raw CodeMatrix bytes, vectors Float32s, or
+// Float16s (a collection with vector_precision float16), or, when every value of the blob is a whole
+// number 0...255 (8-bit pixels, whether they came as bytes or as floats), one UInt8 per value: a
+// quarter of the disk, and lossless. A reader knows how many values a blob holds (dimension x
+// rows), so its length says which layout it has (n, 2n or 4n bytes).
 // Training-data label lists are ragged, so they are stored as [count, label...] per row.
 
 import Foundation
@@ -42,12 +43,19 @@ package enum Blobs {
         return out
     }
 
-    /// A vector blob: one byte per value when every value is a whole number in 0...255, else Float32s.
-    package static func vector(_ values: some Collection<Float>) -> Data {
+    /// A vector blob: one byte per value when every value is a whole number in 0...255, else
+    /// Float16s when `half` (rounded to nearest), else Float32s.
+    package static func vector(_ values: some Collection<Float>, half: Bool = false) -> Data {
         guard !values.isEmpty, values.allSatisfy({ $0 >= 0 && $0 <= 255 && $0 == $0.rounded(.towardZero) }) else {
-            return floats(values)
+            return half ? halves(values) : floats(values)
         }
         return Data(values.map { UInt8($0) })
+    }
+
+    package static func halves(_ values: some Collection<Float>) -> Data {
+        var d = Data(capacity: values.count * 2)
+        for v in values { withUnsafeBytes(of: Float16(v).bitPattern.littleEndian) { d.append(contentsOf: $0) } }
+        return d
     }
 
     /// Appends the `count` values of a vector blob (either layout) to `out`; false when the blob's
@@ -55,6 +63,10 @@ package enum Blobs {
     package static func appendVector(_ raw: UnsafeRawBufferPointer, count: Int, to out: inout [Float]) -> Bool {
         if raw.count == 4 * count {
             appendFloats(raw, to: &out)
+        } else if raw.count == 2 * count {
+            for i in 0..<count {
+                out.append(Float(Float16(bitPattern: UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))))
+            }
         } else if raw.count == count {
             out.append(contentsOf: raw.lazy.map { Float($0) })
         } else {

@@ -17,16 +17,24 @@ public struct CollectionConfig: Codable, Sendable, Equatable {
     /// The inverted lists searches with nprobe use; nil (configs written before they existed)
     /// means `ListPartition.automatic`.
     public var index: ListPartition?
+    /// How kept vectors are written (Blobs.vector); nil (configs written before it existed) is
+    /// float32. Readers take every layout whatever this says.
+    public var vectorPrecision: VectorPrecision?
 
     public init(name: String, model: ModelConfig, training: TrainingConfig = TrainingConfig(),
-                keepVectors: Bool = true, createdAt: Date = Date(), index: ListPartition = .automatic) {
+                keepVectors: Bool = true, createdAt: Date = Date(), index: ListPartition = .automatic,
+                vectorPrecision: VectorPrecision = .float32) {
         self.name = name
         self.model = model
         self.training = training
         self.keepVectors = keepVectors
         self.createdAt = createdAt
         self.index = index
+        self.vectorPrecision = vectorPrecision == .float32 ? nil : vectorPrecision
     }
+
+    /// Whether kept vectors are written in half precision.
+    public var halfVectors: Bool { keepVectors && vectorPrecision == .float16 }
 
     /// The partition in force (the default for configs that do not name one).
     public var partition: ListPartition { index ?? .automatic }
@@ -37,6 +45,14 @@ public struct CollectionConfig: Codable, Sendable, Equatable {
         if let p = model.problems().first { throw StorageError.invalidArgument("model: \(p)") }
         if let p = training.problems().first { throw StorageError.invalidArgument("training: \(p)") }
         try partition.validate()
+        if vectorPrecision == .float16 && !keepVectors {
+            throw StorageError.invalidArgument("vector_precision: float16 applies to kept vectors; set keep_vectors too (or leave vector_precision unset)")
+        }
+    }
+
+    /// The precision of kept vectors on disk.
+    public enum VectorPrecision: String, Codable, Sendable {
+        case float32, float16
     }
 
     /// Bytes of one item's code under this configuration.

@@ -23,7 +23,7 @@ extension CollectionStore {
                 ON CONFLICT(id_string) DO UPDATE SET labels = excluded.labels, code = excluded.code, vector = excluded.vector
                 """)
             for item in items {
-                let vector: Data? = keep || item.code.isEmpty ? item.vector.map { Blobs.vector($0) } : nil
+                let vector: Data? = keep || item.code.isEmpty ? item.vector.map { Blobs.vector($0, half: config.halfVectors) } : nil
                 let rest: [(any DatabaseValueConvertible)?] = [Blobs.labels(item.labels), Data(item.code), vector]
                 switch item.id {
                 case .number(let n): try byNumber.execute(arguments: StatementArguments([Int64(bitPattern: n)] + rest))

@@ -26,6 +26,8 @@ struct Collections: AsyncParsableCommand {
         @Option(help: "Hidden layer sizes, comma-separated (e.g. 1024,512).") var hidden: String?
         @Option(help: "Default metric: l2 or ip.") var metric: String?
         @Flag(help: "Keep original vectors (re-scoring, retraining).") var keepVectors = false
+        @Option(help: "With --keep-vectors: float32 (default) or float16 (half the disk, about 3 significant digits).")
+        var vectorPrecision: String?
         @Option(help: "Default training epochs.") var epochs: Int?
         @Option(help: "Inverted lists for searches with --nprobe: kmeans (default), first-block or none.") var partition: String?
         @Option(help: "k-means lists (0 = chosen from the item count).") var nlist: Int?
@@ -65,9 +67,16 @@ struct Collections: AsyncParsableCommand {
                 index = .with { $0.partition = p; $0.nlist = UInt32(clamping: nlist ?? 0) }
             }
             let indexConfig = index
+            let precision: Dpq_V1_VectorPrecision = switch vectorPrecision {
+            case nil: .unspecified
+            case "float32": .float32
+            case "float16": .float16
+            default: throw ValidationError("--vector-precision must be float32 or float16; got '\(vectorPrecision!)'")
+            }
             await DPQCLI.run(client) { dpq in
                 let info = try await dpq.createCollection(name, inputDimension: dimension ?? 0, inputShape: shape, model: model, metric: m,
-                                                          keepVectors: keepVectors, trainingDefaults: defaults, index: indexConfig)
+                                                          keepVectors: keepVectors, trainingDefaults: defaults, index: indexConfig,
+                                                          vectorPrecision: precision)
                 if client.json { printProto(info) } else { print("created \(info.name): \(describe(info))") }
             }
         }

@@ -315,5 +315,40 @@ extension StorageBackendTests {
             #expect(try s.state() == .ready)
             #expect(try s.lastError() == "training was interrupted by a restart")
         }
+
+        /// vector_precision float16: kept vectors are written as half floats (2 bytes a value, read
+        /// back rounded to nearest), 8-bit pixels still take one byte, a value beyond float16's
+        /// range is refused naming it; the config keeps the choice across a reopen, and float16
+        /// without keep_vectors is refused.
+        @Test(arguments: Backend.allCases)
+        func halfPrecisionVectors(_ backend: Backend) throws {
+            let f = try StoreFixture(backend)
+            var config = Fixtures.config("half")
+            config.vectorPrecision = .float16
+            let s = try f.collection(config)
+            let exact: [Float] = [0.1, -1.0 / 3, 1234.567, 60_000]
+            let pixels: [Float] = [0, 17, 128, 255]
+            try s.upsert([StoredItem(id: .number(1), labels: [1], code: [1, 2, 3, 4], vector: exact),
+                          StoredItem(id: .number(2), labels: [2], code: [4, 3, 2, 1], vector: pixels)])
+            let rounded = exact.map { Float(Float16($0)) }
+            #expect(rounded != exact, "the test values are not all exact in half precision")
+            #expect(try s.get([.number(1)]).first?.vector == rounded)
+            #expect(try s.get([.number(2)]).first?.vector == pixels)
+            let loaded = try s.loadAll()
+            #expect(loaded.vectors?.values == rounded + pixels)
+            let tooLarge = Fixtures.storageError {
+                try s.upsert([StoredItem(id: .number(3), labels: [], code: [1, 1, 1, 1], vector: [1, 2, 70_000, 4])])
+            }
+            #expect(tooLarge?.kind == "invalidArgument" && tooLarge?.description.contains("float16") == true,
+                    "\(tooLarge.map { "\($0)" } ?? "accepted")")
+            #expect(try f.open().openCollection("half").config.vectorPrecision == .float16)
+            var unkept = Fixtures.config("unkept", keepVectors: false)
+            unkept.vectorPrecision = .float16
+            let refused = Fixtures.storageError { _ = try f.collection(unkept) }
+            #expect(refused?.kind == "invalidArgument" && refused?.description.contains("vector_precision") == true)
+            // A float32 collection's config is written as before (no new key) and reads back float32.
+            #expect(!String(decoding: try CollectionConfig.encoder.encode(Fixtures.config("plain")), as: UTF8.self).contains("precision"))
+            #expect(Fixtures.config("plain").halfVectors == false && config.halfVectors)
+        }
     }
 }

@@ -38,7 +38,16 @@ extension CollectionRuntime {
     func upsert(ids: [ItemID], vectors: Matrix, labels: [[Int]]) async throws -> UpsertResult {
         try await writes.run { [self] in
             let rows = Self.lastOccurrences(ids)
-            let batch = rows.count == ids.count ? vectors : vectors.rows(rows)
+            var batch = rows.count == ids.count ? vectors : vectors.rows(rows)
+            if config.halfVectors {
+                // Rounded before anything uses them: the index, the codes and a later load from
+                // disk all see the same values.
+                let limit = Float(Float16.greatestFiniteMagnitude), d = max(batch.cols, 1)
+                if let bad = batch.values.firstIndex(where: { abs($0) > limit && $0.isFinite }) {
+                    throw invalid("items[\(rows[bad / d])].vector: value \(bad % d) is \(batch.values[bad]), beyond float16's range (+-65504) of vector_precision float16")
+                }
+                batch.values = batch.values.map { Float(Float16($0)) }
+            }
             var codes: CodeMatrix?
             if let m = current.model { codes = m.quantizer.encode(try m.checkedFeatures(batch, field: "items", row: { "items[\(rows[$0])].vector" })) }
             let keep = config.keepVectors || codes == nil

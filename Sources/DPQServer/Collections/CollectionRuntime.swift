@@ -256,6 +256,7 @@ final class CollectionRuntime: Sendable {
             $0.model = ConfigConversions.protoModel(model)
             $0.metric = model.metric.proto
             $0.keepVectors = config.keepVectors
+            if config.halfVectors { $0.vectorPrecision = .float16 }
             $0.trainingDefaults = ConfigConversions.protoTraining(config.training)
             $0.index = ConfigConversions.protoIndex(config.partition)
         }

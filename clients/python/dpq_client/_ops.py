@@ -63,7 +63,8 @@ def create_collection(name: str, dim: int, num_classes: int = 0, multi_label: bo
                       classifier_input: Optional[str] = None,
                       training_defaults: Optional[Mapping[str, Any]] = None,
                       partition: Optional[str] = None, nlist: Optional[int] = None,
-                      input_shape: Optional[Sequence[int]] = None, trunk: Optional[str] = None) -> Op[CollectionInfo]:
+                      input_shape: Optional[Sequence[int]] = None, trunk: Optional[str] = None,
+                      vector_precision: Optional[str] = None) -> Op[CollectionInfo]:
     model = models_pb2.ModelConfig(
         blocks=blocks or 0,
         codebook_size=codebook_size or 0,
@@ -88,6 +89,9 @@ def create_collection(name: str, dim: int, num_classes: int = 0, multi_label: bo
         model.trunk = trunk
     config = collections_pb2.CollectionConfig(
         input_dimension=int(dim), model=model, metric=metric(metric_), keep_vectors=keep_vectors)
+    if vector_precision is not None:
+        config.vector_precision = enum_value(collections_pb2.VectorPrecision, "VECTOR_PRECISION_", vector_precision,
+                                             "vector_precision")
     if input_shape is not None:
         shape = [int(v) for v in input_shape]
         if len(shape) != 3:

@@ -146,13 +146,14 @@ class AsyncClient:
                                 training_defaults: Optional[Mapping[str, Any]] = None,
                                 partition: Optional[str] = None, nlist: Optional[int] = None,
                                 input_shape: Optional[Sequence[int]] = None, trunk: Optional[str] = None,
+                                vector_precision: Optional[str] = None,
                                 timeout: Optional[float] = None) -> CollectionInfo:
         """See :meth:`dpq_client.Client.create_collection`."""
         return await self._run(_ops.create_collection(
             name, dim, num_classes, multi_label, blocks, codebook_size, feature_dimension, hidden_sizes, metric,
             keep_vectors, dropout=dropout, assignment=assignment, classifier_input=classifier_input,
             training_defaults=training_defaults, partition=partition, nlist=nlist,
-            input_shape=input_shape, trunk=trunk), timeout)
+            input_shape=input_shape, trunk=trunk, vector_precision=vector_precision), timeout)
 
     async def get_collection(self, name: str, *, timeout: Optional[float] = None) -> CollectionInfo:
         return await self._run(_ops.get_collection(name), timeout)

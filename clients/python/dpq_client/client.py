@@ -141,6 +141,7 @@ class Client:
                           training_defaults: Optional[Mapping[str, Any]] = None,
                           partition: Optional[str] = None, nlist: Optional[int] = None,
                           input_shape: Optional[Sequence[int]] = None, trunk: Optional[str] = None,
+                          vector_precision: Optional[str] = None,
                           timeout: Optional[float] = None) -> CollectionInfo:
         """Creates an empty UNTRAINED collection of ``dim``-dimensional vectors.
 
@@ -153,12 +154,14 @@ class Client:
         inverted lists that searches with ``nprobe`` scan (None = k-means, automatic). Image collections:
         ``input_shape`` (height, width, channels), with ``dim`` 0 or their product (rows are pixels in
         H x W x C order; send uint8 arrays to move bytes, not floats), and ``trunk``, a layer spec such as
-        ``"conv3x3-32,bn,relu,maxpool2,flatten"`` (see ModelConfig.trunk in models.proto)."""
+        ``"conv3x3-32,bn,relu,maxpool2,flatten"`` (see ModelConfig.trunk in models.proto).
+        ``vector_precision`` ("float32" or "float16", with ``keep_vectors``): how kept vectors are
+        stored; float16 halves the disk and rounds them to about 3 significant digits."""
         return self._run(_ops.create_collection(
             name, dim, num_classes, multi_label, blocks, codebook_size, feature_dimension, hidden_sizes, metric,
             keep_vectors, dropout=dropout, assignment=assignment, classifier_input=classifier_input,
             training_defaults=training_defaults, partition=partition, nlist=nlist,
-            input_shape=input_shape, trunk=trunk), timeout)
+            input_shape=input_shape, trunk=trunk, vector_precision=vector_precision), timeout)
 
     def get_collection(self, name: str, *, timeout: Optional[float] = None) -> CollectionInfo:
         return self._run(_ops.get_collection(name), timeout)

@@ -58,3 +58,19 @@ def test_image_collection_shape_and_trunk(client: Client) -> None:
     assert e.value.code == grpc.StatusCode.INVALID_ARGUMENT and "input_shape" in str(e.value)
     with pytest.raises(ValueError, match="input_shape"):
         client.create_collection("img-bad2", dim=0, input_shape=(6, 6))
+
+
+def test_half_precision_vectors(client: Client) -> None:
+    from dpq_client._proto.dpq.v1 import collections_pb2
+    info = client.create_collection("coll-half", dim=16, num_classes=4, keep_vectors=True,
+                                    vector_precision="float16", **SMALL_MODEL)
+    try:
+        assert info.raw.config.vector_precision == collections_pb2.VECTOR_PRECISION_FLOAT16
+        assert client.get_collection("coll-half").raw.config.keep_vectors
+    finally:
+        client.delete_collection("coll-half")
+    with pytest.raises(DPQError) as e:
+        client.create_collection("coll-half2", dim=16, vector_precision="float16")
+    assert e.value.code == grpc.StatusCode.INVALID_ARGUMENT and "config.vector_precision" in str(e.value)
+    with pytest.raises(ValueError):
+        client.create_collection("coll-half3", dim=16, keep_vectors=True, vector_precision="float8")

@@ -547,7 +547,7 @@ void   dpq__v1__delete_collection_response__free_unpacked
   assert(message->base.descriptor == &dpq__v1__delete_collection_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-static const ProtobufCFieldDescriptor dpq__v1__collection_config__field_descriptors[7] =
+static const ProtobufCFieldDescriptor dpq__v1__collection_config__field_descriptors[8] =
 {
   {
     "input_dimension",
@@ -633,6 +633,18 @@ static const ProtobufCFieldDescriptor dpq__v1__collection_config__field_descript
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "vector_precision",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Dpq__V1__CollectionConfig, vector_precision),
+    &dpq__v1__vector_precision__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned dpq__v1__collection_config__field_indices_by_name[] = {
   6,   /* field[6] = index */
@@ -642,11 +654,12 @@ static const unsigned dpq__v1__collection_config__field_indices_by_name[] = {
   2,   /* field[2] = metric */
   1,   /* field[1] = model */
   4,   /* field[4] = training_defaults */
+  7,   /* field[7] = vector_precision */
 };
 static const ProtobufCIntRange dpq__v1__collection_config__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 7 }
+  { 0, 8 }
 };
 const ProtobufCMessageDescriptor dpq__v1__collection_config__descriptor =
 {
@@ -656,7 +669,7 @@ const ProtobufCMessageDescriptor dpq__v1__collection_config__descriptor =
   "Dpq__V1__CollectionConfig",
   "dpq.v1",
   sizeof(Dpq__V1__CollectionConfig),
-  7,
+  8,
   dpq__v1__collection_config__field_descriptors,
   dpq__v1__collection_config__field_indices_by_name,
   1,  dpq__v1__collection_config__number_ranges,
@@ -1281,6 +1294,36 @@ const ProtobufCMessageDescriptor dpq__v1__delete_collection_response__descriptor
   1,  dpq__v1__delete_collection_response__number_ranges,
   (ProtobufCMessageInit) dpq__v1__delete_collection_response__init,
   NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCEnumValue dpq__v1__vector_precision__enum_values_by_number[3] =
+{
+  { "VECTOR_PRECISION_UNSPECIFIED", "DPQ__V1__VECTOR_PRECISION__VECTOR_PRECISION_UNSPECIFIED", 0 },
+  { "VECTOR_PRECISION_FLOAT32", "DPQ__V1__VECTOR_PRECISION__VECTOR_PRECISION_FLOAT32", 1 },
+  { "VECTOR_PRECISION_FLOAT16", "DPQ__V1__VECTOR_PRECISION__VECTOR_PRECISION_FLOAT16", 2 },
+};
+static const ProtobufCIntRange dpq__v1__vector_precision__value_ranges[] = {
+{0, 0},{0, 3}
+};
+static const ProtobufCEnumValueIndex dpq__v1__vector_precision__enum_values_by_name[3] =
+{
+  { "VECTOR_PRECISION_FLOAT16", 2 },
+  { "VECTOR_PRECISION_FLOAT32", 1 },
+  { "VECTOR_PRECISION_UNSPECIFIED", 0 },
+};
+const ProtobufCEnumDescriptor dpq__v1__vector_precision__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "dpq.v1.VectorPrecision",
+  "VectorPrecision",
+  "Dpq__V1__VectorPrecision",
+  "dpq.v1",
+  3,
+  dpq__v1__vector_precision__enum_values_by_number,
+  3,
+  dpq__v1__vector_precision__enum_values_by_name,
+  1,
+  dpq__v1__vector_precision__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
 static const ProtobufCEnumValue dpq__v1__list_partition__enum_values_by_number[4] =
 {

@@ -34,6 +34,15 @@ typedef struct Dpq__V1__DeleteCollectionResponse Dpq__V1__DeleteCollectionRespon
 
 /* --- enums --- */
 
+typedef enum _Dpq__V1__VectorPrecision {
+  /*
+   * = FLOAT32.
+   */
+  DPQ__V1__VECTOR_PRECISION__VECTOR_PRECISION_UNSPECIFIED = 0,
+  DPQ__V1__VECTOR_PRECISION__VECTOR_PRECISION_FLOAT32 = 1,
+  DPQ__V1__VECTOR_PRECISION__VECTOR_PRECISION_FLOAT16 = 2
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(DPQ__V1__VECTOR_PRECISION)
+} Dpq__V1__VectorPrecision;
 typedef enum _Dpq__V1__ListPartition {
   /*
    * = KMEANS.
@@ -125,10 +134,19 @@ struct  Dpq__V1__CollectionConfig
    * number chosen from the item count.
    */
   Dpq__V1__IndexConfig *index;
+  /*
+   * How kept vectors are stored on disk (with keep_vectors; must be UNSPECIFIED without it).
+   * UNSPECIFIED = FLOAT32. FLOAT16 halves the disk (2 * input_dimension bytes per item) at about 3
+   * significant decimal digits (IEEE half precision, values beyond +-65504 become infinite and are
+   * refused): re-scoring, retraining and GetItems/ListItems with_vectors then see the rounded values.
+   * Vectors whose values are all whole numbers 0..255 (8-bit pixels) take one byte per value either
+   * way, losslessly.
+   */
+  Dpq__V1__VectorPrecision vector_precision;
 };
 #define DPQ__V1__COLLECTION_CONFIG__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&dpq__v1__collection_config__descriptor) \
-    , 0, NULL, DPQ__V1__METRIC__METRIC_UNSPECIFIED, 0, NULL, NULL, NULL }
+    , 0, NULL, DPQ__V1__METRIC__METRIC_UNSPECIFIED, 0, NULL, NULL, NULL, DPQ__V1__VECTOR_PRECISION__VECTOR_PRECISION_UNSPECIFIED }
 
 
 /*
@@ -634,6 +652,7 @@ void dpq__v1__collection_service__delete_collection(ProtobufCService *service,
 
 /* --- descriptors --- */
 
+extern const ProtobufCEnumDescriptor    dpq__v1__vector_precision__descriptor;
 extern const ProtobufCEnumDescriptor    dpq__v1__list_partition__descriptor;
 extern const ProtobufCEnumDescriptor    dpq__v1__collection_state__descriptor;
 extern const ProtobufCMessageDescriptor dpq__v1__collection_config__descriptor;

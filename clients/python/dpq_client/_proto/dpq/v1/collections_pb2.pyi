@@ -10,6 +10,12 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class VectorPrecision(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    VECTOR_PRECISION_UNSPECIFIED: _ClassVar[VectorPrecision]
+    VECTOR_PRECISION_FLOAT32: _ClassVar[VectorPrecision]
+    VECTOR_PRECISION_FLOAT16: _ClassVar[VectorPrecision]
+
 class ListPartition(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     LIST_PARTITION_UNSPECIFIED: _ClassVar[ListPartition]
@@ -24,6 +30,9 @@ class CollectionState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     COLLECTION_STATE_TRAINING: _ClassVar[CollectionState]
     COLLECTION_STATE_READY: _ClassVar[CollectionState]
     COLLECTION_STATE_FAILED: _ClassVar[CollectionState]
+VECTOR_PRECISION_UNSPECIFIED: VectorPrecision
+VECTOR_PRECISION_FLOAT32: VectorPrecision
+VECTOR_PRECISION_FLOAT16: VectorPrecision
 LIST_PARTITION_UNSPECIFIED: ListPartition
 LIST_PARTITION_KMEANS: ListPartition
 LIST_PARTITION_FIRST_BLOCK: ListPartition
@@ -35,7 +44,7 @@ COLLECTION_STATE_READY: CollectionState
 COLLECTION_STATE_FAILED: CollectionState
 
 class CollectionConfig(_message.Message):
-    __slots__ = ("input_dimension", "model", "metric", "keep_vectors", "training_defaults", "input_shape", "index")
+    __slots__ = ("input_dimension", "model", "metric", "keep_vectors", "training_defaults", "input_shape", "index", "vector_precision")
     INPUT_DIMENSION_FIELD_NUMBER: _ClassVar[int]
     MODEL_FIELD_NUMBER: _ClassVar[int]
     METRIC_FIELD_NUMBER: _ClassVar[int]
@@ -43,6 +52,7 @@ class CollectionConfig(_message.Message):
     TRAINING_DEFAULTS_FIELD_NUMBER: _ClassVar[int]
     INPUT_SHAPE_FIELD_NUMBER: _ClassVar[int]
     INDEX_FIELD_NUMBER: _ClassVar[int]
+    VECTOR_PRECISION_FIELD_NUMBER: _ClassVar[int]
     input_dimension: int
     model: _models_pb2.ModelConfig
     metric: _common_pb2.Metric
@@ -50,7 +60,8 @@ class CollectionConfig(_message.Message):
     training_defaults: _training_pb2.TrainingOptions
     input_shape: ImageShape
     index: IndexConfig
-    def __init__(self, input_dimension: _Optional[int] = ..., model: _Optional[_Union[_models_pb2.ModelConfig, _Mapping]] = ..., metric: _Optional[_Union[_common_pb2.Metric, str]] = ..., keep_vectors: _Optional[bool] = ..., training_defaults: _Optional[_Union[_training_pb2.TrainingOptions, _Mapping]] = ..., input_shape: _Optional[_Union[ImageShape, _Mapping]] = ..., index: _Optional[_Union[IndexConfig, _Mapping]] = ...) -> None: ...
+    vector_precision: VectorPrecision
+    def __init__(self, input_dimension: _Optional[int] = ..., model: _Optional[_Union[_models_pb2.ModelConfig, _Mapping]] = ..., metric: _Optional[_Union[_common_pb2.Metric, str]] = ..., keep_vectors: _Optional[bool] = ..., training_defaults: _Optional[_Union[_training_pb2.TrainingOptions, _Mapping]] = ..., input_shape: _Optional[_Union[ImageShape, _Mapping]] = ..., index: _Optional[_Union[IndexConfig, _Mapping]] = ..., vector_precision: _Optional[_Union[VectorPrecision, str]] = ...) -> None: ...
 
 class IndexConfig(_message.Message):
     __slots__ = ("partition", "nlist")
