@@ -162,34 +162,46 @@ extension ChildProcess {
     /// its output. Throws only when it cannot start or outlives the timeout.
     public static func run(_ argv: [String], stdin: Data? = nil, environment: [String: String]? = nil,
                            directory: String? = nil, timeout: TimeInterval = 600) throws -> ChildRun {
-        let base = (NSTemporaryDirectory() as NSString).appendingPathComponent("dpq-child-\(UUID().uuidString)")
-        let inPath = base + ".in", outPath = base + ".out", errPath = base + ".err"
-        defer { for p in [inPath, outPath, errPath] { unlink(p) } }
-        FileManager.default.createFile(atPath: inPath, contents: stdin ?? Data())
-        let child = try ChildProcess(argv, environment: environment, directory: directory,
-                                     stdinPath: inPath, stdoutPath: outPath, stderrPath: errPath)
-        let exit = try child.wait(timeout: timeout)
-        let out = FileManager.default.contents(atPath: outPath) ?? Data()
-        let err = FileManager.default.contents(atPath: errPath) ?? Data()
-        return ChildRun(exit: exit, out: out, err: err)
+        try withFiles(argv, stdin: stdin, environment: environment, directory: directory) { try $0.wait(timeout: timeout) }
     }
-}
 
-extension ChildProcess {
     /// `run` without holding a thread while the child runs: for async tests.
     public static func runAwaiting(_ argv: [String], stdin: Data? = nil, environment: [String: String]? = nil,
                                    directory: String? = nil, timeout: TimeInterval = 600) async throws -> ChildRun {
-        let base = (NSTemporaryDirectory() as NSString).appendingPathComponent("dpq-child-\(UUID().uuidString)")
-        let inPath = base + ".in", outPath = base + ".out", errPath = base + ".err"
-        defer { for p in [inPath, outPath, errPath] { unlink(p) } }
-        FileManager.default.createFile(atPath: inPath, contents: stdin ?? Data())
-        let child = try ChildProcess(argv, environment: environment, directory: directory,
-                                     stdinPath: inPath, stdoutPath: outPath, stderrPath: errPath)
-        let exit = try await child.exited(timeout: timeout)
-        let out = FileManager.default.contents(atPath: outPath) ?? Data()
-        let err = FileManager.default.contents(atPath: errPath) ?? Data()
-        return ChildRun(exit: exit, out: out, err: err)
+        let files = RunFiles(stdin: stdin)
+        defer { files.remove() }
+        let child = try files.start(argv, environment: environment, directory: directory)
+        return files.result(try await child.exited(timeout: timeout))
     }
+
+    private static func withFiles(_ argv: [String], stdin: Data?, environment: [String: String]?, directory: String?,
+                                  _ wait: (ChildProcess) throws -> ChildExit) throws -> ChildRun {
+        let files = RunFiles(stdin: stdin)
+        defer { files.remove() }
+        return files.result(try wait(try files.start(argv, environment: environment, directory: directory)))
+    }
+}
+
+/// The temporary stdin, stdout and stderr files of one run.
+private struct RunFiles {
+    let input: String, output: String, errors: String
+
+    init(stdin: Data?) {
+        let base = (NSTemporaryDirectory() as NSString).appendingPathComponent("dpq-child-\(UUID().uuidString)")
+        (input, output, errors) = (base + ".in", base + ".out", base + ".err")
+        _ = FileManager.default.createFile(atPath: input, contents: stdin ?? Data())
+    }
+
+    func start(_ argv: [String], environment: [String: String]?, directory: String?) throws -> ChildProcess {
+        try ChildProcess(argv, environment: environment, directory: directory, stdinPath: input, stdoutPath: output, stderrPath: errors)
+    }
+
+    func result(_ exit: ChildExit) -> ChildRun {
+        ChildRun(exit: exit, out: FileManager.default.contents(atPath: output) ?? Data(),
+                 err: FileManager.default.contents(atPath: errors) ?? Data())
+    }
+
+    func remove() { for p in [input, output, errors] { unlink(p) } }
 }
 
 /// Runs blocking work (sockets, sleeps, child waits) on a thread of its own, so that it holds
