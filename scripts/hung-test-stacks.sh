@@ -4,10 +4,10 @@
 # them. A test that blocks a pool thread (a sleep, a socket read, a wait for a child process)
 # takes one of the two threads a 2-core machine has; two of them stop every async test.
 set -uo pipefail
+demangle() { if command -v swift-demangle > /dev/null; then swift-demangle --simplified; else swift demangle --simplified 2>/dev/null || cat; fi; }
 for pid in $(pgrep -f 'dpqPackageTests.xctest'); do
   out="$(mktemp)"
   timeout 300 gdb -p "$pid" -batch -ex "set pagination off" -ex "thread apply all bt 40" > "$out" 2>&1
-  demangle() { if command -v swift-demangle > /dev/null; then swift-demangle --simplified; else swift demangle --simplified 2>/dev/null || cat; fi; }
   demangle < "$out" > "$out.d" || cp "$out" "$out.d"
   echo "== all threads of $pid"
   grep -v '^\[New LWP\|^\[Thread debugging' "$out.d"

@@ -37,7 +37,7 @@ final class PostgresConnections: Sendable {
     /// How long a new connection may take, TCP, TLS and startup (authentication) together.
     let connectTimeout: TimeAmount
 
-    init(configuration: PostgresConnection.Configuration, location: String, connectTimeout: TimeAmount = .seconds(10), logger: Logger) {
+    init(configuration: PostgresConnection.Configuration, location: String, connectTimeout: TimeAmount, logger: Logger) {
         self.configuration = configuration
         self.connectTimeout = connectTimeout
         self.location = location

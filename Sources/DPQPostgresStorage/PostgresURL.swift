@@ -49,6 +49,12 @@ public struct PostgresURL: Sendable {
             guard FileManager.default.isReadableFile(atPath: value) else { throw bad("\(name) '\(value)' is not a readable file") }
             return value
         }
+        func whole(_ name: String, _ value: String?, _ range: ClosedRange<Int>, _ unit: String) throws(StorageError) -> Int {
+            guard let v = value.flatMap({ Int($0) }), range.contains(v) else {
+                throw bad("\(name) '\(value ?? "")' is not a whole number of \(unit) from \(range.lowerBound) to \(range.upperBound)")
+            }
+            return v
+        }
         for item in url.queryItems ?? [] {
             switch item.name {
             case "host" where item.value?.hasPrefix("/") == true: socketDirectory = item.value
@@ -60,21 +66,9 @@ public struct PostgresURL: Sendable {
             case "sslrootcert": rootCert = try readable("sslrootcert", item.value)
             case "sslcert": clientCert = try readable("sslcert", item.value)
             case "sslkey": clientKey = try readable("sslkey", item.value)
-            case "connect_timeout":
-                guard let v = item.value.flatMap({ Int($0) }), (1...3_600).contains(v) else {
-                    throw bad("connect_timeout '\(item.value ?? "")' is not a whole number of seconds from 1 to 3600")
-                }
-                seconds = v
-            case "statement_timeout":
-                guard let v = item.value.flatMap({ Int($0) }), (0...86_400_000).contains(v) else {
-                    throw bad("statement_timeout '\(item.value ?? "")' is not a whole number of milliseconds from 0 (no limit) to 86400000")
-                }
-                statementMilliseconds = v
-            case "change_retention":
-                guard let v = item.value.flatMap({ Int($0) }), (0...31_536_000).contains(v) else {
-                    throw bad("change_retention '\(item.value ?? "")' is not a whole number of seconds from 0 to 31536000")
-                }
-                retention = v
+            case "connect_timeout": seconds = try whole(item.name, item.value, 1...3_600, "seconds")
+            case "statement_timeout": statementMilliseconds = try whole(item.name, item.value, 0...86_400_000, "milliseconds (0: no limit)")
+            case "change_retention": retention = try whole(item.name, item.value, 0...31_536_000, "seconds")
             default: throw bad("unknown parameter '\(item.name)'")
             }
         }
@@ -82,25 +76,25 @@ public struct PostgresURL: Sendable {
         connectTimeout = .seconds(Int64(seconds))
         statementTimeoutMilliseconds = statementMilliseconds
         changeRetentionSeconds = retention
+        var c: PostgresConnection.Configuration
         if let socketDirectory {
             guard mode == "disable" || mode == "prefer" else {
                 throw bad("sslmode=\(mode) with a Unix socket (PostgreSQL has no TLS on Unix sockets)")
             }
             let port = url.port ?? 5432
-            var c = PostgresConnection.Configuration(unixSocketPath: "\(socketDirectory)/.s.PGSQL.\(port)", username: user, password: password, database: database)
-            Self.setStatementTimeout(statementMilliseconds, &c)
-            configuration = c
+            c = PostgresConnection.Configuration(unixSocketPath: "\(socketDirectory)/.s.PGSQL.\(port)", username: user, password: password, database: database)
             location = "postgres://\(user)@/\(database)?host=\(socketDirectory)"
         } else {
             guard let host = url.host, !host.isEmpty else { throw bad("no host") }
             let port = url.port ?? 5432
             guard (1...65_535).contains(port) else { throw bad("port \(port) is out of range") }
             let tls = try Self.tls(mode: mode, rootCert: rootCert, clientCert: clientCert, clientKey: clientKey, bad: bad)
-            var c = PostgresConnection.Configuration(host: host, port: port, username: user, password: password, database: database, tls: tls)
-            Self.setStatementTimeout(statementMilliseconds, &c)
-            configuration = c
+            c = PostgresConnection.Configuration(host: host, port: port, username: user, password: password, database: database, tls: tls)
             location = "postgres://\(user)@\(host):\(port)/\(database)" + (mode == "disable" ? "" : "?sslmode=\(mode)")
         }
+        // A startup parameter, so that it holds from the connection's first statement.
+        if statementMilliseconds > 0 { c.options.additionalStartupParameters.append(("statement_timeout", String(statementMilliseconds))) }
+        configuration = c
     }
 
     /// How long a new connection may take, TCP and startup (authentication) together.
@@ -109,11 +103,6 @@ public struct PostgresURL: Sendable {
     public let statementTimeoutMilliseconds: Int
     /// How long the change history is kept before it is pruned, in seconds.
     public let changeRetentionSeconds: Int
-
-    /// Sent as a startup parameter, so it holds from the connection's first statement.
-    private static func setStatementTimeout(_ milliseconds: Int, _ c: inout PostgresConnection.Configuration) {
-        if milliseconds > 0 { c.options.additionalStartupParameters.append(("statement_timeout", String(milliseconds))) }
-    }
 
     private static func tls(mode: String, rootCert: String?, clientCert: String?, clientKey: String?,
                             bad: (String) -> StorageError) throws(StorageError) -> PostgresConnection.Configuration.TLS {

@@ -36,6 +36,12 @@ public struct CollectionConfig: Codable, Sendable, Equatable {
     /// Whether kept vectors are written in half precision.
     public var halfVectors: Bool { keepVectors && vectorPrecision == .float16 }
 
+    /// The index of the first value that half precision cannot hold (beyond +-65504), if any.
+    public static func firstBeyondHalfRange(_ values: some Collection<Float>) -> (offset: Int, value: Float)? {
+        let limit = Float(Float16.greatestFiniteMagnitude)
+        return values.enumerated().first { $0.element.isFinite && abs($0.element) > limit }.map { ($0.offset, $0.element) }
+    }
+
     /// The partition in force (the default for configs that do not name one).
     public var partition: ListPartition { index ?? .automatic }
 

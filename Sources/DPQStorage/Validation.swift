@@ -23,8 +23,8 @@ extension CollectionConfig {
             if let bad = v.firstIndex(where: { !$0.isFinite }) {
                 throw StorageError.invalidArgument("item \(item.id): vector value \(bad) is \(v[bad]), values must be finite")
             }
-            if halfVectors, let bad = v.firstIndex(where: { abs($0) > Float(Float16.greatestFiniteMagnitude) }) {
-                throw StorageError.invalidArgument("item \(item.id): vector value \(bad) is \(v[bad]), beyond float16's range (+-65504) of vector_precision float16")
+            if halfVectors, let bad = Self.firstBeyondHalfRange(v) {
+                throw StorageError.invalidArgument("item \(item.id): vector value \(bad.offset) is \(bad.value), beyond float16's range (+-65504) of vector_precision float16")
             }
         }
     }

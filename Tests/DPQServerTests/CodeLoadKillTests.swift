@@ -19,10 +19,7 @@ import Testing
         var client = try DPQClient(address: server.address, timeout: .seconds(60))
         try await client.createCollection("bulk", inputDimension: 16, model: smallModel(), keepVectors: false,
                                           index: .with { $0.partition = .kmeans; $0.nlist = 16 })
-        let train = Clusters.make(240, seed: 2)
-        try await client.uploadTrainingData("bulk", vectors: train.vectors, labels: train.labels.map { [$0] }, chunkRows: 100)
-        _ = try await client.startTraining("bulk", options: quickTraining())
-        for try await _ in client.watchTraining("bulk") {}
+        try await trainToCompletion(client, "bulk")
         // Codes "computed elsewhere": 2,000 distinct ones, reused under new ids.
         let data = Clusters.make(2_000, seed: 3)
         let (codes, sha) = try await client.encodeForUpsert("bulk", vectors: data.vectors)

@@ -23,10 +23,7 @@ import Testing
         let dpq = f.client
         try await dpq.createCollection("ivf", inputDimension: 16, model: smallModel(), keepVectors: true,
                                        index: .with { $0.partition = .kmeans; $0.nlist = 16 })
-        let train = Clusters.make(240, seed: 2)
-        try await dpq.uploadTrainingData("ivf", vectors: train.vectors, labels: train.labels.map { [$0] }, chunkRows: 100)
-        _ = try await dpq.startTraining("ivf", options: quickTraining())
-        for try await _ in dpq.watchTraining("ivf") {}
+        try await trainToCompletion(dpq, "ivf")
         try await Self.fill(dpq, "ivf", range: 0..<600, seed: 3)
         // Below 1,024 items there are no k-means lists yet: nprobe scans everything.
         #expect(try await dpq.collection("ivf").indexLists == 0)
@@ -108,10 +105,7 @@ import Testing
             try await dpq.createCollection("a", inputDimension: 16, model: smallModel(), index: .with { $0.partition = .UNRECOGNIZED(9) })
         }
         try await dpq.createCollection("flat", inputDimension: 16, model: smallModel(), index: .with { $0.partition = .none })
-        let train = Clusters.make(240, seed: 2)
-        try await dpq.uploadTrainingData("flat", vectors: train.vectors, labels: train.labels.map { [$0] }, chunkRows: 100)
-        _ = try await dpq.startTraining("flat", options: quickTraining())
-        for try await _ in dpq.watchTraining("flat") {}
+        try await trainToCompletion(dpq, "flat")
         try await Self.fill(dpq, "flat", range: 0..<1_100, seed: 5)
         #expect(try await dpq.collection("flat").indexLists == 0)
         let q = Clusters.make(2, seed: 1).vectors
@@ -120,9 +114,7 @@ import Testing
 
         // The first-block partition has K lists from the first item on.
         try await dpq.createCollection("fb", inputDimension: 16, model: smallModel(), index: .with { $0.partition = .firstBlock })
-        try await dpq.uploadTrainingData("fb", vectors: train.vectors, labels: train.labels.map { [$0] }, chunkRows: 100)
-        _ = try await dpq.startTraining("fb", options: quickTraining())
-        for try await _ in dpq.watchTraining("fb") {}
+        try await trainToCompletion(dpq, "fb")
         try await Self.fill(dpq, "fb", range: 0..<50, seed: 6)
         #expect(try await dpq.collection("fb").indexLists == 16)
         #expect(try await dpq.search("fb", queries: q, k: 5, nprobe: 16) == (try await dpq.search("fb", queries: q, k: 5)))

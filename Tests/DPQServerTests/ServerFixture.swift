@@ -78,15 +78,21 @@ func smallModel(classes: Int = 4) -> Dpq_V1_ModelConfig {
 /// Creates, uploads, trains (waiting for the end) and fills a collection of `items` clusters.
 func trainedCollection(_ dpq: DPQClient, name: String, items: Int = 200, keepVectors: Bool = false) async throws {
     try await dpq.createCollection(name, inputDimension: 16, model: smallModel(), keepVectors: keepVectors)
+    try await trainToCompletion(dpq, name)
+    let db = Clusters.make(items, seed: 3)
+    let batch = db.vectors.enumerated().map { NewItem(id: .number(UInt64($0)), vector: $1, labels: [db.labels[$0]]) }
+    try await dpq.upsertStream(name, items: batch, batchSize: 64)
+}
+
+/// Uploads 240 clustered rows to `name` (a smallModel collection) and trains it with
+/// quickTraining(), waiting for the end, which must be a success.
+func trainToCompletion(_ dpq: DPQClient, _ name: String) async throws {
     let train = Clusters.make(240, seed: 2)
     try await dpq.uploadTrainingData(name, vectors: train.vectors, labels: train.labels.map { [$0] }, chunkRows: 100)
     _ = try await dpq.startTraining(name, options: quickTraining())
     var last: Dpq_V1_TrainingProgress?
     for try await p in dpq.watchTraining(name) { last = p }
     #expect(last?.state == .succeeded, "training ended \(String(describing: last?.state)) \(last?.error ?? "")")
-    let db = Clusters.make(items, seed: 3)
-    let batch = db.vectors.enumerated().map { NewItem(id: .number(UInt64($0)), vector: $1, labels: [db.labels[$0]]) }
-    try await dpq.upsertStream(name, items: batch, batchSize: 64)
 }
 
 func expectCode(_ code: RPCError.Code, _ fragment: String = "", _ body: () async throws -> Void,

@@ -7,10 +7,8 @@ import Testing
 
 /// TLS and mutual TLS with certificates made by openssl at test time.
 @Suite(.serialized) struct TLSTests {
-    static func makeCertificates() throws -> String { try TestCertificates.make() }
-
     @Test func tlsAndMutualTLS() async throws {
-        let dir = try Self.makeCertificates()
+        let dir = try TestCertificates.make()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let ca = dir + "/ca.pem"
 

@@ -16,10 +16,7 @@ import Testing
         defer { f.removeData() }
         try await f.client.createCollection("h", inputDimension: 16, model: smallModel(), keepVectors: true, vectorPrecision: .float16)
         #expect(try await f.client.collection("h").config.vectorPrecision == .float16)
-        let train = Clusters.make(240, seed: 2)
-        try await f.client.uploadTrainingData("h", vectors: train.vectors, labels: train.labels.map { [$0] }, chunkRows: 100)
-        _ = try await f.client.startTraining("h", options: quickTraining())
-        for try await _ in f.client.watchTraining("h") {}
+        try await trainToCompletion(f.client, "h")
         let data = Clusters.make(100, seed: 3)
         let vectors = data.vectors.map { $0.map { $0 + 0.123_456_7 } }   // not exact in half precision
         try await f.client.upsert("h", items: vectors.enumerated().map { NewItem(id: .number(UInt64($0)), vector: $1, labels: [data.labels[$0]]) })

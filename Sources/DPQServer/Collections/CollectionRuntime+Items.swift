@@ -42,9 +42,9 @@ extension CollectionRuntime {
             if config.halfVectors {
                 // Rounded before anything uses them: the index, the codes and a later load from
                 // disk all see the same values.
-                let limit = Float(Float16.greatestFiniteMagnitude), d = max(batch.cols, 1)
-                if let bad = batch.values.firstIndex(where: { abs($0) > limit && $0.isFinite }) {
-                    throw invalid("items[\(rows[bad / d])].vector: value \(bad % d) is \(batch.values[bad]), beyond float16's range (+-65504) of vector_precision float16")
+                if let bad = CollectionConfig.firstBeyondHalfRange(batch.values) {
+                    let d = max(batch.cols, 1)
+                    throw invalid("items[\(rows[bad.offset / d])].vector: value \(bad.offset % d) is \(bad.value), beyond float16's range (+-65504) of vector_precision float16")
                 }
                 batch.values = batch.values.map { Float(Float16($0)) }
             }

@@ -82,6 +82,19 @@ enum ConfigConversions {
         }
     }
 
+    /// The precision of kept vectors (unset: float32); FLOAT16 needs keep_vectors.
+    static func vectorPrecision(_ c: Dpq_V1_CollectionConfig) throws -> CollectionConfig.VectorPrecision {
+        switch c.vectorPrecision {
+        case .unspecified, .float32: return .float32
+        case .float16:
+            guard c.keepVectors else {
+                throw invalid("config.vector_precision: FLOAT16 applies to kept vectors; set config.keep_vectors too (or leave vector_precision unset)")
+            }
+            return .float16
+        case .UNRECOGNIZED(let v): throw invalid("config.vector_precision \(v) is not a VectorPrecision value")
+        }
+    }
+
     static func protoIndex(_ p: ListPartition) -> Dpq_V1_IndexConfig {
         .with {
             switch p {

@@ -22,17 +22,9 @@ struct CollectionService: Dpq_V1_CollectionService.SimpleServiceProtocol {
             }
             let model = try ConfigConversions.model(c)
             let training = try ConfigConversions.training(c.trainingDefaults, over: TrainingConfig(), field: "config.training_defaults")
-            let precision: CollectionConfig.VectorPrecision
-            switch c.vectorPrecision {
-            case .unspecified, .float32: precision = .float32
-            case .float16: precision = .float16
-            case .UNRECOGNIZED(let n): throw invalid("config.vector_precision: unknown value \(n)")
-            }
-            if precision == .float16 && !c.keepVectors {
-                throw invalid("config.vector_precision: FLOAT16 applies to kept vectors; set config.keep_vectors too (or leave vector_precision unset)")
-            }
             let config = CollectionConfig(name: request.name, model: model, training: training, keepVectors: c.keepVectors,
-                                          index: try ConfigConversions.partition(c), vectorPrecision: precision)
+                                          index: try ConfigConversions.partition(c),
+                                          vectorPrecision: try ConfigConversions.vectorPrecision(c))
             let runtime = try await registry.create(config)
             let info = (try? await runtime.info()) ?? Dpq_V1_CollectionInfo()
             return .with { $0.collection = info }
