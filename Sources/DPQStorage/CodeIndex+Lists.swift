@@ -60,7 +60,7 @@ extension CodeIndex {
     public func listCache(rowids: [Int64]) -> ListCache? {
         guard let lists, lists.coarse.kind == .centroids, rowids.count == count else { return nil }
         return ListCache(digest: ListCache.digest(codebooks: codebooks, centroids: lists.coarse.centroids), width: codes.bytesPerItem,
-                         rowids: rowids, codes: codes.bytes, lists: (0..<count).map { UInt32(lists.location(of: $0)!.list) })
+                         rowids: rowids, codes: codes.bytes, lists: (0..<count).map { UInt32(lists.list(of: $0)!) })
     }
 
     /// The number of lists a search with `nprobe` scans: 0 when it scans every code instead

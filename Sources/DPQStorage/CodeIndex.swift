@@ -139,16 +139,14 @@ public struct CodeIndex: Sendable {
         let batch = CodeMatrix(count: coded.count, blocks: codes.blocks, bytesPerCode: codes.bytesPerCode,
                                bytes: coded.flatMap(\.code))
         let batchNorms = norms == nil ? nil : PrefixNorms(codes: batch, codebooks: codebooks, threads: 1)
-        let m = codes.blocks, words = labels.words
-        var (codeBytes, normValues, bits) = takeArrays()
+        let m = codes.blocks
+        var (codeBytes, normValues) = takeArrays()
         for (b, item) in coded.enumerated() {
-            var itemBits = [UInt64](repeating: 0, count: words)
-            for l in item.labels { itemBits[l / 64] |= 1 << UInt64(l % 64) }
             if let r = ids.row(of: item.id) {
                 codeBytes.replaceSubrange((r * width)..<((r + 1) * width), with: item.code)
                 fastCodes?.set(item: r, codes: item.code)
                 if let batchNorms { normValues?.replaceSubrange((r * m)..<((r + 1) * m), with: batchNorms.values[(b * m)..<((b + 1) * m)]) }
-                bits.replaceSubrange((r * words)..<((r + 1) * words), with: itemBits)
+                labels.replace(r, with: item.labels)
                 if let v = item.vector, vectors != nil {
                     vectors!.values.replaceSubrange((r * v.count)..<((r + 1) * v.count), with: v)
                 }
@@ -157,14 +155,14 @@ public struct CodeIndex: Sendable {
                 codeBytes.append(contentsOf: item.code)
                 fastCodes?.append(codes: item.code)
                 if let batchNorms { normValues?.append(contentsOf: batchNorms.values[(b * m)..<((b + 1) * m)]) }
-                bits.append(contentsOf: itemBits)
+                labels.append(item.labels)
                 if let v = item.vector, vectors != nil {
                     vectors!.values.append(contentsOf: v)
                     vectors!.rows += 1
                 }
             }
         }
-        rebuild(codeBytes: codeBytes, normValues: normValues, bits: bits)
+        rebuild(codeBytes: codeBytes, normValues: normValues)
         let listRows = coded.map { ids.row(of: $0.id)! }, listNorms = lists?.listNorms == nil ? nil : batchNorms
         lists?.add(codes: batch, ids: listRows, norms: listNorms, threads: 1)
     }
@@ -174,8 +172,8 @@ public struct CodeIndex: Sendable {
     public mutating func remove(_ removed: [ItemID]) {
         let present = removed.filter { ids.contains($0) }
         if present.isEmpty { return }
-        let width = codes.bytesPerItem, m = codes.blocks, words = labels.words
-        var (codeBytes, normValues, bits) = takeArrays()
+        let width = codes.bytesPerItem, m = codes.blocks
+        var (codeBytes, normValues) = takeArrays()
         for id in present {
             guard let r = ids.row(of: id) else { continue }
             let last = ids.count - 1
@@ -186,7 +184,6 @@ public struct CodeIndex: Sendable {
                 for j in 0..<width { codeBytes[r * width + j] = codeBytes[last * width + j] }
                 fastCodes?.set(item: r, codes: codeBytes[(last * width)..<((last + 1) * width)])
                 if normValues != nil { for j in 0..<m { normValues![r * m + j] = normValues![last * m + j] } }
-                for j in 0..<words { bits[r * words + j] = bits[last * words + j] }
                 if let d = vectors?.cols {
                     for j in 0..<d { vectors!.values[r * d + j] = vectors!.values[last * d + j] }
                 }
@@ -194,30 +191,28 @@ public struct CodeIndex: Sendable {
             codeBytes.removeLast(width)
             fastCodes?.removeLast()
             normValues?.removeLast(m)
-            bits.removeLast(words)
+            labels.removeSwappingLast(r)
             if let d = vectors?.cols {
                 vectors!.values.removeLast(d)
                 vectors!.rows -= 1
             }
         }
-        rebuild(codeBytes: codeBytes, normValues: normValues, bits: bits)
+        rebuild(codeBytes: codeBytes, normValues: normValues)
     }
 
-    /// The arrays behind codes, norms and labels, which are left empty so that the caller
+    /// The arrays behind codes and norms, which are left empty so that the caller
     /// holds the only reference and can change them in place instead of copying N rows.
-    private mutating func takeArrays() -> ([UInt8], [Float]?, [UInt64]) {
-        let taken = (codes.bytes, norms?.values, labels.bits)
+    private mutating func takeArrays() -> ([UInt8], [Float]?) {
+        let taken = (codes.bytes, norms?.values)
         codes = CodeMatrix(count: 0, blocks: codes.blocks, bytesPerCode: codes.bytesPerCode, bytes: [])
         norms = norms.map { PrefixNorms(count: 0, blocks: $0.blocks, values: []) }
-        labels = Labels(count: 0, classCount: labels.classCount, bits: [])
         return taken
     }
 
-    private mutating func rebuild(codeBytes: [UInt8], normValues: [Float]?, bits: [UInt64]) {
+    private mutating func rebuild(codeBytes: [UInt8], normValues: [Float]?) {
         let n = ids.count
         codes = CodeMatrix(count: n, blocks: codes.blocks, bytesPerCode: codes.bytesPerCode, bytes: codeBytes)
         norms = normValues.map { PrefixNorms(count: n, blocks: codes.blocks, values: $0) }
-        labels = Labels(count: n, classCount: labels.classCount, bits: bits)
     }
 
     // MARK: - Search
@@ -249,14 +244,13 @@ public struct CodeIndex: Sendable {
         }
         var filter: (@Sendable (Int) -> Bool)?
         if let labelFilter {
-            let words = labels.words
-            var wanted = [UInt64](repeating: 0, count: words)
-            for l in labelFilter where l >= 0 && l < labels.classCount { wanted[l / 64] |= 1 << UInt64(l % 64) }
-            let mask = wanted
-            let bits = labels.bits
-            filter = { i in
-                for w in 0..<words where bits[i * words + w] & mask[w] != 0 { return true }
-                return false
+            let wanted = Labels(multi: [labelFilter.filter { $0 >= 0 && $0 < labels.classCount }.sorted()], classCount: labels.classCount)
+            let held = labels
+            if held.words == 1 {
+                let mask = wanted.word(0, 0)
+                filter = { i in held.word(i, 0) & mask != 0 }
+            } else {
+                filter = { i in held.shares(i, with: wanted, 0) }
             }
         }
         let results: [[SearchHit]]

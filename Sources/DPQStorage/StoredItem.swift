@@ -25,8 +25,8 @@ public struct LoadedItems: Sendable {
     public var ids: ItemIDTable
     /// One row per item, with the collection's M blocks; rows listed in `uncoded` are zeros.
     public var codes: CodeMatrix
-    /// Bitsets over the collection's classes (max(classCount, 1)): 8 bytes per item up to 64
-    /// classes, where a list per item would cost an allocation each.
+    /// Bitsets over the collection's classes (max(classCount, 1)): 1 to 8 bytes per item up to
+    /// 64 classes (Labels.stride), where a list per item would cost an allocation each.
     public var labels: Labels
     /// Present when the collection keeps vectors: one row per item.
     public var vectors: Matrix?
@@ -60,35 +60,23 @@ public struct LoadedItems: Sendable {
 
 /// Builds LoadedItems' labels row by row, straight into bitsets.
 package struct LabelBitsBuilder: Sendable {
-    package let classCount: Int
-    private let words: Int
-    private var bits: [UInt64] = []
-    private(set) var count = 0
+    package private(set) var labels: Labels
 
     package init(classCount: Int, reserving n: Int = 0) {
-        self.classCount = max(classCount, 1)
-        words = (self.classCount + 63) / 64
-        bits.reserveCapacity(n * words)
+        labels = Labels(classCount: max(classCount, 1), reserving: n)
     }
+
+    package var classCount: Int { labels.classCount }
+    var count: Int { labels.count }
 
     /// Appends one item's labels; returns the first label outside 0..<classCount (the row is
     /// then appended without it), or nil.
     package mutating func append(_ labels: some Sequence<Int>) -> Int? {
-        let base = bits.count
-        bits.append(contentsOf: repeatElement(0, count: words))
-        count += 1
-        var bad: Int?
-        for l in labels {
-            guard l >= 0 && l < classCount else { bad = bad ?? l; continue }
-            bits[base + l / 64] |= 1 << UInt64(l % 64)
-        }
-        return bad
+        self.labels.append(labels)
     }
 
     /// `append` for a stored labels blob (little-endian UInt32s, Blobs.labels), without a list per item.
     package mutating func append(blob raw: UnsafeRawBufferPointer) -> Int? {
         append((0..<(raw.count / 4)).lazy.map { Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self))) })
     }
-
-    package var labels: Labels { Labels(count: count, classCount: classCount, bits: bits) }
 }

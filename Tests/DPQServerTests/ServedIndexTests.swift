@@ -86,7 +86,7 @@ import Testing
         runtime.served.read { s in
             guard let index = s.index else { return [] }
             return [index.codes.bytes.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) },
-                    index.labels.bits.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) }]
+                    index.labels.storage.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) }]
         }
     }
 }

@@ -78,20 +78,20 @@ enum RankingMeasure {
     static func relevance(query q: Int, queryLabels: Labels, databaseLabels: Labels,
                           into rel: UnsafeMutablePointer<UInt8>) {
         let n = databaseLabels.count
-        let qw = queryLabels.words, dw = databaseLabels.words
-        let w = min(qw, dw)
-        queryLabels.bits.withUnsafeBufferPointer { qb in
-            databaseLabels.bits.withUnsafeBufferPointer { db in
-                let mine = qb.baseAddress! + q * qw
-                if w == 1 {
-                    let a = mine[0]
-                    for j in 0..<n { rel[j] = a & db[j * dw] != 0 ? 1 : 0 }
-                } else {
-                    for j in 0..<n {
-                        var shared: UInt64 = 0
-                        for x in 0..<w { shared |= mine[x] & db[j * dw + x] }
-                        rel[j] = shared != 0 ? 1 : 0
-                    }
+        let w = min(queryLabels.words, databaseLabels.words), ds = databaseLabels.stride
+        databaseLabels.storage.withUnsafeBytes { db in
+            if w == 1 {
+                let a = queryLabels.word(q, 0)
+                switch ds {
+                case 1: for j in 0..<n { rel[j] = UInt64(db[j]) & a != 0 ? 1 : 0 }
+                default: for j in 0..<n { rel[j] = Labels.word(db, stride: ds, j, 0) & a != 0 ? 1 : 0 }
+                }
+            } else {
+                let mine = (0..<w).map { queryLabels.word(q, $0) }
+                for j in 0..<n {
+                    var shared: UInt64 = 0
+                    for x in 0..<w { shared |= mine[x] & Labels.word(db, stride: ds, j, x) }
+                    rel[j] = shared != 0 ? 1 : 0
                 }
             }
         }

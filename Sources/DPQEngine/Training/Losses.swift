@@ -17,7 +17,7 @@ public enum Losses {
             let item = rows[i]
             if multiLabel {
                 for j in 0..<c {
-                    let t: Float = labels.bits[item * labels.words + j / 64] >> UInt64(j % 64) & 1 == 1 ? 1 : 0
+                    let t: Float = labels.has(item, j) ? 1 : 0
                     let x = z.values[base + j]
                     // log(1 + e^-|x|) + max(x, 0) - x t, stable for large |x|.
                     total += Double(logf_(1 + expf_(-abs(x))) + max(x, 0) - x * t)

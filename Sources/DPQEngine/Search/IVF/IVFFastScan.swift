@@ -67,7 +67,7 @@ extension IVFIndex {
     }
 
     /// Ids the direct map covers (the largest id ever added, plus one).
-    var locationCount: Int { locations.count }
+    var locationCount: Int { directMap.count }
 
     /// Scans `probed` lists for query `query` of `bytes` into one state.
     private func fastScan(_ probed: [Int], bytes: QuantizedLookupTables, query qi: Int, capacity: Int, margin: Int,

@@ -10,7 +10,8 @@
 // K = 16 codes can be kept in CFastScan's packed layout per list and scanned with the fast-scan
 // kernels (inner product; `.exact` re-ranking keeps the same contract).
 // Ids are the caller's item numbers (rows of its CodeMatrix): dense integers below 2^32,
-// because the index keeps a direct map id -> (list, slot) as an array for removal and re-ranking.
+// because the index keeps a direct map id -> list (DirectMap, with slots for fast-scan lists) as
+// an array, for removal and re-ranking.
 
 /// Which items a search may return, applied inside the list scans (to candidates only).
 public enum ItemFilter: Sendable {
@@ -37,11 +38,9 @@ public struct IVFIndex<Lists: InvertedLists>: Sendable {
     public private(set) var lists: Lists
     /// Per list, ||x_hat_m||^2 of each entry for m = 1...M (entry-major), when kept (squared L2).
     public private(set) var listNorms: [[Float]]?
-    /// id -> list << 32 | slot, or `absent`.
-    private(set) var locations: [UInt64] = []
+    /// id -> list (and slot, for fast-scan lists).
+    private(set) var directMap: DirectMap
     public private(set) var count = 0
-
-    static var absent: UInt64 { .max }
 
     /// Lists of the first-block partition store codes from block 1 on (rows layout only).
     public var skipsFirstBlock: Bool {
@@ -67,6 +66,11 @@ public struct IVFIndex<Lists: InvertedLists>: Sendable {
         case .fastScan(let b):
             precondition(codebooks.size == 16 && b == blocks, "IVFIndex: fast-scan lists need K = 16 and \(blocks) blocks")
         }
+        if case .fastScan = lists.layout {
+            directMap = DirectMap(listCount: lists.listCount, keepsSlots: true)
+        } else {
+            directMap = DirectMap(listCount: lists.listCount, keepsSlots: false)
+        }
         self.lists = lists
         self.listNorms = keepsNorms ? [[Float]](repeating: [], count: lists.listCount) : nil
     }
@@ -74,13 +78,19 @@ public struct IVFIndex<Lists: InvertedLists>: Sendable {
     public var listCount: Int { lists.listCount }
 
     /// Whether `id` is in the index.
-    public func contains(_ id: Int) -> Bool { id >= 0 && id < locations.count && locations[id] != Self.absent }
+    public func contains(_ id: Int) -> Bool { directMap.contains(id) }
 
-    /// (list, slot) of `id`, nil when absent.
+    /// The list of `id`, nil when absent.
+    public func list(of id: Int) -> Int? { directMap.list(of: id) }
+
+    /// (list, slot) of `id`, nil when absent: O(1) where the direct map keeps slots, else a scan
+    /// of the list's ids.
     public func location(of id: Int) -> (list: Int, slot: Int)? {
-        guard contains(id) else { return nil }
-        let l = locations[id]
-        return (Int(l >> 32), Int(l & 0xFFFF_FFFF))
+        guard let list = directMap.list(of: id) else { return nil }
+        if let slot = directMap.slot(of: id) { return (list, slot) }
+        let slot = lists.withList(list) { ids, _ in ids.firstIndex(of: UInt32(id)) }
+        guard let slot else { preconditionFailure("IVFIndex: id \(id) is not in its list \(list)") }
+        return (list, slot)
     }
 
     // MARK: - Writes
@@ -109,9 +119,7 @@ public struct IVFIndex<Lists: InvertedLists>: Sendable {
                 if let held = listNorms?[l].count { listNorms![l].reserveCapacity(held + c * blocks) }
             }
         }
-        if let top = ids.max(), top >= locations.count {
-            locations.append(contentsOf: repeatElement(Self.absent, count: top + 1 - locations.count))
-        }
+        if let top = ids.max() { directMap.extend(to: top + 1) }
         let width = codes.bytesPerItem
         var fastCode = [UInt8](repeating: 0, count: blocks)
         codes.bytes.withUnsafeBytes { all in
@@ -133,7 +141,7 @@ public struct IVFIndex<Lists: InvertedLists>: Sendable {
                     let values = norms.values[(row * m)..<((row + 1) * m)]
                     listNorms?[list].append(contentsOf: values)
                 }
-                locations[id] = UInt64(list) << 32 | UInt64(slot)
+                directMap.set(id, list: list, slot: slot)
                 count += 1
             }
         }
@@ -167,7 +175,7 @@ public struct IVFIndex<Lists: InvertedLists>: Sendable {
         var order = [UInt32](repeating: 0, count: n)
         var next = start
         for (row, l) in assigned.enumerated() { order[next[l]] = UInt32(row); next[l] += 1 }
-        locations = [UInt64](repeating: Self.absent, count: n)
+        directMap.extend(to: n)
         let width = codes.bytesPerItem, skip = width - stored
         codes.bytes.withUnsafeBytes { all in
             for l in 0..<nlist where start[l + 1] > start[l] {
@@ -182,7 +190,7 @@ public struct IVFIndex<Lists: InvertedLists>: Sendable {
                     initialized = members.count * stored
                 }
                 let first = lists.append(list: l, ids: members, codes: entryCodes)
-                for (j, row) in members.enumerated() { locations[Int(row)] = UInt64(l) << 32 | UInt64(first + j) }
+                directMap.set(members, list: l, firstSlot: first)
             }
         }
         count = n
@@ -199,12 +207,8 @@ public struct IVFIndex<Lists: InvertedLists>: Sendable {
     public mutating func renumber(_ id: Int, to newID: Int) {
         guard id != newID, let (list, slot) = location(of: id) else { return }
         precondition(newID >= 0 && newID < Int(UInt32.max) && !contains(newID), "IVFIndex.renumber: \(newID) is taken or out of range")
-        if newID >= locations.count {
-            locations.append(contentsOf: repeatElement(Self.absent, count: newID + 1 - locations.count))
-        }
         lists.setID(list: list, slot: slot, id: UInt32(newID))
-        locations[newID] = locations[id]
-        locations[id] = Self.absent
+        directMap.renumber(id, to: newID)
     }
 
     private mutating func remove(_ id: Int) {
@@ -218,8 +222,8 @@ public struct IVFIndex<Lists: InvertedLists>: Sendable {
             }
             listNorms![list].removeLast(blocks)
         }
-        if let moved { locations[Int(moved)] = UInt64(list) << 32 | UInt64(slot) }
-        locations[id] = Self.absent
+        if let moved { directMap.moved(Int(moved), list: list, slot: slot) }
+        directMap.clear(id)
         count -= 1
     }
 }
