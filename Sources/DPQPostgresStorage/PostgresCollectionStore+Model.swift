@@ -26,7 +26,8 @@ extension PostgresCollectionStore {
                 SELECT id_number, id_string, labels, code, vector FROM items WHERE collection_id = \(id) ORDER BY rowid
                 """) { row in try builder.add(Self.item(row, dimension: builder.dimension)) }
         }
-        let b = builder.parts.withLock { $0 }
+        var b = builder.parts.withLock { $0 }
+        b.ids.indexAll()
         let n = b.ids.count, d = builder.dimension, keep = builder.keep
         return LoadedItems(ids: b.ids,
                            codes: CodeMatrix(count: n, blocks: config.model.blocks,
@@ -63,7 +64,7 @@ extension PostgresCollectionStore {
         func add(_ item: StoredItem) throws {
             try parts.withLock { b throws(StorageError) in
                 let r = b.ids.count
-                b.ids.appendUnique(item.id)
+                b.ids.appendUnindexed(item.id)
                 if let bad = b.labels.append(item.labels) {
                     throw StorageError.failedPrecondition("collection '\(name)': item \(item.id) has label \(bad), outside 0..<\(b.labels.classCount) (the database is damaged)")
                 }

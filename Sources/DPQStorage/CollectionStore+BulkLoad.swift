@@ -18,7 +18,7 @@ extension CollectionStore {
         return try read("load the items of '\(name)'") { db -> LoadedItems in
             let n = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM items") ?? 0
             var ids = ItemIDTable()
-            ids.reserveCapacity(n)
+            ids.reserveCapacity(n, indexing: false)
             var codes = [UInt8]()
             codes.reserveCapacity(n * width)
             var labels = LabelBitsBuilder(classCount: config.model.classCount, reserving: n)
@@ -47,9 +47,9 @@ extension CollectionStore {
                 rowids.append(sqlite3_column_int64(s, 5))
                 if sqlite3_column_type(s, 0) == SQLITE_NULL {
                     let text = sqlite3_column_text(s, 1)
-                    ids.appendUnique(.string(text.map { String(cString: $0) } ?? ""))
+                    ids.appendUnindexed(.string(text.map { String(cString: $0) } ?? ""))
                 } else {
-                    ids.appendUnique(.number(UInt64(bitPattern: sqlite3_column_int64(s, 0))))
+                    ids.appendUnindexed(.number(UInt64(bitPattern: sqlite3_column_int64(s, 0))))
                 }
                 if let bad = labels.append(blob: blob(2)) {
                     throw StorageError.failedPrecondition("collection '\(name)': item \(ids[row]) has label \(bad), outside 0..<\(labels.classCount) (the database is damaged)")
@@ -76,6 +76,7 @@ extension CollectionStore {
                     }
                 }
             }
+            ids.indexAll()
             let count = ids.count
             return LoadedItems(ids: ids,
                                codes: CodeMatrix(count: count, blocks: config.model.blocks, bytesPerCode: bytesPerCode, bytes: codes),

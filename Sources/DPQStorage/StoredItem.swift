@@ -71,12 +71,12 @@ package struct LabelBitsBuilder: Sendable {
 
     /// Appends one item's labels; returns the first label outside 0..<classCount (the row is
     /// then appended without it), or nil.
-    package mutating func append(_ labels: some Sequence<Int>) -> Int? {
+    package mutating func append(_ labels: [Int]) -> Int? {
         self.labels.append(labels)
     }
 
     /// `append` for a stored labels blob (little-endian UInt32s, Blobs.labels), without a list per item.
     package mutating func append(blob raw: UnsafeRawBufferPointer) -> Int? {
-        append((0..<(raw.count / 4)).lazy.map { Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self))) })
+        labels.append(uint32LittleEndian: raw)
     }
 }

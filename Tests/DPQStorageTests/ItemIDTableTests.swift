@@ -92,6 +92,52 @@ import DPQEngine
         for (row, id) in ids.enumerated() { #expect(unchecked.row(of: id) == row) }
     }
 
+    /// A load through appendUnindexed then indexAll, large enough for the region-by-region
+    /// rehash (over 2^16 rows, several regions), finds every id, none that is absent, and goes on
+    /// through removals and appends (which rehash again as the table grows) like a table built
+    /// one append at a time.
+    @Test(arguments: [1_000, 300_000])
+    func unindexedLoadThenIndexAll(count: Int) {
+        var r = SeededRandom(seed: 9)
+        var ids: [ItemID] = [], seen = Set<ItemID>()
+        while ids.count < count {
+            let id: ItemID = r.next() % 8 == 0 ? .string("s\(r.next() % 10_000_000)") : .number(r.next() % 50_000_000)
+            if seen.insert(id).inserted { ids.append(id) }
+        }
+        var loaded = ItemIDTable()
+        loaded.reserveCapacity(count, indexing: false)
+        for id in ids { loaded.appendUnindexed(id) }
+        loaded.indexAll()
+        #expect(Array(loaded) == ids)
+        for (row, id) in ids.enumerated() where row % 7 == 0 || count <= 1_000 { #expect(loaded.row(of: id) == row) }
+        #expect(ids.indices.allSatisfy { loaded.row(of: ids[$0]) == $0 })
+        for _ in 0..<1_000 {
+            let absent: ItemID = .number(50_000_000 + r.next() % 1_000_000)
+            #expect(loaded.row(of: absent) == nil)
+        }
+        var rows = Dictionary(uniqueKeysWithValues: ids.enumerated().map { ($1, $0) })
+        for step in 0..<2_000 {
+            if step % 2 == 0 {
+                let row = Int(r.next() % UInt64(ids.count))
+                loaded.removeSwappingLast(row: row)
+                rows[ids[row]] = nil
+                let last = ids.removeLast()
+                if row < ids.count { ids[row] = last; rows[last] = row }
+            } else {
+                let id: ItemID = .number(60_000_000 + UInt64(step))
+                rows[id] = loaded.append(id)
+                ids.append(id)
+            }
+        }
+        // Growth past the reserved size rehashes region by region too.
+        for j in 0..<(count / 2) {
+            let id: ItemID = .number(70_000_000 + UInt64(j))
+            rows[id] = loaded.append(id)
+            ids.append(id)
+        }
+        Self.expectSame(loaded, ids, rows)
+    }
+
     @Test func longStringIDsRoundTrip() {
         let long = String(repeating: "ü", count: ItemID.maxStringBytes / 2)
         var table = ItemIDTable([.string(long), .number(.max)])

@@ -113,16 +113,31 @@ public struct Labels: Sendable, Equatable {
     /// Appends an item with these labels; returns the first label outside 0..<classCount (the
     /// item is then appended without it), or nil.
     @discardableResult
-    public mutating func append(_ labels: some Sequence<Int>) -> Int? {
+    public mutating func append(_ labels: [Int]) -> Int? {
         storage.append(contentsOf: repeatElement(0, count: stride))
         count += 1
         return set(count - 1, labels)
     }
 
+    /// `append` for labels stored as little-endian UInt32s (the storage layer's blobs), without a
+    /// sequence per item: not generic, so a caller in another module runs specialized code.
+    public mutating func append(uint32LittleEndian raw: UnsafeRawBufferPointer) -> Int? {
+        storage.append(contentsOf: repeatElement(0, count: stride))
+        count += 1
+        let base = (count - 1) * stride
+        var bad: Int?
+        for j in 0..<(raw.count / 4) {
+            let c = Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * j, as: UInt32.self)))
+            guard c < classCount else { bad = bad ?? c; continue }
+            storage[base + c / 8] |= 1 << UInt8(c % 8)
+        }
+        return bad
+    }
+
     /// Gives item i exactly these labels; returns the first one outside 0..<classCount (left
     /// out), or nil.
     @discardableResult
-    public mutating func replace(_ i: Int, with labels: some Sequence<Int>) -> Int? {
+    public mutating func replace(_ i: Int, with labels: [Int]) -> Int? {
         for b in 0..<stride { storage[i * stride + b] = 0 }
         return set(i, labels)
     }
@@ -136,7 +151,7 @@ public struct Labels: Sendable, Equatable {
         count -= 1
     }
 
-    private mutating func set(_ i: Int, _ labels: some Sequence<Int>) -> Int? {
+    private mutating func set(_ i: Int, _ labels: [Int]) -> Int? {
         var bad: Int?
         for c in labels {
             guard c >= 0 && c < classCount else { bad = bad ?? c; continue }

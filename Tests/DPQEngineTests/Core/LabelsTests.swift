@@ -58,6 +58,15 @@ import Testing
             if sets.isEmpty { break }
         }
         #expect(labels == Labels(multi: sets, classCount: classCount))
+        // The storage layer's blob form: little-endian UInt32s.
+        var fromBlobs = Labels(classCount: classCount)
+        for s in sets {
+            let raw = s.flatMap { withUnsafeBytes(of: UInt32($0).littleEndian, Array.init) }
+            #expect(raw.withUnsafeBytes { fromBlobs.append(uint32LittleEndian: $0) } == nil)
+        }
+        #expect(fromBlobs == labels)
+        let outside = withUnsafeBytes(of: UInt32(classCount).littleEndian, Array.init)
+        #expect(outside.withUnsafeBytes { fromBlobs.append(uint32LittleEndian: $0) } == classCount)
         // A label outside the classes is reported and left out.
         #expect(labels.append([0, classCount, -1]) == classCount)
         #expect(labels.labels(of: labels.count - 1) == [0])
