@@ -21,6 +21,9 @@ struct Quality: ParsableCommand {
     @Option(help: "Seeds to repeat every training over.")
     var seeds = 3
 
+    @Option(help: "The first seed (the runs use first-seed ..< first-seed + seeds), so that seeds can run as separate processes.")
+    var firstSeed = 1
+
     @Option(help: "Joint epochs.") var epochs: Int?
     @Option(help: "Classification-only epochs before the codebooks are initialised.") var pretrainEpochs: Int?
     @Option(help: "Feature dimension D.") var featureDimension: Int?
@@ -69,11 +72,12 @@ struct Quality: ParsableCommand {
                                      ablations: !onlyDpq, fixedLength: !noFixedLength)
         var runs: [QualityRun] = []
         var exampleText = ""
+        guard firstSeed >= 0 else { throw ValidationError("--first-seed: must be >= 0, got \(firstSeed)") }
         for s in 0..<seeds {
-            let run = try bench.runSeed(UInt64(s + 1)) { model in
+            let run = try bench.runSeed(UInt64(firstSeed + s)) { model in
                 if s == 0 && examples > 0 { exampleText = try Examples.describe(model: model, splits: splits, count: examples) }
             }
-            if verbose { FileHandle.standardError.write("seed \(s + 1): dpq \(run.mapDPQ) two-step \(run.mapTwoStep) float \(run.mapFloat)\n".data(using: .utf8)!) }
+            if verbose { FileHandle.standardError.write("seed \(firstSeed + s): dpq \(run.mapDPQ) two-step \(run.mapTwoStep) float \(run.mapFloat)\n".data(using: .utf8)!) }
             runs.append(run)
         }
         let baseline = Baselines.load(explicit: baselines, dataFolder: data, name: splits.name)
