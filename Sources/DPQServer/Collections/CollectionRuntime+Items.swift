@@ -22,21 +22,60 @@ struct UpsertBatch: Sendable {
         case codes([[UInt8]], modelSHA256: String)
     }
 
+    /// A batch ready for the write queue (CollectionRuntime.prepare).
+    enum Prepared: Sendable {
+        case vectors(PreparedVectors)
+        case codes(UpsertBatch)
+    }
+
     var ids: [ItemID]
     var labels: [[Int]]
     var payload: Payload
 }
 
+/// Vectors made ready for the write queue: the last occurrence of each id, rounded to float16
+/// where the collection stores that, and encoded with the model served when they were prepared
+/// (`digest`; nil codes before the first model).
+struct PreparedVectors: Sendable {
+    var ids: [ItemID]
+    var labels: [[Int]]
+    var vectors: Matrix
+    /// Each prepared row's position in the request (for error messages).
+    var rows: [Int]
+    var codes: CodeMatrix?
+    var digest: String?
+}
+
 extension CollectionRuntime {
     func upsert(_ batch: UpsertBatch) async throws -> UpsertResult {
         switch batch.payload {
-        case .vectors(let v): try await upsert(ids: batch.ids, vectors: v, labels: batch.labels)
+        case .vectors(let v): try await write(try await prepare(ids: batch.ids, vectors: v, labels: batch.labels))
         case .codes(let c, let digest): try await importCodes(ids: batch.ids, codes: c, labels: batch.labels, modelSHA256: digest)
         }
     }
 
-    func upsert(ids: [ItemID], vectors: Matrix, labels: [[Int]]) async throws -> UpsertResult {
-        try await writes.run { [self] in
+    /// The part of an upsert of `batch` that runs before the write queue: vectors validated,
+    /// rounded and encoded on the worker pool, so that a stream's next batch is encoded while the
+    /// queue stores the one before (UpsertItemsStream) and concurrent upserts into one
+    /// collection encode side by side. Codes pass through unchanged.
+    func prepare(_ batch: UpsertBatch) async throws -> UpsertBatch.Prepared {
+        switch batch.payload {
+        case .vectors(let v): .vectors(try await prepare(ids: batch.ids, vectors: v, labels: batch.labels))
+        case .codes: .codes(batch)
+        }
+    }
+
+    /// Stores a prepared batch (on the write queue, in the order of the calls).
+    func write(_ prepared: UpsertBatch.Prepared) async throws -> UpsertResult {
+        switch prepared {
+        case .vectors(let p): try await write(p)
+        case .codes(let batch): try await upsert(batch)
+        }
+    }
+
+    func prepare(ids: [ItemID], vectors: Matrix, labels: [[Int]]) async throws -> PreparedVectors {
+        let model = current.model, digest = current.digest
+        return try await onWorkerPool { [self] in
             let rows = Self.lastOccurrences(ids)
             var batch = rows.count == ids.count ? vectors : vectors.rows(rows)
             if config.halfVectors {
@@ -48,15 +87,32 @@ extension CollectionRuntime {
                 }
                 batch.values = batch.values.map { Float(Float16($0)) }
             }
-            var codes: CodeMatrix?
-            if let m = current.model { codes = m.quantizer.encode(try m.checkedFeatures(batch, field: "items", row: { "items[\(rows[$0])].vector" })) }
+            let codes = try model.map { try Self.encode(batch, rows: rows, with: $0) }
+            return PreparedVectors(ids: rows.map { ids[$0] }, labels: rows.map { labels[$0] }, vectors: batch, rows: rows,
+                                   codes: codes, digest: codes == nil ? nil : digest)
+        }
+    }
+
+    private static func encode(_ batch: Matrix, rows: [Int], with model: DPQModel) throws -> CodeMatrix {
+        model.quantizer.encode(try model.checkedFeatures(batch, field: "items", row: { "items[\(rows[$0])].vector" }))
+    }
+
+    /// Stores prepared vectors with their codes; encoded again here in the rare case that the
+    /// served model changed since they were prepared (a training committed meanwhile), so that no
+    /// item is stored with a code of another model.
+    func write(_ p: PreparedVectors) async throws -> UpsertResult {
+        try await writes.run { [self] in
+            var codes = p.codes
+            let s = current
+            if s.digest != p.digest || (codes == nil) != (s.model == nil) {
+                codes = try s.model.map { try Self.encode(p.vectors, rows: p.rows, with: $0) }
+            }
             let keep = config.keepVectors || codes == nil
             var items: [StoredItem] = []
-            items.reserveCapacity(rows.count)
-            for (j, r) in rows.enumerated() {
+            items.reserveCapacity(p.ids.count)
+            for j in p.ids.indices {
                 let code = codes.map { Array($0.bytes[(j * $0.bytesPerItem)..<((j + 1) * $0.bytesPerItem)]) } ?? []
-                items.append(StoredItem(id: ids[r], labels: labels[r], code: code,
-                                        vector: keep ? Array(batch.row(j)) : nil))
+                items.append(StoredItem(id: p.ids[j], labels: p.labels[j], code: code, vector: keep ? Array(p.vectors.row(j)) : nil))
             }
             return try write(items, encoded: codes != nil)
         }

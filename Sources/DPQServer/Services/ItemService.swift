@@ -106,24 +106,41 @@ struct ItemService: Dpq_V1_ItemService.SimpleServiceProtocol {
 
     func upsertItemsStream(request: RPCAsyncSequence<Dpq_V1_UpsertItemsRequest, any Error>, context: ServerContext) async throws -> Dpq_V1_UpsertItemsResponse {
         try await RPCErrors.mapping {
-            var collection: CollectionRuntime?
-            var total = UpsertResult()
-            var batches = 0
-            for try await batch in request {
-                if collection == nil {
-                    collection = try registry.get(batch.collection)
-                } else if !batch.collection.isEmpty && batch.collection != collection!.name {
-                    throw invalid("batch \(batches) names collection '\(batch.collection)', the stream is for '\(collection!.name)'")
+            // A pipeline of two: batch n + 1 is parsed and encoded while batch n is stored. Batches
+            // are stored in order, each only after the one before succeeded; when a batch fails
+            // (parsing, encoding or storing), the one being stored finishes first, so what the
+            // stream stored is always a prefix of its batches, as without the pipeline.
+            try await withThrowingTaskGroup(of: UpsertResult.self) { writing in
+                var collection: CollectionRuntime?
+                var total = UpsertResult()
+                var batches = 0
+                func add(_ r: UpsertResult) {
+                    total.inserted += r.inserted; total.replaced += r.replaced; total.encoded += r.encoded
+                    total.itemCount = r.itemCount
                 }
-                let r = try await collection!.upsert(try parse(batch, collection: collection!))
-                total.inserted += r.inserted; total.replaced += r.replaced; total.encoded += r.encoded
-                total.itemCount = r.itemCount
-                batches += 1
-            }
-            guard batches > 0 else { throw invalid("the stream carried no batch") }
-            return .with {
-                $0.inserted = UInt64(total.inserted); $0.replaced = UInt64(total.replaced)
-                $0.encoded = UInt64(total.encoded); $0.itemCount = UInt64(total.itemCount)
+                do {
+                    for try await batch in request {
+                        if collection == nil {
+                            collection = try registry.get(batch.collection)
+                        } else if !batch.collection.isEmpty && batch.collection != collection!.name {
+                            throw invalid("batch \(batches) names collection '\(batch.collection)', the stream is for '\(collection!.name)'")
+                        }
+                        let c = collection!
+                        let prepared = try await c.prepare(try parse(batch, collection: c))
+                        if let r = try await writing.next() { add(r) }
+                        writing.addTask { try await c.write(prepared) }
+                        batches += 1
+                    }
+                    if let r = try await writing.next() { add(r) }
+                } catch {
+                    _ = try? await writing.next()  // the batch being stored finishes before the error is answered
+                    throw error
+                }
+                guard batches > 0 else { throw invalid("the stream carried no batch") }
+                return Dpq_V1_UpsertItemsResponse.with {
+                    $0.inserted = UInt64(total.inserted); $0.replaced = UInt64(total.replaced)
+                    $0.encoded = UInt64(total.encoded); $0.itemCount = UInt64(total.itemCount)
+                }
             }
         }
     }

@@ -1,0 +1,60 @@
+// Upserted vectors are encoded before the write queue (CollectionRuntime.prepare) and stored
+// there (write). A model committed in between must not leave items with codes of the old model:
+// the write encodes them again. And a stream's batches, encoded one ahead of the one being
+// stored, are stored in order.
+import DPQClient
+import DPQEngine
+@testable import DPQServer
+import DPQStorage
+import Foundation
+import Testing
+
+@Suite struct PreparedUpsertTests {
+    @Test func vectorsPreparedUnderAnEarlierModelAreEncodedAgain() async throws {
+        let f = try await ServerFixture.start()
+        defer { f.removeData() }
+        let dpq = f.client
+        try await trainedCollection(dpq, name: "p", items: 50, keepVectors: true)
+        let runtime = try f.server.parts.registry.get("p")
+        let v = Clusters.make(20, seed: 9)
+        let ids = (0..<20).map { ItemID.number(UInt64(1_000 + $0)) }
+        let batch = UpsertBatch(ids: ids, labels: v.labels.map { [Int($0)] }, payload: .vectors(Matrix(v.vectors)))
+
+        let same = try await runtime.prepare(batch)
+        let first = runtime.current.digest
+        _ = try await runtime.write(same)
+        try await expectCodesOfServedModel(dpq, ids: ids, vectors: v.vectors)
+
+        let early = try await runtime.prepare(batch)
+        // Another model: trained again with another seed.
+        _ = try await dpq.startTraining("p", options: { var o = quickTraining(); o.seed = 8; return o }())
+        for try await _ in dpq.watchTraining("p") {}
+        #expect(runtime.current.digest != first, "the second training committed a new model")
+        guard case .vectors(let p) = early else { Issue.record("vectors prepared as vectors"); return }
+        #expect(p.digest == first)
+        _ = try await runtime.write(early)
+        try await expectCodesOfServedModel(dpq, ids: ids, vectors: v.vectors)
+    }
+
+    @Test func streamBatchesAreStoredInOrder() async throws {
+        let f = try await ServerFixture.start()
+        defer { f.removeData() }
+        let dpq = f.client
+        try await trainedCollection(dpq, name: "s", items: 10, keepVectors: true)
+        // The same 30 ids in each of 8 batches with other vectors: the last batch must win.
+        let sets = (0..<8).map { Clusters.make(30, seed: UInt64(20 + $0)) }
+        let items = sets.flatMap { set in set.vectors.enumerated().map { NewItem(id: .number(UInt64(500 + $0)), vector: $1, labels: [set.labels[$0]]) } }
+        let r = try await dpq.upsertStream("s", items: items, batchSize: 30)
+        #expect(r.inserted == 30 && r.replaced == 210 && r.itemCount == 40)
+        let got = try await dpq.getItems("s", ids: (0..<30).map { .number(UInt64(500 + $0)) }, withVectors: true)
+        #expect(got.items.map(\.vector.values) == sets[7].vectors)
+    }
+
+    private func expectCodesOfServedModel(_ dpq: DPQClient, ids: [ItemID], vectors: [[Float]],
+                                          sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        let want = try await dpq.encode("p", vectors: vectors)
+        let keys: [ItemKey] = ids.map { if case .number(let n) = $0 { .number(n) } else { .string("\($0)") } }
+        let got = try await dpq.getItems("p", ids: keys, withCodes: true)
+        #expect(got.items.map { [UInt8]($0.code) } == want, sourceLocation: sourceLocation)
+    }
+}
