@@ -52,6 +52,8 @@ struct GRPCBench: AsyncParsableCommand {
     var nprobes = ""
     @Flag(help: "Also time loading as many items as codes (random, K = 256) into a collection holding a copy of the model (UpsertItemsStream with model_sha256).")
     var codeLoad = false
+    @Flag(help: "Also time loading the same vectors again, made beforehand, through UpsertItemsStream (streams of 100,000 items in batches of 10,000, encoded by the server) into a collection holding a copy of the model.")
+    var vectorStream = false
 
     func run() async throws {
         let dataDir = FileManager.default.temporaryDirectory.appendingPathComponent("dpq-grpc-bench-\(UUID().uuidString)").path
@@ -131,6 +133,7 @@ struct GRPCBench: AsyncParsableCommand {
         let codes = try model.encode(Matrix(all))
         let encodeSeconds = Date().timeIntervalSince(encodeStart)
         let codeLoadSeconds = codeLoad ? try await loadCodes(client, from: name) : nil
+        let vectorStreamSeconds = vectorStream ? try await loadVectors(all, client, from: name) : nil
         let scanner = CodeScanner(codes: codes, norms: nil, codebooks: model.codebooks)
         let queries = vectors(512).0
 
@@ -263,6 +266,10 @@ struct GRPCBench: AsyncParsableCommand {
             "throughput": runs,
         ]
         if let codeLoadSeconds { result["code_upsert_items_per_second"] = Double(items) / codeLoadSeconds }
+        if let vectorStreamSeconds {
+            result["stream_upsert_items_per_second"] = Double(items) / vectorStreamSeconds
+            result["stream_upsert_vs_in_process_encode"] = encodeSeconds / vectorStreamSeconds
+        }
         if !ivf.isEmpty {
             result["index_lists"] = indexLists
             result["ivf"] = ivf
@@ -280,6 +287,22 @@ struct GRPCBench: AsyncParsableCommand {
     }
 
     func log(_ s: String) { FileHandle.standardError.write(Data("dpq-grpc-bench: \(s)\n".utf8)) }
+
+    /// Seconds to upsert `vectors` (made before the clock starts) through UpsertItemsStream into a
+    /// new collection holding a copy of `name`'s model; the collection is deleted after.
+    private func loadVectors(_ vectors: [[Float]], _ client: DPQClient, from name: String) async throws -> Double {
+        let copy = name + "-vectors"
+        _ = try await client.importModel(copy, data: try await client.exportModel(name), createIfMissing: true)
+        log("loading \(vectors.count) items as vectors through streams")
+        let all = vectors.enumerated().map { NewItem(id: .number(UInt64($0)), vector: $1, labels: [UInt32($0 % 10)]) }
+        let start = Date()
+        for first in stride(from: 0, to: all.count, by: 100_000) {
+            _ = try await client.upsertStream(copy, items: Array(all[first..<min(first + 100_000, all.count)]), batchSize: 10_000)
+        }
+        let seconds = Date().timeIntervalSince(start)
+        _ = try await client.deleteCollection(copy)
+        return seconds
+    }
 
     /// Seconds to upsert `items` random codes (streams of 100,000 items in batches of 10,000) into a new
     /// collection holding a copy of `name`'s model, keep_vectors false; the collection is deleted after.
