@@ -5,98 +5,61 @@
 // of K = 16 lists, which therefore keeps slots. At 100M items that is 200 MB instead of 800.
 
 public struct DirectMap: Sendable, Equatable {
-    private enum Storage: Sendable, Equatable {
-        /// list << 32 | slot, or UInt64.max.
-        case slots([UInt64])
-        /// list, or UInt16.max.
-        case lists([UInt16])
-    }
-
-    private var storage: Storage
+    /// With slots: list << 32 | slot per id, or UInt64.max. Empty otherwise.
+    private var wide: [UInt64] = []
+    /// Without slots: the list per id, or UInt16.max. Empty otherwise.
+    private var narrow: [UInt16] = []
 
     /// Whether slots are kept (else `slot(of:)` answers nil and callers scan the list).
-    public var keepsSlots: Bool { if case .slots = storage { return true } else { return false } }
+    public let keepsSlots: Bool
 
     /// Keeps slots when asked, or when list numbers do not fit the compact form.
     public init(listCount: Int, keepsSlots: Bool) {
-        storage = keepsSlots || listCount >= Int(UInt16.max) ? .slots([]) : .lists([])
+        self.keepsSlots = keepsSlots || listCount >= Int(UInt16.max)
     }
 
     /// Ids covered: the largest id ever set, plus one.
-    public var count: Int {
-        switch storage {
-        case .slots(let a): return a.count
-        case .lists(let a): return a.count
-        }
-    }
+    public var count: Int { keepsSlots ? wide.count : narrow.count }
 
     @inline(__always)
     public func contains(_ id: Int) -> Bool {
         guard id >= 0 && id < count else { return false }
-        switch storage {
-        case .slots(let a): return a[id] != .max
-        case .lists(let a): return a[id] != .max
-        }
+        return keepsSlots ? wide[id] != .max : narrow[id] != .max
     }
 
     /// The list holding `id`, nil when absent.
     @inline(__always)
     public func list(of id: Int) -> Int? {
         guard contains(id) else { return nil }
-        switch storage {
-        case .slots(let a): return Int(a[id] >> 32)
-        case .lists(let a): return Int(a[id])
-        }
+        return keepsSlots ? Int(wide[id] >> 32) : Int(narrow[id])
     }
 
     /// The slot of `id` in its list when slots are kept; nil when absent or not kept.
     @inline(__always)
     public func slot(of id: Int) -> Int? {
-        guard contains(id), case .slots(let a) = storage else { return nil }
-        return Int(a[id] & 0xFFFF_FFFF)
+        guard keepsSlots, contains(id) else { return nil }
+        return Int(wide[id] & 0xFFFF_FFFF)
     }
 
     /// Covers ids 0..<n (new ones absent).
     public mutating func extend(to n: Int) {
         guard n > count else { return }
-        switch storage {
-        case .slots(var a):
-            storage = .lists([])  // so that `a` is the only reference
-            a.append(contentsOf: repeatElement(.max, count: n - a.count))
-            storage = .slots(a)
-        case .lists(var a):
-            storage = .lists([])
-            a.append(contentsOf: repeatElement(.max, count: n - a.count))
-            storage = .lists(a)
-        }
+        if keepsSlots { wide.append(contentsOf: repeatElement(.max, count: n - wide.count)) }
+        else { narrow.append(contentsOf: repeatElement(.max, count: n - narrow.count)) }
     }
 
     /// Records `id` (below `count`) at (list, slot).
     @inline(__always)
     public mutating func set(_ id: Int, list: Int, slot: Int) {
-        switch storage {
-        case .slots(var a):
-            storage = .lists([])
-            a[id] = UInt64(list) << 32 | UInt64(slot)
-            storage = .slots(a)
-        case .lists(var a):
-            storage = .lists([])
-            a[id] = UInt16(list)
-            storage = .lists(a)
-        }
+        if keepsSlots { wide[id] = UInt64(list) << 32 | UInt64(slot) } else { narrow[id] = UInt16(list) }
     }
 
     /// Records `ids[j]` (each below `count`) at (list, firstSlot + j).
     public mutating func set(_ ids: [UInt32], list: Int, firstSlot: Int) {
-        switch storage {
-        case .slots(var a):
-            storage = .lists([])
-            for (j, id) in ids.enumerated() { a[Int(id)] = UInt64(list) << 32 | UInt64(firstSlot + j) }
-            storage = .slots(a)
-        case .lists(var a):
-            storage = .lists([])
-            for id in ids { a[Int(id)] = UInt16(list) }
-            storage = .lists(a)
+        if keepsSlots {
+            for (j, id) in ids.enumerated() { wide[Int(id)] = UInt64(list) << 32 | UInt64(firstSlot + j) }
+        } else {
+            for id in ids { narrow[Int(id)] = UInt16(list) }
         }
     }
 
@@ -109,30 +72,12 @@ public struct DirectMap: Sendable, Equatable {
     /// Marks `id` absent.
     @inline(__always)
     public mutating func clear(_ id: Int) {
-        switch storage {
-        case .slots(var a):
-            storage = .lists([])
-            a[id] = .max
-            storage = .slots(a)
-        case .lists(var a):
-            storage = .lists([])
-            a[id] = .max
-            storage = .lists(a)
-        }
+        if keepsSlots { wide[id] = .max } else { narrow[id] = .max }
     }
 
     /// Gives `newID` the entry of `id` and marks `id` absent (the caller changes the list's id).
     public mutating func renumber(_ id: Int, to newID: Int) {
         extend(to: newID + 1)
-        switch storage {
-        case .slots(var a):
-            storage = .lists([])
-            (a[newID], a[id]) = (a[id], .max)
-            storage = .slots(a)
-        case .lists(var a):
-            storage = .lists([])
-            (a[newID], a[id]) = (a[id], .max)
-            storage = .lists(a)
-        }
+        if keepsSlots { (wide[newID], wide[id]) = (wide[id], .max) } else { (narrow[newID], narrow[id]) = (narrow[id], .max) }
     }
 }
