@@ -32,7 +32,7 @@ extension PostgresCollectionStore {
         return LoadedItems(ids: b.ids,
                            codes: CodeMatrix(count: n, blocks: config.model.blocks,
                                              bytesPerCode: CodeMatrix.bytesPerCode(codebookSize: config.model.codebookSize), bytes: b.codes),
-                           labels: b.labels.labels,
+                           labels: b.labels,
                            vectors: keep ? Matrix(rows: n, cols: d, values: b.vectors) : nil,
                            uncoded: b.uncoded,
                            pendingVectors: keep ? nil : Matrix(rows: b.uncoded.count, cols: d, values: b.pending))
@@ -43,7 +43,7 @@ extension PostgresCollectionStore {
         struct Parts: Sendable {
             var ids = ItemIDTable()
             var codes: [UInt8] = []
-            var labels: LabelBitsBuilder
+            var labels: Labels
             var vectors: [Float] = []
             var uncoded: [Int] = []
             var pending: [Float] = []
@@ -52,7 +52,7 @@ extension PostgresCollectionStore {
         let width: Int, dimension: Int, keep: Bool, name: String
 
         init(width: Int, dimension: Int, keep: Bool, classCount: Int, name: String) {
-            parts = Mutex(Parts(labels: LabelBitsBuilder(classCount: classCount)))
+            parts = Mutex(Parts(labels: Labels(classCount: max(classCount, 1))))
             self.width = width
             self.dimension = dimension
             self.keep = keep

@@ -242,17 +242,7 @@ public struct CodeIndex: Sendable {
         if let bad = queries.values.firstIndex(where: { !$0.isFinite }) {
             throw StorageError.invalidArgument("queries: value \(bad) is \(queries.values[bad]), values must be finite")
         }
-        var filter: (@Sendable (Int) -> Bool)?
-        if let labelFilter {
-            let wanted = Labels(multi: [labelFilter.filter { $0 >= 0 && $0 < labels.classCount }.sorted()], classCount: labels.classCount)
-            let held = labels
-            if held.words == 1 {
-                let mask = wanted.word(0, 0)
-                filter = { i in held.word(i, 0) & mask != 0 }
-            } else {
-                filter = { i in held.shares(i, with: wanted, 0) }
-            }
-        }
+        let filter = labelFilter.map(rows(carryingAnyOf:))
         let results: [[SearchHit]]
         if let lists, probes(nprobe, metric: metric) > 0 {
             results = lists.search(queries: queries, k: k, blocks: m, metric: metric, nprobe: nprobe,
@@ -266,6 +256,17 @@ public struct CodeIndex: Sendable {
                 .search(queries: queries, k: k, blocks: m, metric: metric, filter: filter, threads: threads)
         }
         return results.map { hits in hits.map { (ids[$0.index], $0.score, labels.labels(of: $0.index)) } }
+    }
+
+    /// Whether row i carries at least one of `wanted` (labels outside the classes match nothing).
+    public func rows(carryingAnyOf wanted: Set<Int>) -> @Sendable (Int) -> Bool {
+        let held = labels
+        let mask = Labels(multi: [wanted.filter { $0 >= 0 && $0 < held.classCount }.sorted()], classCount: held.classCount)
+        if held.words == 1 {
+            let word = mask.word(0, 0)
+            return { i in held.word(i, 0) & word != 0 }
+        }
+        return { i in held.shares(i, with: mask, 0) }
     }
 
     static func requireCodes(_ bytes: [UInt8], bytesPerCode: Int, below k: Int, what: String) throws {

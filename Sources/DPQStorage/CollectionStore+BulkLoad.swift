@@ -21,7 +21,7 @@ extension CollectionStore {
             ids.reserveCapacity(n, indexing: false)
             var codes = [UInt8]()
             codes.reserveCapacity(n * width)
-            var labels = LabelBitsBuilder(classCount: config.model.classCount, reserving: n)
+            var labels = Labels(classCount: max(config.model.classCount, 1), reserving: n)
             var vectors = [Float]()
             if keep { vectors.reserveCapacity(n * dimension) }
             var uncoded = [Int]()
@@ -51,7 +51,7 @@ extension CollectionStore {
                 } else {
                     ids.appendUnindexed(.number(UInt64(bitPattern: sqlite3_column_int64(s, 0))))
                 }
-                if let bad = labels.append(blob: blob(2)) {
+                if let bad = labels.append(uint32LittleEndian: blob(2)) {
                     throw StorageError.failedPrecondition("collection '\(name)': item \(ids[row]) has label \(bad), outside 0..<\(labels.classCount) (the database is damaged)")
                 }
                 let code = blob(3)
@@ -80,7 +80,7 @@ extension CollectionStore {
             let count = ids.count
             return LoadedItems(ids: ids,
                                codes: CodeMatrix(count: count, blocks: config.model.blocks, bytesPerCode: bytesPerCode, bytes: codes),
-                               labels: labels.labels,
+                               labels: labels,
                                vectors: keep ? Matrix(rows: count, cols: dimension, values: vectors) : nil,
                                uncoded: uncoded,
                                pendingVectors: keep ? nil : Matrix(rows: uncoded.count, cols: dimension, values: pending),

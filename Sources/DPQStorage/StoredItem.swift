@@ -57,26 +57,3 @@ public struct LoadedItems: Sendable {
         self.rowids = rowids
     }
 }
-
-/// Builds LoadedItems' labels row by row, straight into bitsets.
-package struct LabelBitsBuilder: Sendable {
-    package private(set) var labels: Labels
-
-    package init(classCount: Int, reserving n: Int = 0) {
-        labels = Labels(classCount: max(classCount, 1), reserving: n)
-    }
-
-    package var classCount: Int { labels.classCount }
-    var count: Int { labels.count }
-
-    /// Appends one item's labels; returns the first label outside 0..<classCount (the row is
-    /// then appended without it), or nil.
-    package mutating func append(_ labels: [Int]) -> Int? {
-        self.labels.append(labels)
-    }
-
-    /// `append` for a stored labels blob (little-endian UInt32s, Blobs.labels), without a list per item.
-    package mutating func append(blob raw: UnsafeRawBufferPointer) -> Int? {
-        labels.append(uint32LittleEndian: raw)
-    }
-}

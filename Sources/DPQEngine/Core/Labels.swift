@@ -114,22 +114,16 @@ public struct Labels: Sendable, Equatable {
     /// item is then appended without it), or nil.
     @discardableResult
     public mutating func append(_ labels: [Int]) -> Int? {
-        storage.append(contentsOf: repeatElement(0, count: stride))
-        count += 1
-        return set(count - 1, labels)
+        set(appendEmpty(), labels)
     }
 
     /// `append` for labels stored as little-endian UInt32s (the storage layer's blobs), without a
     /// sequence per item: not generic, so a caller in another module runs specialized code.
     public mutating func append(uint32LittleEndian raw: UnsafeRawBufferPointer) -> Int? {
-        storage.append(contentsOf: repeatElement(0, count: stride))
-        count += 1
-        let base = (count - 1) * stride
+        let i = appendEmpty()
         var bad: Int?
         for j in 0..<(raw.count / 4) {
-            let c = Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * j, as: UInt32.self)))
-            guard c < classCount else { bad = bad ?? c; continue }
-            storage[base + c / 8] |= 1 << UInt8(c % 8)
+            insert(Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * j, as: UInt32.self))), into: i, bad: &bad)
         }
         return bad
     }
@@ -151,12 +145,23 @@ public struct Labels: Sendable, Equatable {
         count -= 1
     }
 
+    /// Appends an item without labels; returns it.
+    private mutating func appendEmpty() -> Int {
+        storage.append(contentsOf: repeatElement(0, count: stride))
+        count += 1
+        return count - 1
+    }
+
     private mutating func set(_ i: Int, _ labels: [Int]) -> Int? {
         var bad: Int?
-        for c in labels {
-            guard c >= 0 && c < classCount else { bad = bad ?? c; continue }
-            storage[i * stride + c / 8] |= 1 << UInt8(c % 8)
-        }
+        for c in labels { insert(c, into: i, bad: &bad) }
         return bad
+    }
+
+    /// Sets class c on item i, or records it in `bad` (the first one) when outside the classes.
+    @inline(__always)
+    private mutating func insert(_ c: Int, into i: Int, bad: inout Int?) {
+        guard c >= 0 && c < classCount else { bad = bad ?? c; return }
+        storage[i * stride + c / 8] |= 1 << UInt8(c % 8)
     }
 }

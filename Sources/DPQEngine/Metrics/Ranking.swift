@@ -82,10 +82,7 @@ enum RankingMeasure {
         databaseLabels.storage.withUnsafeBytes { db in
             if w == 1 {
                 let a = queryLabels.word(q, 0)
-                switch ds {
-                case 1: for j in 0..<n { rel[j] = UInt64(db[j]) & a != 0 ? 1 : 0 }
-                default: for j in 0..<n { rel[j] = Labels.word(db, stride: ds, j, 0) & a != 0 ? 1 : 0 }
-                }
+                for j in 0..<n { rel[j] = Labels.word(db, stride: ds, j, 0) & a != 0 ? 1 : 0 }
             } else {
                 let mine = (0..<w).map { queryLabels.word(q, $0) }
                 for j in 0..<n {

@@ -25,7 +25,8 @@ struct UpsertBatch: Sendable {
     /// A batch ready for the write queue (CollectionRuntime.prepare).
     enum Prepared: Sendable {
         case vectors(PreparedVectors)
-        case codes(UpsertBatch)
+        /// Codes need no preparing: the batch's own fields.
+        case codes(ids: [ItemID], codes: [[UInt8]], labels: [[Int]], modelSHA256: String)
     }
 
     var ids: [ItemID]
@@ -48,10 +49,7 @@ struct PreparedVectors: Sendable {
 
 extension CollectionRuntime {
     func upsert(_ batch: UpsertBatch) async throws -> UpsertResult {
-        switch batch.payload {
-        case .vectors(let v): try await write(try await prepare(ids: batch.ids, vectors: v, labels: batch.labels))
-        case .codes(let c, let digest): try await importCodes(ids: batch.ids, codes: c, labels: batch.labels, modelSHA256: digest)
-        }
+        try await write(try await prepare(batch))
     }
 
     /// The part of an upsert of `batch` that runs before the write queue: vectors validated,
@@ -61,7 +59,7 @@ extension CollectionRuntime {
     func prepare(_ batch: UpsertBatch) async throws -> UpsertBatch.Prepared {
         switch batch.payload {
         case .vectors(let v): .vectors(try await prepare(ids: batch.ids, vectors: v, labels: batch.labels))
-        case .codes: .codes(batch)
+        case .codes(let c, let digest): .codes(ids: batch.ids, codes: c, labels: batch.labels, modelSHA256: digest)
         }
     }
 
@@ -69,11 +67,11 @@ extension CollectionRuntime {
     func write(_ prepared: UpsertBatch.Prepared) async throws -> UpsertResult {
         switch prepared {
         case .vectors(let p): try await write(p)
-        case .codes(let batch): try await upsert(batch)
+        case .codes(let ids, let codes, let labels, let digest): try await importCodes(ids: ids, codes: codes, labels: labels, modelSHA256: digest)
         }
     }
 
-    func prepare(ids: [ItemID], vectors: Matrix, labels: [[Int]]) async throws -> PreparedVectors {
+    private func prepare(ids: [ItemID], vectors: Matrix, labels: [[Int]]) async throws -> PreparedVectors {
         let model = current.model, digest = current.digest
         return try await onWorkerPool { [self] in
             let rows = Self.lastOccurrences(ids)
@@ -100,7 +98,7 @@ extension CollectionRuntime {
     /// Stores prepared vectors with their codes; encoded again here in the rare case that the
     /// served model changed since they were prepared (a training committed meanwhile), so that no
     /// item is stored with a code of another model.
-    func write(_ p: PreparedVectors) async throws -> UpsertResult {
+    private func write(_ p: PreparedVectors) async throws -> UpsertResult {
         try await writes.run { [self] in
             var codes = p.codes
             let s = current

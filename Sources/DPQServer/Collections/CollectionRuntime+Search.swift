@@ -60,9 +60,8 @@ extension CollectionRuntime {
     private func searchedCount(_ index: CodeIndex, _ filter: Set<Int>?) -> Int {
         guard let filter else { return index.count }
         // One AND per label word and item on the index's bitsets, no per-item arrays.
-        let labels = index.labels
-        let wanted = Labels(multi: [filter.filter { $0 >= 0 && $0 < labels.classCount }.sorted()], classCount: labels.classCount)
-        return (0..<index.count).filter { labels.shares($0, with: wanted, 0) }.count
+        let carries = index.rows(carryingAnyOf: filter)
+        return (0..<index.count).reduce(0) { $0 + (carries($1) ? 1 : 0) }
     }
 
     func evaluate(queries: Matrix, labels: [[Int]], blocks: [Int], mapAt r: Int?, precisionAt ks: [Int],

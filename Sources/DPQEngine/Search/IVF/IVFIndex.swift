@@ -66,11 +66,8 @@ public struct IVFIndex<Lists: InvertedLists>: Sendable {
         case .fastScan(let b):
             precondition(codebooks.size == 16 && b == blocks, "IVFIndex: fast-scan lists need K = 16 and \(blocks) blocks")
         }
-        if case .fastScan = lists.layout {
-            directMap = DirectMap(listCount: lists.listCount, keepsSlots: true)
-        } else {
-            directMap = DirectMap(listCount: lists.listCount, keepsSlots: false)
-        }
+        // Fast-scan re-ranking reads each candidate's code in place: slots kept.
+        directMap = DirectMap(listCount: lists.listCount, keepsSlots: lists.layout.isFastScan)
         self.lists = lists
         self.listNorms = keepsNorms ? [[Float]](repeating: [], count: lists.listCount) : nil
     }

@@ -14,6 +14,8 @@ public enum ListCodeLayout: Sendable, Equatable {
     case rows(bytes: Int)
     /// CFastScan's packed layout of `blocks` 4-bit codes per entry.
     case fastScan(blocks: Int)
+
+    public var isFastScan: Bool { if case .fastScan = self { true } else { false } }
 }
 
 public protocol InvertedLists: Sendable {
