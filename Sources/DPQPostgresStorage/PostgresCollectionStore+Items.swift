@@ -31,9 +31,10 @@ extension PostgresCollectionStore {
     /// The join condition of an unnest() alias `u` (is_number, n, s) with items `i`.
     static let sameID = "((u.is_number AND i.id_number = u.n) OR (NOT u.is_number AND i.id_string = u.s))"
 
-    public func upsert(_ items: [StoredItem]) throws {
+    @discardableResult
+    public func upsert(_ items: [StoredItem]) throws -> UpsertCounts {
         for item in items { try config.check(item) }
-        guard !items.isEmpty else { return }
+        guard !items.isEmpty else { return UpsertCounts() }
         // The later entry of an id wins, at the place of its first entry (as item-by-item writes would do).
         var position: [ItemID: Int] = [:]
         var batch: [StoredItem] = []
@@ -50,7 +51,18 @@ extension PostgresCollectionStore {
         }
         let hasVector = vectors.map { $0 != nil }
         let vectorBytes = vectors.map { $0 ?? ByteBuffer() }
-        try write("store \(items.count) items in '\(config.name)'", kind: "upsert") { s, seq in
+        return try write("store \(items.count) items in '\(config.name)'", kind: "upsert") { s, seq -> UpsertCounts in
+            // The existing rows, locked so that the counts hold until this transaction ends.
+            let updated = try s.query("""
+                SELECT octet_length(i.code) = 0 FROM items i, unnest(\(ids.isNumber), \(ids.numbers), \(ids.strings)) AS u(is_number, n, s)
+                WHERE i.collection_id = \(id) AND \(unescaped: Self.sameID)
+                FOR UPDATE OF i
+                """)
+            var counts = UpsertCounts()
+            for row in updated {
+                counts.replaced += 1
+                if try row.decode(Bool.self) { counts.replacedPending += 1 }
+            }
             try s.execute("""
                 UPDATE items i SET labels = u.labels, code = u.code, vector = CASE WHEN u.has_vector THEN u.vector END, seq = \(seq)
                 FROM unnest(\(ids.isNumber), \(ids.numbers), \(ids.strings), \(labels), \(codes), \(hasVector), \(vectorBytes))
@@ -58,7 +70,7 @@ extension PostgresCollectionStore {
                 WHERE i.collection_id = \(id) AND \(unescaped: Self.sameID)
                 """)
             // The rest are new: inserted in batch order, so rowids follow it, and counted.
-            try s.execute("""
+            counts.inserted = Int(try s.scalar("""
                 WITH ins AS (
                     INSERT INTO items (collection_id, id_number, id_string, labels, code, vector, seq)
                     SELECT \(id), CASE WHEN u.is_number THEN u.n END, CASE WHEN u.is_number THEN NULL ELSE u.s END,
@@ -70,7 +82,9 @@ extension PostgresCollectionStore {
                     RETURNING 1
                 )
                 UPDATE collections SET item_count = item_count + (SELECT count(*) FROM ins) WHERE id = \(id)
-                """)
+                RETURNING (SELECT count(*) FROM ins)
+                """, as: Int64.self) ?? 0)
+            return counts
         }
     }
 

@@ -73,6 +73,39 @@ public nonisolated struct Dpq_V1_Item: Sendable {
   fileprivate var _vector: Dpq_V1_Vector? = nil
 }
 
+/// A batch of items as columns: the compact form for bulk loads. Each column is one field, so a
+/// batch of 10,000 items is a few arrays on the wire and in memory, where `items` is 10,000
+/// messages. Item i is entry i of every column. It carries vectors or codes, as `items` does.
+public nonisolated struct Dpq_V1_ItemColumns: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// The ids: exactly one of the two columns, one entry per item.
+  public var numericIds: [UInt64] = []
+
+  public var stringIds: [String] = []
+
+  /// Codes (with model_sha256, as Item.code): n full codes back to back, n * max_bits / 8 bytes.
+  public var codes: Data = Data()
+
+  /// Vectors: n * input_dimension float32 values back to back, little-endian.
+  public var float32Vectors: Data = Data()
+
+  /// Or n * input_dimension uint8 values (pixels), a quarter of the bytes.
+  public var uint8Vectors: Data = Data()
+
+  /// Labels: item i has label_counts[i] labels, taken in turn from `labels`. With label_counts empty,
+  /// every item has exactly one label (n entries in `labels`) or none (`labels` empty).
+  public var labels: [UInt32] = []
+
+  public var labelCounts: [UInt32] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 public nonisolated struct Dpq_V1_UpsertItemsRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -81,8 +114,18 @@ public nonisolated struct Dpq_V1_UpsertItemsRequest: Sendable {
   /// Required (in the bulk stream: in the first batch; later batches empty or equal).
   public var collection: String = String()
 
-  /// 1..Limits.max_batch_rows items.
+  /// 1..Limits.max_batch_rows items; or `columns` instead.
   public var items: [Dpq_V1_Item] = []
+
+  /// The same batch as columns (1..Limits.max_batch_rows items): set `items` or `columns`, not both.
+  public var columns: Dpq_V1_ItemColumns {
+    get {_columns ?? Dpq_V1_ItemColumns()}
+    set {_columns = newValue}
+  }
+  /// Returns true if `columns` has been explicitly set.
+  public var hasColumns: Bool {self._columns != nil}
+  /// Clears the value of `columns`. Subsequent reads from it will return its default value.
+  public mutating func clearColumns() {self._columns = nil}
 
   /// Required when the items carry codes instead of vectors: the sha256 (lowercase hex) of the model
   /// they were computed with, as ModelSummary.sha256 and EncodeResponse.model_sha256 report it. Codes are
@@ -92,6 +135,8 @@ public nonisolated struct Dpq_V1_UpsertItemsRequest: Sendable {
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
+
+  fileprivate var _columns: Dpq_V1_ItemColumns? = nil
 }
 
 public nonisolated struct Dpq_V1_UpsertItemsResponse: Sendable {
@@ -322,9 +367,69 @@ nonisolated extension Dpq_V1_Item: SwiftProtobuf.Message, SwiftProtobuf._Message
   }
 }
 
+nonisolated extension Dpq_V1_ItemColumns: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ItemColumns"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}numeric_ids\0\u{3}string_ids\0\u{1}codes\0\u{3}float32_vectors\0\u{3}uint8_vectors\0\u{1}labels\0\u{3}label_counts\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedUInt64Field(value: &self.numericIds) }()
+      case 2: try { try decoder.decodeRepeatedStringField(value: &self.stringIds) }()
+      case 3: try { try decoder.decodeSingularBytesField(value: &self.codes) }()
+      case 4: try { try decoder.decodeSingularBytesField(value: &self.float32Vectors) }()
+      case 5: try { try decoder.decodeSingularBytesField(value: &self.uint8Vectors) }()
+      case 6: try { try decoder.decodeRepeatedUInt32Field(value: &self.labels) }()
+      case 7: try { try decoder.decodeRepeatedUInt32Field(value: &self.labelCounts) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.numericIds.isEmpty {
+      try visitor.visitPackedUInt64Field(value: self.numericIds, fieldNumber: 1)
+    }
+    if !self.stringIds.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.stringIds, fieldNumber: 2)
+    }
+    if !self.codes.isEmpty {
+      try visitor.visitSingularBytesField(value: self.codes, fieldNumber: 3)
+    }
+    if !self.float32Vectors.isEmpty {
+      try visitor.visitSingularBytesField(value: self.float32Vectors, fieldNumber: 4)
+    }
+    if !self.uint8Vectors.isEmpty {
+      try visitor.visitSingularBytesField(value: self.uint8Vectors, fieldNumber: 5)
+    }
+    if !self.labels.isEmpty {
+      try visitor.visitPackedUInt32Field(value: self.labels, fieldNumber: 6)
+    }
+    if !self.labelCounts.isEmpty {
+      try visitor.visitPackedUInt32Field(value: self.labelCounts, fieldNumber: 7)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Dpq_V1_ItemColumns, rhs: Dpq_V1_ItemColumns) -> Bool {
+    if lhs.numericIds != rhs.numericIds {return false}
+    if lhs.stringIds != rhs.stringIds {return false}
+    if lhs.codes != rhs.codes {return false}
+    if lhs.float32Vectors != rhs.float32Vectors {return false}
+    if lhs.uint8Vectors != rhs.uint8Vectors {return false}
+    if lhs.labels != rhs.labels {return false}
+    if lhs.labelCounts != rhs.labelCounts {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
 nonisolated extension Dpq_V1_UpsertItemsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".UpsertItemsRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}collection\0\u{1}items\0\u{3}model_sha256\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}collection\0\u{1}items\0\u{3}model_sha256\0\u{1}columns\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -335,12 +440,17 @@ nonisolated extension Dpq_V1_UpsertItemsRequest: SwiftProtobuf.Message, SwiftPro
       case 1: try { try decoder.decodeSingularStringField(value: &self.collection) }()
       case 2: try { try decoder.decodeRepeatedMessageField(value: &self.items) }()
       case 3: try { try decoder.decodeSingularStringField(value: &self.modelSha256) }()
+      case 4: try { try decoder.decodeSingularMessageField(value: &self._columns) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
     if !self.collection.isEmpty {
       try visitor.visitSingularStringField(value: self.collection, fieldNumber: 1)
     }
@@ -350,12 +460,16 @@ nonisolated extension Dpq_V1_UpsertItemsRequest: SwiftProtobuf.Message, SwiftPro
     if !self.modelSha256.isEmpty {
       try visitor.visitSingularStringField(value: self.modelSha256, fieldNumber: 3)
     }
+    try { if let v = self._columns {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Dpq_V1_UpsertItemsRequest, rhs: Dpq_V1_UpsertItemsRequest) -> Bool {
     if lhs.collection != rhs.collection {return false}
     if lhs.items != rhs.items {return false}
+    if lhs._columns != rhs._columns {return false}
     if lhs.modelSha256 != rhs.modelSha256 {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true

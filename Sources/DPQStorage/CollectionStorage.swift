@@ -38,7 +38,9 @@ public protocol CollectionStorage: AnyObject, Sendable {
     var config: CollectionConfig { get }
 
     // Items (CollectionStore+Items.swift describes the semantics).
-    func upsert(_ items: [StoredItem]) throws
+    /// What the batch did, counted in the same transaction (so right also when several servers
+    /// share the store).
+    @discardableResult func upsert(_ items: [StoredItem]) throws -> UpsertCounts
     /// Returns how many of the ids existed.
     func delete(_ ids: [ItemID]) throws -> Int
     /// The existing items among `ids`, in request order (a repeated id appears repeatedly).

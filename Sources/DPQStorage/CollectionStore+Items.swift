@@ -5,31 +5,45 @@
 
 import Foundation
 import GRDB
+import GRDBSQLite
 import DPQEngine
 
 extension CollectionStore {
     /// Stores `items` in one transaction. Vectors are dropped unless the collection keeps them
     /// or the item has no code yet (it is encoded from its vector once a model exists).
-    public func upsert(_ items: [StoredItem]) throws {
+    /// A new id is one INSERT; an existing one a lookup and an UPDATE. Statements are stepped
+    /// and bound directly (blobs bound from the items' own buffers), because GRDB's arguments
+    /// cost several allocations per item, which at bulk-load rates is most of the write.
+    @discardableResult
+    public func upsert(_ items: [StoredItem]) throws -> UpsertCounts {
         for item in items { try config.check(item) }
-        let keep = config.keepVectors
-        try write("store \(items.count) items in '\(config.name)'") { db in
-            let byNumber = try db.cachedStatement(sql: """
-                INSERT INTO items (id_number, labels, code, vector) VALUES (?, ?, ?, ?)
-                ON CONFLICT(id_number) DO UPDATE SET labels = excluded.labels, code = excluded.code, vector = excluded.vector
-                """)
-            let byString = try db.cachedStatement(sql: """
-                INSERT INTO items (id_string, labels, code, vector) VALUES (?, ?, ?, ?)
-                ON CONFLICT(id_string) DO UPDATE SET labels = excluded.labels, code = excluded.code, vector = excluded.vector
-                """)
+        let keep = config.keepVectors, half = config.halfVectors
+        return try write("store \(items.count) items in '\(config.name)'") { db -> UpsertCounts in
+            var statements = try ItemStatements(db)
+            let first = try Int64(Self.meta(db, CollectionSchema.Meta.rowidHighWater) ?? "0") ?? 0
+            var next = first
+            var counts = UpsertCounts()
             for item in items {
-                let vector: Data? = keep || item.code.isEmpty ? item.vector.map { Blobs.vector($0, half: config.halfVectors) } : nil
-                let rest: [(any DatabaseValueConvertible)?] = [Blobs.labels(item.labels), Data(item.code), vector]
-                switch item.id {
-                case .number(let n): try byNumber.execute(arguments: StatementArguments([Int64(bitPattern: n)] + rest))
-                case .string(let s): try byString.execute(arguments: StatementArguments([s] + rest))
+                let vector: Data? = keep || item.code.isEmpty ? item.vector.map { Blobs.vector($0, half: half) } : nil
+                let labels = Blobs.labels(item.labels)
+                if try statements.insert(rowid: next + 1, item.id, labels: labels, code: item.code, vector: vector) {
+                    next += 1
+                    counts.inserted += 1
+                    continue
                 }
+                // The id exists: from before this batch (rowid at most `first`), or an earlier entry of it.
+                let (rowid, wasPending) = try statements.existing(item.id)
+                if rowid <= first {
+                    // Counted once even when the batch names it again.
+                    if try statements.firstReplace(rowid) {
+                        counts.replaced += 1
+                        if wasPending { counts.replacedPending += 1 }
+                    }
+                }
+                try statements.update(rowid: rowid, labels: labels, code: item.code, vector: vector)
             }
+            if next != first { try Self.setMeta(db, CollectionSchema.Meta.rowidHighWater, String(next)) }
+            return counts
         }
     }
 

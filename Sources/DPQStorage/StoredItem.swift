@@ -20,6 +20,23 @@ public struct StoredItem: Sendable, Equatable {
     }
 }
 
+/// What an upsert did. A batch that names an id twice counts the id once, as replaced or
+/// inserted by its state before the batch.
+public struct UpsertCounts: Sendable, Equatable {
+    /// Ids that did not exist before.
+    public var inserted = 0
+    /// Ids that existed before.
+    public var replaced = 0
+    /// Of `replaced`, those that had no code (pending items; the server counts them).
+    public var replacedPending = 0
+
+    public init(inserted: Int = 0, replaced: Int = 0, replacedPending: Int = 0) {
+        self.inserted = inserted
+        self.replaced = replaced
+        self.replacedPending = replacedPending
+    }
+}
+
 /// Every item's fields, read in one pass at start-up, in rowid (insertion) order.
 public struct LoadedItems: Sendable {
     public var ids: ItemIDTable

@@ -50,9 +50,9 @@ struct GRPCBench: AsyncParsableCommand {
     var dispatchExecutor = false
     @Option(help: "nprobe values to time next to the exhaustive search (the collection's inverted lists), comma-separated; empty: none.")
     var nprobes = ""
-    @Flag(help: "Also time loading as many items as codes (random, K = 256) into a collection holding a copy of the model (UpsertItemsStream with model_sha256).")
+    @Flag(help: "Also time loading as many items as codes (random, K = 256) into a collection holding a copy of the model (UpsertItemsStream with model_sha256): as ItemColumns, then as Item messages.")
     var codeLoad = false
-    @Flag(help: "Also time loading the same vectors again, made beforehand, through UpsertItemsStream (streams of 100,000 items in batches of 10,000, encoded by the server) into a collection holding a copy of the model.")
+    @Flag(help: "Also time loading the same vectors again, made beforehand, through UpsertItemsStream (streams of 100,000 items in batches of 10,000, encoded by the server) into a collection holding a copy of the model: as ItemColumns, then as Item messages.")
     var vectorStream = false
 
     func run() async throws {
@@ -132,8 +132,10 @@ struct GRPCBench: AsyncParsableCommand {
         let encodeStart = Date()
         let codes = try model.encode(Matrix(all))
         let encodeSeconds = Date().timeIntervalSince(encodeStart)
-        let codeLoadSeconds = codeLoad ? try await loadCodes(client, from: name) : nil
-        let vectorStreamSeconds = vectorStream ? try await loadVectors(all, client, from: name) : nil
+        let codeLoadSeconds = codeLoad ? try await loadCodes(client, from: name, columns: true) : nil
+        let codeMessagesLoadSeconds = codeLoad ? try await loadCodes(client, from: name, columns: false) : nil
+        let vectorColumnsSeconds = vectorStream ? try await loadVectors(all, client, from: name, columns: true) : nil
+        let vectorStreamSeconds = vectorStream ? try await loadVectors(all, client, from: name, columns: false) : nil
         let scanner = CodeScanner(codes: codes, norms: nil, codebooks: model.codebooks)
         let queries = vectors(512).0
 
@@ -266,6 +268,11 @@ struct GRPCBench: AsyncParsableCommand {
             "throughput": runs,
         ]
         if let codeLoadSeconds { result["code_upsert_items_per_second"] = Double(items) / codeLoadSeconds }
+        if let codeMessagesLoadSeconds { result["code_upsert_item_messages_per_second"] = Double(items) / codeMessagesLoadSeconds }
+        if let vectorColumnsSeconds {
+            result["stream_columns_upsert_items_per_second"] = Double(items) / vectorColumnsSeconds
+            result["stream_columns_upsert_vs_in_process_encode"] = encodeSeconds / vectorColumnsSeconds
+        }
         if let vectorStreamSeconds {
             result["stream_upsert_items_per_second"] = Double(items) / vectorStreamSeconds
             result["stream_upsert_vs_in_process_encode"] = encodeSeconds / vectorStreamSeconds
@@ -288,37 +295,56 @@ struct GRPCBench: AsyncParsableCommand {
 
     func log(_ s: String) { FileHandle.standardError.write(Data("dpq-grpc-bench: \(s)\n".utf8)) }
 
-    /// Seconds to upsert `vectors` (made before the clock starts) through UpsertItemsStream into a
-    /// new collection holding a copy of `name`'s model; the collection is deleted after.
-    private func loadVectors(_ vectors: [[Float]], _ client: DPQClient, from name: String) async throws -> Double {
+    /// Seconds to upsert `vectors` (made before the clock starts) through UpsertItemsStream (streams
+    /// of 100,000 items in batches of 10,000, as ItemColumns when `columns`, else one Item message
+    /// each) into a new collection holding a copy of `name`'s model; the collection is deleted after.
+    private func loadVectors(_ vectors: [[Float]], _ client: DPQClient, from name: String, columns: Bool) async throws -> Double {
         let copy = name + "-vectors"
         _ = try await client.importModel(copy, data: try await client.exportModel(name), createIfMissing: true)
-        log("loading \(vectors.count) items as vectors through streams")
+        log("loading \(vectors.count) items as vectors through streams (\(columns ? "columns" : "item messages"))")
         let all = vectors.enumerated().map { NewItem(id: .number(UInt64($0)), vector: $1, labels: [UInt32($0 % 10)]) }
+        let parts = stride(from: 0, to: all.count, by: 100_000).map { first in
+            let range = first..<min(first + 100_000, all.count)
+            return ItemColumns(ids: .numbers(range.map { UInt64($0) }), payload: .vectors(vectors[range].flatMap { $0 }),
+                               labels: range.map { UInt32($0 % 10) })
+        }
         let start = Date()
-        for first in stride(from: 0, to: all.count, by: 100_000) {
-            _ = try await client.upsertStream(copy, items: Array(all[first..<min(first + 100_000, all.count)]), batchSize: 10_000)
+        for (p, first) in stride(from: 0, to: all.count, by: 100_000).enumerated() {
+            if columns {
+                _ = try await client.upsertStream(copy, columns: parts[p], batchSize: 10_000)
+            } else {
+                _ = try await client.upsertStream(copy, items: Array(all[first..<min(first + 100_000, all.count)]), batchSize: 10_000)
+            }
         }
         let seconds = Date().timeIntervalSince(start)
         _ = try await client.deleteCollection(copy)
         return seconds
     }
 
-    /// Seconds to upsert `items` random codes (streams of 100,000 items in batches of 10,000) into a new
-    /// collection holding a copy of `name`'s model, keep_vectors false; the collection is deleted after.
-    private func loadCodes(_ client: DPQClient, from name: String) async throws -> Double {
+    /// Seconds to upsert `items` random codes (streams of 100,000 items in batches of 10,000, as
+    /// ItemColumns when `columns`, else one Item message each) into a new collection holding a copy
+    /// of `name`'s model, keep_vectors false; the collection is deleted after.
+    private func loadCodes(_ client: DPQClient, from name: String, columns: Bool) async throws -> Double {
         let copy = name + "-codes"
         _ = try await client.importModel(copy, data: try await client.exportModel(name), createIfMissing: true)
         let digest = try await client.collection(copy).model.sha256
-        log("loading \(items) items as codes")
+        log("loading \(items) items as codes (\(columns ? "columns" : "item messages"))")
         var rng = SeededRandom(seed: 12)
         let bytes = (0..<(items * blocks)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
         let start = Date()
         for first in stride(from: 0, to: items, by: 100_000) {
-            let part = (first..<min(first + 100_000, items)).map {
-                NewItem(id: .number(UInt64($0)), code: Array(bytes[($0 * blocks)..<(($0 + 1) * blocks)]), labels: [UInt32($0 % 4)])
+            let range = first..<min(first + 100_000, items)
+            if columns {
+                let part = ItemColumns(ids: .numbers(range.map { UInt64($0) }),
+                                       payload: .codes(Array(bytes[(range.lowerBound * blocks)..<(range.upperBound * blocks)])),
+                                       labels: range.map { UInt32($0 % 4) })
+                _ = try await client.upsertStream(copy, columns: part, modelSHA256: digest, batchSize: 10_000)
+            } else {
+                let part = range.map {
+                    NewItem(id: .number(UInt64($0)), code: Array(bytes[($0 * blocks)..<(($0 + 1) * blocks)]), labels: [UInt32($0 % 4)])
+                }
+                _ = try await client.upsertStream(copy, items: part, modelSHA256: digest, batchSize: 10_000)
             }
-            _ = try await client.upsertStream(copy, items: part, modelSHA256: digest, batchSize: 10_000)
         }
         let seconds = Date().timeIntervalSince(start)
         _ = try await client.deleteCollection(copy)

@@ -30,7 +30,7 @@ import Testing
     @Test func diskFullAndReadOnlyDataDirectory() async throws {
         let mnt = temporaryPath("dpq-tmpfs")
         try FileManager.default.createDirectory(atPath: mnt, withIntermediateDirectories: true)
-        let mounted = Self.sh(["mount", "-t", "tmpfs", "-o", "size=6m", "tmpfs", mnt])
+        let mounted = Self.sh(["mount", "-t", "tmpfs", "-o", "size=9m", "tmpfs", mnt])
         try #require(mounted.status == 0, "cannot mount a tmpfs at \(mnt) (the test needs root and CAP_SYS_ADMIN, as on CI): \(mounted.output)")
         let log = mnt + ".server.log"
         var server: ChildServer?
@@ -41,9 +41,13 @@ import Testing
             try? FileManager.default.removeItem(atPath: log)
         }
         let dir = mnt + "/data"
-        // 1 MiB of ballast to free later.
+        // Ballast to free later: 4 MiB, as much as the write-ahead log holds before SQLite's first
+        // checkpoint (1,000 pages). Less may not let that checkpoint finish: the database file
+        // must grow by the log's pages before the log can be reused, and until then every write
+        // needs new space (with 1 MiB, whether the freed space sufficed depended on how densely
+        // the rows packed).
         let ballast = mnt + "/ballast"
-        FileManager.default.createFile(atPath: ballast, contents: Data(repeating: 7, count: 1 << 20))
+        FileManager.default.createFile(atPath: ballast, contents: Data(repeating: 7, count: 4 << 20))
 
         server = try ChildServer(dataDir: dir, logPath: log)
         var dpq = try DPQClient(address: server!.address, timeout: .seconds(30))
@@ -68,7 +72,7 @@ import Testing
                 break
             }
         }
-        let e = try #require(fullError, "6 MiB never filled up")
+        let e = try #require(fullError, "9 MiB never filled up")
         #expect(Self.isFull(e), "upsert on a full disk: \(e)")
         #expect(acked.count > 1000)
         // Full: writes keep failing cleanly, reads and the server keep working.

@@ -151,15 +151,13 @@ extension CollectionRuntime {
 
     /// Stores `items` (coded when `encoded`, else pending) and applies them to the index; on the write queue.
     private func write(_ items: [StoredItem], encoded: Bool) throws -> UpsertResult {
-        let before = try store.get(items.map(\.id))
-        try store.upsert(items)
+        let counts = try store.upsert(items)
         var result = UpsertResult()
-        result.replaced = before.count
-        result.inserted = items.count - before.count
+        result.replaced = counts.replaced
+        result.inserted = counts.inserted
         result.encoded = encoded ? items.count : 0
-        let wasPending = before.filter { $0.code.isEmpty }.count
         let nowPending = encoded ? 0 : items.count
-        pending.withLock { $0 += nowPending - wasPending }
+        pending.withLock { $0 += nowPending - counts.replacedPending }
         if encoded {
             try changeServed { try $0.index?.upsert(items) }
             refreshListsIfStale()

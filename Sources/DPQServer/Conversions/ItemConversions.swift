@@ -10,15 +10,19 @@ extension ItemID {
     init(proto: Dpq_V1_ItemId, field: String, limits: ServerLimits) throws {
         switch proto.kind {
         case .num(let n)?: self = .number(n)
-        case .str(let s)?:
-            guard !s.isEmpty else { throw invalid("\(field).str must not be empty") }
-            guard s.utf8.count <= limits.maxItemIdBytes else {
-                throw invalid("\(field).str is \(s.utf8.count) bytes, above max_item_id_bytes \(limits.maxItemIdBytes)")
-            }
-            self = .string(s)
-            do { try ItemID.validate(self) } catch { throw invalid("\(field): \(error)") }
+        case .str(let s)?: self = try ItemID(string: s, field: "\(field).str", limits: limits)
         case nil: throw invalid("\(field) is required: set num or str")
         }
+    }
+
+    /// A string id, checked: not empty, at most max_item_id_bytes, and the storage layer's rules.
+    init(string s: String, field: @autoclosure () -> String, limits: ServerLimits) throws {
+        guard !s.isEmpty else { throw invalid("\(field()) must not be empty") }
+        guard s.utf8.count <= limits.maxItemIdBytes else {
+            throw invalid("\(field()) is \(s.utf8.count) bytes, above max_item_id_bytes \(limits.maxItemIdBytes)")
+        }
+        self = .string(s)
+        do { try ItemID.validate(self) } catch { throw invalid("\(field()): \(error)") }
     }
 
     var proto: Dpq_V1_ItemId {

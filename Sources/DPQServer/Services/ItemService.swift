@@ -12,7 +12,11 @@ struct ItemService: Dpq_V1_ItemService.SimpleServiceProtocol {
 
     /// Validates a whole batch before anything is written.
     func parse(_ request: Dpq_V1_UpsertItemsRequest, collection c: CollectionRuntime) throws -> UpsertBatch {
-        guard !request.items.isEmpty else { throw invalid("items is empty: at least one item is required") }
+        if request.hasColumns {
+            guard request.items.isEmpty else { throw invalid("the batch has both items and columns: give one of them") }
+            return try parse(columns: request.columns, modelSHA256: request.modelSha256, collection: c)
+        }
+        guard !request.items.isEmpty else { throw invalid("items is empty: at least one item is required (or columns)") }
         guard request.items.count <= limits.maxBatchRows else {
             throw exhausted("items has \(request.items.count) entries, above the limit of \(limits.maxBatchRows) (max_batch_rows)")
         }

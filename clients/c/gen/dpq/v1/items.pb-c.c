@@ -52,6 +52,51 @@ void   dpq__v1__item__free_unpacked
   assert(message->base.descriptor == &dpq__v1__item__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   dpq__v1__item_columns__init
+                     (Dpq__V1__ItemColumns         *message)
+{
+  static const Dpq__V1__ItemColumns init_value = DPQ__V1__ITEM_COLUMNS__INIT;
+  *message = init_value;
+}
+size_t dpq__v1__item_columns__get_packed_size
+                     (const Dpq__V1__ItemColumns *message)
+{
+  assert(message->base.descriptor == &dpq__v1__item_columns__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t dpq__v1__item_columns__pack
+                     (const Dpq__V1__ItemColumns *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &dpq__v1__item_columns__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t dpq__v1__item_columns__pack_to_buffer
+                     (const Dpq__V1__ItemColumns *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &dpq__v1__item_columns__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Dpq__V1__ItemColumns *
+       dpq__v1__item_columns__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Dpq__V1__ItemColumns *)
+     protobuf_c_message_unpack (&dpq__v1__item_columns__descriptor,
+                                allocator, len, data);
+}
+void   dpq__v1__item_columns__free_unpacked
+                     (Dpq__V1__ItemColumns *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &dpq__v1__item_columns__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   dpq__v1__upsert_items_request__init
                      (Dpq__V1__UpsertItemsRequest         *message)
 {
@@ -579,7 +624,123 @@ const ProtobufCMessageDescriptor dpq__v1__item__descriptor =
   (ProtobufCMessageInit) dpq__v1__item__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor dpq__v1__upsert_items_request__field_descriptors[3] =
+static const ProtobufCFieldDescriptor dpq__v1__item_columns__field_descriptors[7] =
+{
+  {
+    "numeric_ids",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_UINT64,
+    offsetof(Dpq__V1__ItemColumns, n_numeric_ids),
+    offsetof(Dpq__V1__ItemColumns, numeric_ids),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "string_ids",
+    2,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Dpq__V1__ItemColumns, n_string_ids),
+    offsetof(Dpq__V1__ItemColumns, string_ids),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "codes",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BYTES,
+    0,   /* quantifier_offset */
+    offsetof(Dpq__V1__ItemColumns, codes),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "float32_vectors",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BYTES,
+    0,   /* quantifier_offset */
+    offsetof(Dpq__V1__ItemColumns, float32_vectors),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "uint8_vectors",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BYTES,
+    0,   /* quantifier_offset */
+    offsetof(Dpq__V1__ItemColumns, uint8_vectors),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "labels",
+    6,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_UINT32,
+    offsetof(Dpq__V1__ItemColumns, n_labels),
+    offsetof(Dpq__V1__ItemColumns, labels),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "label_counts",
+    7,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_UINT32,
+    offsetof(Dpq__V1__ItemColumns, n_label_counts),
+    offsetof(Dpq__V1__ItemColumns, label_counts),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned dpq__v1__item_columns__field_indices_by_name[] = {
+  2,   /* field[2] = codes */
+  3,   /* field[3] = float32_vectors */
+  6,   /* field[6] = label_counts */
+  5,   /* field[5] = labels */
+  0,   /* field[0] = numeric_ids */
+  1,   /* field[1] = string_ids */
+  4,   /* field[4] = uint8_vectors */
+};
+static const ProtobufCIntRange dpq__v1__item_columns__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 7 }
+};
+const ProtobufCMessageDescriptor dpq__v1__item_columns__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "dpq.v1.ItemColumns",
+  "ItemColumns",
+  "Dpq__V1__ItemColumns",
+  "dpq.v1",
+  sizeof(Dpq__V1__ItemColumns),
+  7,
+  dpq__v1__item_columns__field_descriptors,
+  dpq__v1__item_columns__field_indices_by_name,
+  1,  dpq__v1__item_columns__number_ranges,
+  (ProtobufCMessageInit) dpq__v1__item_columns__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor dpq__v1__upsert_items_request__field_descriptors[4] =
 {
   {
     "collection",
@@ -617,16 +778,29 @@ static const ProtobufCFieldDescriptor dpq__v1__upsert_items_request__field_descr
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "columns",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Dpq__V1__UpsertItemsRequest, columns),
+    &dpq__v1__item_columns__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned dpq__v1__upsert_items_request__field_indices_by_name[] = {
   0,   /* field[0] = collection */
+  3,   /* field[3] = columns */
   1,   /* field[1] = items */
   2,   /* field[2] = model_sha256 */
 };
 static const ProtobufCIntRange dpq__v1__upsert_items_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 3 }
+  { 0, 4 }
 };
 const ProtobufCMessageDescriptor dpq__v1__upsert_items_request__descriptor =
 {
@@ -636,7 +810,7 @@ const ProtobufCMessageDescriptor dpq__v1__upsert_items_request__descriptor =
   "Dpq__V1__UpsertItemsRequest",
   "dpq.v1",
   sizeof(Dpq__V1__UpsertItemsRequest),
-  3,
+  4,
   dpq__v1__upsert_items_request__field_descriptors,
   dpq__v1__upsert_items_request__field_indices_by_name,
   1,  dpq__v1__upsert_items_request__number_ranges,

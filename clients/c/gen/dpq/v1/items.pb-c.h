@@ -17,6 +17,7 @@ PROTOBUF_C__BEGIN_DECLS
 #include "dpq/v1/common.pb-c.h"
 
 typedef struct Dpq__V1__Item Dpq__V1__Item;
+typedef struct Dpq__V1__ItemColumns Dpq__V1__ItemColumns;
 typedef struct Dpq__V1__UpsertItemsRequest Dpq__V1__UpsertItemsRequest;
 typedef struct Dpq__V1__UpsertItemsResponse Dpq__V1__UpsertItemsResponse;
 typedef struct Dpq__V1__GetItemsRequest Dpq__V1__GetItemsRequest;
@@ -67,6 +68,47 @@ struct  Dpq__V1__Item
     , NULL, NULL, 0,NULL, {0,NULL} }
 
 
+/*
+ * A batch of items as columns: the compact form for bulk loads. Each column is one field, so a
+ * batch of 10,000 items is a few arrays on the wire and in memory, where `items` is 10,000
+ * messages. Item i is entry i of every column. It carries vectors or codes, as `items` does.
+ */
+struct  Dpq__V1__ItemColumns
+{
+  ProtobufCMessage base;
+  /*
+   * The ids: exactly one of the two columns, one entry per item.
+   */
+  size_t n_numeric_ids;
+  uint64_t *numeric_ids;
+  size_t n_string_ids;
+  char **string_ids;
+  /*
+   * Codes (with model_sha256, as Item.code): n full codes back to back, n * max_bits / 8 bytes.
+   */
+  ProtobufCBinaryData codes;
+  /*
+   * Vectors: n * input_dimension float32 values back to back, little-endian.
+   */
+  ProtobufCBinaryData float32_vectors;
+  /*
+   * Or n * input_dimension uint8 values (pixels), a quarter of the bytes.
+   */
+  ProtobufCBinaryData uint8_vectors;
+  /*
+   * Labels: item i has label_counts[i] labels, taken in turn from `labels`. With label_counts empty,
+   * every item has exactly one label (n entries in `labels`) or none (`labels` empty).
+   */
+  size_t n_labels;
+  uint32_t *labels;
+  size_t n_label_counts;
+  uint32_t *label_counts;
+};
+#define DPQ__V1__ITEM_COLUMNS__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&dpq__v1__item_columns__descriptor) \
+    , 0,NULL, 0,NULL, {0,NULL}, {0,NULL}, {0,NULL}, 0,NULL, 0,NULL }
+
+
 struct  Dpq__V1__UpsertItemsRequest
 {
   ProtobufCMessage base;
@@ -75,10 +117,14 @@ struct  Dpq__V1__UpsertItemsRequest
    */
   char *collection;
   /*
-   * 1..Limits.max_batch_rows items.
+   * 1..Limits.max_batch_rows items; or `columns` instead.
    */
   size_t n_items;
   Dpq__V1__Item **items;
+  /*
+   * The same batch as columns (1..Limits.max_batch_rows items): set `items` or `columns`, not both.
+   */
+  Dpq__V1__ItemColumns *columns;
   /*
    * Required when the items carry codes instead of vectors: the sha256 (lowercase hex) of the model
    * they were computed with, as ModelSummary.sha256 and EncodeResponse.model_sha256 report it. Codes are
@@ -88,7 +134,7 @@ struct  Dpq__V1__UpsertItemsRequest
 };
 #define DPQ__V1__UPSERT_ITEMS_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&dpq__v1__upsert_items_request__descriptor) \
-    , (char *)protobuf_c_empty_string, 0,NULL, (char *)protobuf_c_empty_string }
+    , (char *)protobuf_c_empty_string, 0,NULL, NULL, (char *)protobuf_c_empty_string }
 
 
 struct  Dpq__V1__UpsertItemsResponse
@@ -269,6 +315,25 @@ Dpq__V1__Item *
                       const uint8_t       *data);
 void   dpq__v1__item__free_unpacked
                      (Dpq__V1__Item *message,
+                      ProtobufCAllocator *allocator);
+/* Dpq__V1__ItemColumns methods */
+void   dpq__v1__item_columns__init
+                     (Dpq__V1__ItemColumns         *message);
+size_t dpq__v1__item_columns__get_packed_size
+                     (const Dpq__V1__ItemColumns   *message);
+size_t dpq__v1__item_columns__pack
+                     (const Dpq__V1__ItemColumns   *message,
+                      uint8_t             *out);
+size_t dpq__v1__item_columns__pack_to_buffer
+                     (const Dpq__V1__ItemColumns   *message,
+                      ProtobufCBuffer     *buffer);
+Dpq__V1__ItemColumns *
+       dpq__v1__item_columns__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   dpq__v1__item_columns__free_unpacked
+                     (Dpq__V1__ItemColumns *message,
                       ProtobufCAllocator *allocator);
 /* Dpq__V1__UpsertItemsRequest methods */
 void   dpq__v1__upsert_items_request__init
@@ -465,6 +530,9 @@ void   dpq__v1__list_items_response__free_unpacked
 typedef void (*Dpq__V1__Item_Closure)
                  (const Dpq__V1__Item *message,
                   void *closure_data);
+typedef void (*Dpq__V1__ItemColumns_Closure)
+                 (const Dpq__V1__ItemColumns *message,
+                  void *closure_data);
 typedef void (*Dpq__V1__UpsertItemsRequest_Closure)
                  (const Dpq__V1__UpsertItemsRequest *message,
                   void *closure_data);
@@ -568,6 +636,7 @@ void dpq__v1__item_service__list_items(ProtobufCService *service,
 /* --- descriptors --- */
 
 extern const ProtobufCMessageDescriptor dpq__v1__item__descriptor;
+extern const ProtobufCMessageDescriptor dpq__v1__item_columns__descriptor;
 extern const ProtobufCMessageDescriptor dpq__v1__upsert_items_request__descriptor;
 extern const ProtobufCMessageDescriptor dpq__v1__upsert_items_response__descriptor;
 extern const ProtobufCMessageDescriptor dpq__v1__get_items_request__descriptor;

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from dpq_client._proto.dpq.v1 import common_pb2 as dpq_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x12\x64pq/v1/items.proto\x12\x06\x64pq.v1\x1a\x13\x64pq/v1/common.proto\"`\n\x04Item\x12\x1a\n\x02id\x18\x01 \x01(\x0b\x32\x0e.dpq.v1.ItemId\x12\x1e\n\x06vector\x18\x02 \x01(\x0b\x32\x0e.dpq.v1.Vector\x12\x0e\n\x06labels\x18\x03 \x03(\r\x12\x0c\n\x04\x63ode\x18\x04 \x01(\x0c\"[\n\x12UpsertItemsRequest\x12\x12\n\ncollection\x18\x01 \x01(\t\x12\x1b\n\x05items\x18\x02 \x03(\x0b\x32\x0c.dpq.v1.Item\x12\x14\n\x0cmodel_sha256\x18\x03 \x01(\t\"^\n\x13UpsertItemsResponse\x12\x10\n\x08inserted\x18\x01 \x01(\x04\x12\x10\n\x08replaced\x18\x02 \x01(\x04\x12\x0f\n\x07\x65ncoded\x18\x03 \x01(\x04\x12\x12\n\nitem_count\x18\x04 \x01(\x04\"l\n\x0fGetItemsRequest\x12\x12\n\ncollection\x18\x01 \x01(\t\x12\x1b\n\x03ids\x18\x02 \x03(\x0b\x32\x0e.dpq.v1.ItemId\x12\x14\n\x0cwith_vectors\x18\x03 \x01(\x08\x12\x12\n\nwith_codes\x18\x04 \x01(\x08\"T\n\x10GetItemsResponse\x12\x1b\n\x05items\x18\x01 \x03(\x0b\x32\x0c.dpq.v1.Item\x12#\n\x0bmissing_ids\x18\x02 \x03(\x0b\x32\x0e.dpq.v1.ItemId\"E\n\x12\x44\x65leteItemsRequest\x12\x12\n\ncollection\x18\x01 \x01(\t\x12\x1b\n\x03ids\x18\x02 \x03(\x0b\x32\x0e.dpq.v1.ItemId\":\n\x13\x44\x65leteItemsResponse\x12\x0f\n\x07\x64\x65leted\x18\x01 \x01(\x04\x12\x12\n\nitem_count\x18\x02 \x01(\x04\"L\n\x11\x43ountItemsRequest\x12\x12\n\ncollection\x18\x01 \x01(\t\x12#\n\x06\x66ilter\x18\x02 \x01(\x0b\x32\x13.dpq.v1.LabelFilter\"#\n\x12\x43ountItemsResponse\x12\r\n\x05\x63ount\x18\x01 \x01(\x04\"\x9c\x01\n\x10ListItemsRequest\x12\x12\n\ncollection\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\r\x12\x12\n\npage_token\x18\x03 \x01(\t\x12#\n\x06\x66ilter\x18\x04 \x01(\x0b\x32\x13.dpq.v1.LabelFilter\x12\x14\n\x0cwith_vectors\x18\x05 \x01(\x08\x12\x12\n\nwith_codes\x18\x06 \x01(\x08\"I\n\x11ListItemsResponse\x12\x1b\n\x05items\x18\x01 \x03(\x0b\x32\x0c.dpq.v1.Item\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t2\xb3\x03\n\x0bItemService\x12\x46\n\x0bUpsertItems\x12\x1a.dpq.v1.UpsertItemsRequest\x1a\x1b.dpq.v1.UpsertItemsResponse\x12N\n\x11UpsertItemsStream\x12\x1a.dpq.v1.UpsertItemsRequest\x1a\x1b.dpq.v1.UpsertItemsResponse(\x01\x12=\n\x08GetItems\x12\x17.dpq.v1.GetItemsRequest\x1a\x18.dpq.v1.GetItemsResponse\x12\x46\n\x0b\x44\x65leteItems\x12\x1a.dpq.v1.DeleteItemsRequest\x1a\x1b.dpq.v1.DeleteItemsResponse\x12\x43\n\nCountItems\x12\x19.dpq.v1.CountItemsRequest\x1a\x1a.dpq.v1.CountItemsResponse\x12@\n\tListItems\x12\x18.dpq.v1.ListItemsRequest\x1a\x19.dpq.v1.ListItemsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x12\x64pq/v1/items.proto\x12\x06\x64pq.v1\x1a\x13\x64pq/v1/common.proto\"`\n\x04Item\x12\x1a\n\x02id\x18\x01 \x01(\x0b\x32\x0e.dpq.v1.ItemId\x12\x1e\n\x06vector\x18\x02 \x01(\x0b\x32\x0e.dpq.v1.Vector\x12\x0e\n\x06labels\x18\x03 \x03(\r\x12\x0c\n\x04\x63ode\x18\x04 \x01(\x0c\"\x9b\x01\n\x0bItemColumns\x12\x13\n\x0bnumeric_ids\x18\x01 \x03(\x04\x12\x12\n\nstring_ids\x18\x02 \x03(\t\x12\r\n\x05\x63odes\x18\x03 \x01(\x0c\x12\x17\n\x0f\x66loat32_vectors\x18\x04 \x01(\x0c\x12\x15\n\ruint8_vectors\x18\x05 \x01(\x0c\x12\x0e\n\x06labels\x18\x06 \x03(\r\x12\x14\n\x0clabel_counts\x18\x07 \x03(\r\"\x81\x01\n\x12UpsertItemsRequest\x12\x12\n\ncollection\x18\x01 \x01(\t\x12\x1b\n\x05items\x18\x02 \x03(\x0b\x32\x0c.dpq.v1.Item\x12$\n\x07\x63olumns\x18\x04 \x01(\x0b\x32\x13.dpq.v1.ItemColumns\x12\x14\n\x0cmodel_sha256\x18\x03 \x01(\t\"^\n\x13UpsertItemsResponse\x12\x10\n\x08inserted\x18\x01 \x01(\x04\x12\x10\n\x08replaced\x18\x02 \x01(\x04\x12\x0f\n\x07\x65ncoded\x18\x03 \x01(\x04\x12\x12\n\nitem_count\x18\x04 \x01(\x04\"l\n\x0fGetItemsRequest\x12\x12\n\ncollection\x18\x01 \x01(\t\x12\x1b\n\x03ids\x18\x02 \x03(\x0b\x32\x0e.dpq.v1.ItemId\x12\x14\n\x0cwith_vectors\x18\x03 \x01(\x08\x12\x12\n\nwith_codes\x18\x04 \x01(\x08\"T\n\x10GetItemsResponse\x12\x1b\n\x05items\x18\x01 \x03(\x0b\x32\x0c.dpq.v1.Item\x12#\n\x0bmissing_ids\x18\x02 \x03(\x0b\x32\x0e.dpq.v1.ItemId\"E\n\x12\x44\x65leteItemsRequest\x12\x12\n\ncollection\x18\x01 \x01(\t\x12\x1b\n\x03ids\x18\x02 \x03(\x0b\x32\x0e.dpq.v1.ItemId\":\n\x13\x44\x65leteItemsResponse\x12\x0f\n\x07\x64\x65leted\x18\x01 \x01(\x04\x12\x12\n\nitem_count\x18\x02 \x01(\x04\"L\n\x11\x43ountItemsRequest\x12\x12\n\ncollection\x18\x01 \x01(\t\x12#\n\x06\x66ilter\x18\x02 \x01(\x0b\x32\x13.dpq.v1.LabelFilter\"#\n\x12\x43ountItemsResponse\x12\r\n\x05\x63ount\x18\x01 \x01(\x04\"\x9c\x01\n\x10ListItemsRequest\x12\x12\n\ncollection\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\r\x12\x12\n\npage_token\x18\x03 \x01(\t\x12#\n\x06\x66ilter\x18\x04 \x01(\x0b\x32\x13.dpq.v1.LabelFilter\x12\x14\n\x0cwith_vectors\x18\x05 \x01(\x08\x12\x12\n\nwith_codes\x18\x06 \x01(\x08\"I\n\x11ListItemsResponse\x12\x1b\n\x05items\x18\x01 \x03(\x0b\x32\x0c.dpq.v1.Item\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t2\xb3\x03\n\x0bItemService\x12\x46\n\x0bUpsertItems\x12\x1a.dpq.v1.UpsertItemsRequest\x1a\x1b.dpq.v1.UpsertItemsResponse\x12N\n\x11UpsertItemsStream\x12\x1a.dpq.v1.UpsertItemsRequest\x1a\x1b.dpq.v1.UpsertItemsResponse(\x01\x12=\n\x08GetItems\x12\x17.dpq.v1.GetItemsRequest\x1a\x18.dpq.v1.GetItemsResponse\x12\x46\n\x0b\x44\x65leteItems\x12\x1a.dpq.v1.DeleteItemsRequest\x1a\x1b.dpq.v1.DeleteItemsResponse\x12\x43\n\nCountItems\x12\x19.dpq.v1.CountItemsRequest\x1a\x1a.dpq.v1.CountItemsResponse\x12@\n\tListItems\x12\x18.dpq.v1.ListItemsRequest\x1a\x19.dpq.v1.ListItemsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,26 +34,28 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_ITEM']._serialized_start=51
   _globals['_ITEM']._serialized_end=147
-  _globals['_UPSERTITEMSREQUEST']._serialized_start=149
-  _globals['_UPSERTITEMSREQUEST']._serialized_end=240
-  _globals['_UPSERTITEMSRESPONSE']._serialized_start=242
-  _globals['_UPSERTITEMSRESPONSE']._serialized_end=336
-  _globals['_GETITEMSREQUEST']._serialized_start=338
-  _globals['_GETITEMSREQUEST']._serialized_end=446
-  _globals['_GETITEMSRESPONSE']._serialized_start=448
-  _globals['_GETITEMSRESPONSE']._serialized_end=532
-  _globals['_DELETEITEMSREQUEST']._serialized_start=534
-  _globals['_DELETEITEMSREQUEST']._serialized_end=603
-  _globals['_DELETEITEMSRESPONSE']._serialized_start=605
-  _globals['_DELETEITEMSRESPONSE']._serialized_end=663
-  _globals['_COUNTITEMSREQUEST']._serialized_start=665
-  _globals['_COUNTITEMSREQUEST']._serialized_end=741
-  _globals['_COUNTITEMSRESPONSE']._serialized_start=743
-  _globals['_COUNTITEMSRESPONSE']._serialized_end=778
-  _globals['_LISTITEMSREQUEST']._serialized_start=781
-  _globals['_LISTITEMSREQUEST']._serialized_end=937
-  _globals['_LISTITEMSRESPONSE']._serialized_start=939
-  _globals['_LISTITEMSRESPONSE']._serialized_end=1012
-  _globals['_ITEMSERVICE']._serialized_start=1015
-  _globals['_ITEMSERVICE']._serialized_end=1450
+  _globals['_ITEMCOLUMNS']._serialized_start=150
+  _globals['_ITEMCOLUMNS']._serialized_end=305
+  _globals['_UPSERTITEMSREQUEST']._serialized_start=308
+  _globals['_UPSERTITEMSREQUEST']._serialized_end=437
+  _globals['_UPSERTITEMSRESPONSE']._serialized_start=439
+  _globals['_UPSERTITEMSRESPONSE']._serialized_end=533
+  _globals['_GETITEMSREQUEST']._serialized_start=535
+  _globals['_GETITEMSREQUEST']._serialized_end=643
+  _globals['_GETITEMSRESPONSE']._serialized_start=645
+  _globals['_GETITEMSRESPONSE']._serialized_end=729
+  _globals['_DELETEITEMSREQUEST']._serialized_start=731
+  _globals['_DELETEITEMSREQUEST']._serialized_end=800
+  _globals['_DELETEITEMSRESPONSE']._serialized_start=802
+  _globals['_DELETEITEMSRESPONSE']._serialized_end=860
+  _globals['_COUNTITEMSREQUEST']._serialized_start=862
+  _globals['_COUNTITEMSREQUEST']._serialized_end=938
+  _globals['_COUNTITEMSRESPONSE']._serialized_start=940
+  _globals['_COUNTITEMSRESPONSE']._serialized_end=975
+  _globals['_LISTITEMSREQUEST']._serialized_start=978
+  _globals['_LISTITEMSREQUEST']._serialized_end=1134
+  _globals['_LISTITEMSRESPONSE']._serialized_start=1136
+  _globals['_LISTITEMSRESPONSE']._serialized_end=1209
+  _globals['_ITEMSERVICE']._serialized_start=1212
+  _globals['_ITEMSERVICE']._serialized_end=1647
 # @@protoc_insertion_point(module_scope)

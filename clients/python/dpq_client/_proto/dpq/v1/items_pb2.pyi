@@ -19,15 +19,35 @@ class Item(_message.Message):
     code: bytes
     def __init__(self, id: _Optional[_Union[_common_pb2.ItemId, _Mapping]] = ..., vector: _Optional[_Union[_common_pb2.Vector, _Mapping]] = ..., labels: _Optional[_Iterable[int]] = ..., code: _Optional[bytes] = ...) -> None: ...
 
+class ItemColumns(_message.Message):
+    __slots__ = ("numeric_ids", "string_ids", "codes", "float32_vectors", "uint8_vectors", "labels", "label_counts")
+    NUMERIC_IDS_FIELD_NUMBER: _ClassVar[int]
+    STRING_IDS_FIELD_NUMBER: _ClassVar[int]
+    CODES_FIELD_NUMBER: _ClassVar[int]
+    FLOAT32_VECTORS_FIELD_NUMBER: _ClassVar[int]
+    UINT8_VECTORS_FIELD_NUMBER: _ClassVar[int]
+    LABELS_FIELD_NUMBER: _ClassVar[int]
+    LABEL_COUNTS_FIELD_NUMBER: _ClassVar[int]
+    numeric_ids: _containers.RepeatedScalarFieldContainer[int]
+    string_ids: _containers.RepeatedScalarFieldContainer[str]
+    codes: bytes
+    float32_vectors: bytes
+    uint8_vectors: bytes
+    labels: _containers.RepeatedScalarFieldContainer[int]
+    label_counts: _containers.RepeatedScalarFieldContainer[int]
+    def __init__(self, numeric_ids: _Optional[_Iterable[int]] = ..., string_ids: _Optional[_Iterable[str]] = ..., codes: _Optional[bytes] = ..., float32_vectors: _Optional[bytes] = ..., uint8_vectors: _Optional[bytes] = ..., labels: _Optional[_Iterable[int]] = ..., label_counts: _Optional[_Iterable[int]] = ...) -> None: ...
+
 class UpsertItemsRequest(_message.Message):
-    __slots__ = ("collection", "items", "model_sha256")
+    __slots__ = ("collection", "items", "columns", "model_sha256")
     COLLECTION_FIELD_NUMBER: _ClassVar[int]
     ITEMS_FIELD_NUMBER: _ClassVar[int]
+    COLUMNS_FIELD_NUMBER: _ClassVar[int]
     MODEL_SHA256_FIELD_NUMBER: _ClassVar[int]
     collection: str
     items: _containers.RepeatedCompositeFieldContainer[Item]
+    columns: ItemColumns
     model_sha256: str
-    def __init__(self, collection: _Optional[str] = ..., items: _Optional[_Iterable[_Union[Item, _Mapping]]] = ..., model_sha256: _Optional[str] = ...) -> None: ...
+    def __init__(self, collection: _Optional[str] = ..., items: _Optional[_Iterable[_Union[Item, _Mapping]]] = ..., columns: _Optional[_Union[ItemColumns, _Mapping]] = ..., model_sha256: _Optional[str] = ...) -> None: ...
 
 class UpsertItemsResponse(_message.Message):
     __slots__ = ("inserted", "replaced", "encoded", "item_count")

@@ -80,11 +80,13 @@ class ItemServiceServicer:
         `vector`, and `model_sha256` names the model. They are stored and indexed as they are, without
         vectors, so only into a collection with keep_vectors false.
         Errors:
-        INVALID_ARGUMENT: empty batch; an item without id, or without vector and code; vector length !=
-        input_dimension; NaN/Inf; a label >= num_classes (SINGLE/MULTI); more than one label with
-        label_mode SINGLE; malformed string id; a batch mixing vectors and codes; a code that is not
-        max_bits long or has a code word >= codebook_size; codes without model_sha256. The message
-        gives the index of the first bad item.
+        INVALID_ARGUMENT: empty batch; both items and columns; an item without id, or without vector and
+        code; vector length != input_dimension; NaN/Inf; a label >= num_classes (SINGLE/MULTI); more
+        than one label with label_mode SINGLE; malformed string id; a batch mixing vectors and codes; a
+        code that is not max_bits long or has a code word >= codebook_size; codes without
+        model_sha256; columns with both or no id columns, with none or more than one of codes,
+        float32_vectors and uint8_vectors, or of lengths that do not match the ids. The message gives
+        the index of the first bad item.
         NOT_FOUND: the collection does not exist.
         FAILED_PRECONDITION (codes only): the collection has no model, serves another model than
         model_sha256, keeps vectors, or is training.

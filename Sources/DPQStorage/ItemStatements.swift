@@ -1,0 +1,103 @@
+// The prepared statements of an upsert, stepped directly: one INSERT per new id (the bulk-load
+// path), and a lookup plus an UPDATE per id that exists. Blobs are bound from the callers'
+// buffers and stepped at once, so binding allocates nothing (SQLITE_STATIC: SQLite does not
+// keep the pointer past the step).
+
+import Foundation
+import GRDB
+import GRDBSQLite
+
+struct ItemStatements {
+    private let db: Database
+    private let insertNumber: OpaquePointer, insertString: OpaquePointer
+    private let findNumber: OpaquePointer, findString: OpaquePointer
+    private let updateRow: OpaquePointer
+    /// Rowids replaced in this batch (an id named twice is counted once).
+    private var replaced = Set<Int64>()
+
+    init(_ db: Database) throws {
+        self.db = db
+        func prepare(_ sql: String) throws -> OpaquePointer { try db.cachedStatement(sql: sql).sqliteStatement }
+        insertNumber = try prepare("INSERT INTO items (rowid, id_number, labels, code, vector) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING")
+        insertString = try prepare("INSERT INTO items (rowid, id_string, labels, code, vector) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING")
+        findNumber = try prepare("SELECT rowid, length(code) = 0 FROM items WHERE id_number = ?1")
+        findString = try prepare("SELECT rowid, length(code) = 0 FROM items WHERE id_string = ?1")
+        updateRow = try prepare("UPDATE items SET labels = ?2, code = ?3, vector = ?4 WHERE rowid = ?1")
+    }
+
+    /// Inserts a new row; false (nothing written) when the id exists.
+    mutating func insert(rowid: Int64, _ id: ItemID, labels: Data, code: [UInt8], vector: Data?) throws -> Bool {
+        let s: OpaquePointer
+        switch id {
+        case .number(let n):
+            s = insertNumber
+            sqlite3_bind_int64(s, 2, Int64(bitPattern: n))
+        case .string(let text):
+            s = insertString
+            try bind(text, to: s, at: 2)
+        }
+        sqlite3_bind_int64(s, 1, rowid)
+        try step(s, labels: labels, code: code, vector: vector)
+        return sqlite3_changes(db.sqliteConnection) == 1
+    }
+
+    /// The row of an existing id and whether it had no code.
+    func existing(_ id: ItemID) throws -> (rowid: Int64, pending: Bool) {
+        let s: OpaquePointer
+        switch id {
+        case .number(let n):
+            s = findNumber
+            sqlite3_bind_int64(s, 1, Int64(bitPattern: n))
+        case .string(let text):
+            s = findString
+            try bind(text, to: s, at: 1)
+        }
+        defer { sqlite3_reset(s); sqlite3_clear_bindings(s) }
+        let rc = sqlite3_step(s)
+        guard rc == SQLITE_ROW else { throw failure(rc) }
+        return (sqlite3_column_int64(s, 0), sqlite3_column_int(s, 1) != 0)
+    }
+
+    /// True the first time a rowid is replaced in this batch.
+    mutating func firstReplace(_ rowid: Int64) -> Bool { replaced.insert(rowid).inserted }
+
+    func update(rowid: Int64, labels: Data, code: [UInt8], vector: Data?) throws {
+        sqlite3_bind_int64(updateRow, 1, rowid)
+        try step(updateRow, labels: labels, code: code, vector: vector, first: 2)
+    }
+
+    /// Binds labels, code and vector at `first`, `first` + 1, `first` + 2 and steps once.
+    private func step(_ s: OpaquePointer, labels: Data, code: [UInt8], vector: Data?, first: Int32 = 3) throws {
+        defer { sqlite3_reset(s); sqlite3_clear_bindings(s) }
+        let rc = labels.withUnsafeBytes { l in
+            code.withUnsafeBytes { c in
+                let bound = { (v: UnsafeRawBufferPointer?) -> Int32 in
+                    Self.bindBlob(l, to: s, at: first)
+                    Self.bindBlob(c, to: s, at: first + 1)
+                    if let v { Self.bindBlob(v, to: s, at: first + 2) } else { sqlite3_bind_null(s, first + 2) }
+                    return sqlite3_step(s)
+                }
+                return vector.map { v in v.withUnsafeBytes { bound($0) } } ?? bound(nil)
+            }
+        }
+        guard rc == SQLITE_DONE else { throw failure(rc) }
+    }
+
+    /// An empty buffer binds as an empty blob, never NULL (labels and code are NOT NULL).
+    private static func bindBlob(_ bytes: UnsafeRawBufferPointer, to s: OpaquePointer, at index: Int32) {
+        if let base = bytes.baseAddress, bytes.count > 0 {
+            sqlite3_bind_blob(s, index, base, Int32(bytes.count), nil)
+        } else {
+            sqlite3_bind_zeroblob(s, index, 0)
+        }
+    }
+
+    private func bind(_ text: String, to s: OpaquePointer, at index: Int32) throws {
+        let rc = text.withCString { sqlite3_bind_text(s, index, $0, Int32(text.utf8.count), unsafeBitCast(-1, to: sqlite3_destructor_type.self)) }
+        guard rc == SQLITE_OK else { throw failure(rc) }
+    }
+
+    private func failure(_ rc: Int32) -> DatabaseError {
+        DatabaseError(resultCode: ResultCode(rawValue: rc), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+    }
+}
