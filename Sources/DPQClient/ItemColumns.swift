@@ -39,6 +39,40 @@ public struct ItemColumns: Sendable, Equatable {
         self.init(ids: ids, payload: payload, labels: labelLists.flatMap { $0 }, labelCounts: labelLists.map { UInt32($0.count) })
     }
 
+    /// `items` as columns, or nil when they cannot be one batch of columns: ids of both kinds, or
+    /// items of different payloads (vectors, pixels, codes) or lengths.
+    public init?(items: [NewItem]) {
+        guard let first = items.first else { return nil }
+        var numbers: [UInt64] = [], strings: [String] = []
+        for item in items {
+            switch item.id {
+            case .number(let n): numbers.append(n)
+            case .string(let s): strings.append(s)
+            }
+        }
+        guard numbers.isEmpty || strings.isEmpty else { return nil }
+        if let code = first.code {
+            guard items.allSatisfy({ $0.code?.count == code.count }) else { return nil }
+            payload = .codes(items.flatMap { $0.code! })
+        } else if let pixels = first.pixels {
+            guard items.allSatisfy({ $0.code == nil && $0.pixels?.count == pixels.count }) else { return nil }
+            payload = .pixels(items.flatMap { $0.pixels! })
+        } else {
+            let d = first.vector.count
+            guard items.allSatisfy({ $0.code == nil && $0.pixels == nil && $0.vector.count == d }) else { return nil }
+            payload = .vectors(items.flatMap(\.vector))
+        }
+        ids = strings.isEmpty ? .numbers(numbers) : .strings(strings)
+        if items.allSatisfy({ $0.labels.count == 1 }) {
+            labels = items.map { $0.labels[0] }
+        } else if items.allSatisfy({ $0.labels.isEmpty }) {
+            labels = []
+        } else {
+            labels = items.flatMap(\.labels)
+            labelCounts = items.map { UInt32($0.labels.count) }
+        }
+    }
+
     public var count: Int {
         switch ids {
         case .numbers(let n): n.count

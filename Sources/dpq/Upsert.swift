@@ -36,8 +36,14 @@ struct Upsert: AsyncParsableCommand {
             var r = Dpq_V1_UpsertItemsResponse()
             for start in stride(from: 0, to: max(total, 1), by: perStream) {
                 let part = Array(items[start..<min(start + perStream, total)])
-                let acked = try await dpq.upsertStream(collection, items: part, modelSHA256: modelSHA256, batchSize: batchSize) { sent in
+                let progress: @Sendable (Int) -> Void = { sent in
                     bar.update(fraction: Double(start + sent) / Double(total), text: "\(start + sent)/\(total) items")
+                }
+                // As columns (a few arrays per message) unless the ids mix numbers and strings.
+                let acked = if let columns = ItemColumns(items: part) {
+                    try await dpq.upsertStream(collection, columns: columns, modelSHA256: modelSHA256, batchSize: batchSize, progress: progress)
+                } else {
+                    try await dpq.upsertStream(collection, items: part, modelSHA256: modelSHA256, batchSize: batchSize, progress: progress)
                 }
                 r.inserted += acked.inserted
                 r.replaced += acked.replaced

@@ -60,6 +60,23 @@ import Testing
         #expect(try await dpq.count("m", anyOf: [5]) == 1)
     }
 
+    @Test func columnsFromItemsAndSlices() throws {
+        let items = (0..<5).map { NewItem(id: .number(UInt64($0)), vector: [Float($0), 1], labels: $0 == 2 ? [1, 3] : []) }
+        let k = try #require(ItemColumns(items: items))
+        #expect(k == ItemColumns(ids: .numbers([0, 1, 2, 3, 4]), payload: .vectors([0, 1, 1, 1, 2, 1, 3, 1, 4, 1]),
+                                 labels: [1, 3], labelCounts: [0, 0, 2, 0, 0]))
+        #expect(k.slice(2..<4) == ItemColumns(ids: .numbers([2, 3]), payload: .vectors([2, 1, 3, 1]), labels: [1, 3], labelCounts: [2, 0]))
+        let single = try #require(ItemColumns(items: [NewItem(id: .string("a"), code: [1, 2], labels: [4]),
+                                                      NewItem(id: .string("b"), code: [3, 4], labels: [5])]))
+        #expect(single == ItemColumns(ids: .strings(["a", "b"]), payload: .codes([1, 2, 3, 4]), labels: [4, 5]))
+        #expect(single.slice(1..<2) == ItemColumns(ids: .strings(["b"]), payload: .codes([3, 4]), labels: [5]))
+        // Not one batch of columns: mixed id kinds, mixed payloads, vectors of different lengths.
+        #expect(ItemColumns(items: [items[0], NewItem(id: .string("x"), vector: [0, 0])]) == nil)
+        #expect(ItemColumns(items: [items[0], NewItem(id: .number(9), pixels: [1, 2])]) == nil)
+        #expect(ItemColumns(items: [items[0], NewItem(id: .number(9), vector: [1])]) == nil)
+        #expect(ItemColumns(items: []) == nil)
+    }
+
     @Test func malformedColumnsAreRefusedByName() async throws {
         let f = try await ServerFixture.start()
         defer { f.removeData() }

@@ -112,6 +112,60 @@ int dpq_upsert_stream_send(dpq_stream *s, const dpq_item *items, size_t n_items,
   return rc;
 }
 
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "dpq_upsert_stream_send_columns sends floats as they are in memory: little-endian hosts only"
+#endif
+
+int dpq_upsert_stream_send_columns(dpq_stream *s, const dpq_item_columns *k, dpq_error *err) {
+  dpq__clear_err(err);
+  if (!s || s->kind != DPQ_STREAM_UPSERT)
+    return dpq__set_err(err, DPQ_INVALID_ARGUMENT, "dpq_upsert_stream_send_columns: not an upsert stream");
+  if (!k) return dpq__set_err(err, DPQ_INVALID_ARGUMENT, "dpq_upsert_stream_send_columns: columns is NULL");
+  if (k->codes && !s->model_sha256)
+    return dpq__set_err(err, DPQ_INVALID_ARGUMENT,
+                        "dpq_upsert_stream_send_columns: codes: open the stream with dpq_upsert_codes_stream_open");
+  if (k->n && !k->numeric_ids && !k->string_ids)
+    return dpq__set_err(err, DPQ_INVALID_ARGUMENT, "dpq_upsert_stream_send_columns: no numeric_ids or string_ids");
+  if (k->n_labels && !k->labels)
+    return dpq__set_err(err, DPQ_INVALID_ARGUMENT, "dpq_upsert_stream_send_columns: labels is NULL");
+  if (k->string_ids && !k->numeric_ids)
+    for (size_t i = 0; i < k->n; i++)
+      if (!k->string_ids[i])
+        return dpq__set_err(err, DPQ_INVALID_ARGUMENT, "dpq_upsert_stream_send_columns: string_ids[%zu] is NULL", i);
+  /* The values point into the caller's arrays; the server checks lengths and values. */
+  Dpq__V1__ItemColumns cols = DPQ__V1__ITEM_COLUMNS__INIT;
+  if (k->numeric_ids) {
+    cols.n_numeric_ids = k->n;
+    cols.numeric_ids = (uint64_t *)k->numeric_ids;
+  } else {
+    cols.n_string_ids = k->n;
+    cols.string_ids = (char **)k->string_ids;
+  }
+  if (k->vectors) {
+    cols.float32_vectors.len = k->n * k->dim * sizeof(float);
+    cols.float32_vectors.data = (uint8_t *)k->vectors;
+  }
+  if (k->pixels) {
+    cols.uint8_vectors.len = k->n * k->dim;
+    cols.uint8_vectors.data = (uint8_t *)k->pixels;
+  }
+  if (k->codes) {
+    cols.codes.len = k->n * k->code_len;
+    cols.codes.data = (uint8_t *)k->codes;
+  }
+  cols.n_labels = k->n_labels;
+  cols.labels = (uint32_t *)k->labels;
+  if (k->label_counts) {
+    cols.n_label_counts = k->n;
+    cols.label_counts = (uint32_t *)k->label_counts;
+  }
+  Dpq__V1__UpsertItemsRequest req = DPQ__V1__UPSERT_ITEMS_REQUEST__INIT;
+  if (s->messages == 0) req.collection = s->collection;
+  if (s->model_sha256) req.model_sha256 = s->model_sha256;
+  req.columns = &cols;
+  return dpq__stream_send(s, &req.base, NULL, 0, err);
+}
+
 int dpq_upsert_stream_finish(dpq_stream *s, dpq_upsert_result *out, dpq_error *err) {
   dpq__clear_err(err);
   if (out) memset(out, 0, sizeof *out);

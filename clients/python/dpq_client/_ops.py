@@ -256,18 +256,55 @@ def upsert(name: str, ids: Sequence[ItemIdLike], vectors: Any, labels: LabelsLik
     return _upsert_result(r)
 
 
+def item_columns(ids: list[ItemIdLike], lists: Optional[list[list[int]]]) -> Optional[items_pb2.ItemColumns]:
+    """The ids and labels of a batch as ItemColumns (payload not set), or None when the ids mix ints
+    and strs (one id column holds one kind: such a batch goes as Item messages)."""
+    cols = items_pb2.ItemColumns()
+    numbers = [int(v) for v in ids if isinstance(v, (int, np.integer)) and not isinstance(v, bool)]
+    if len(numbers) == len(ids):
+        if any(v < 0 for v in numbers):
+            raise ValueError("numeric item ids are uint64, got a negative one")
+        cols.numeric_ids.extend(numbers)
+    else:
+        strings = [v for v in ids if isinstance(v, str)]
+        if len(strings) != len(ids):
+            return None
+        cols.string_ids.extend(strings)
+    if lists is not None:
+        if all(len(row) == 1 for row in lists):
+            cols.labels.extend(row[0] for row in lists)
+        elif any(lists):
+            cols.labels.extend(v for row in lists for v in row)
+            cols.label_counts.extend(len(row) for row in lists)
+    return cols
+
+
 def upsert_stream(name: str, ids: Sequence[ItemIdLike], vectors: Any, labels: LabelsLike,
                   batch_size: int) -> Op[UpsertResult]:
+    """Batches as ItemColumns (a few arrays each: the server takes them several times faster than
+    one Item message per item), or as Item messages when the ids mix ints and strs."""
     x = _wire.as_matrix(vectors)
     id_list = list(ids)
+    if len(id_list) != x.shape[0]:
+        raise ValueError(f"ids has {len(id_list)} entries, vectors has {x.shape[0]} rows")
     lists = _wire.label_lists(labels, x.shape[0])
     step = max(int(batch_size), 1)
 
     def requests() -> Iterator[items_pb2.UpsertItemsRequest]:
         for start in range(0, x.shape[0], step):
             end = start + step
-            batch = item_messages(id_list[start:end], x[start:end], lists[start:end] if lists is not None else None)
-            yield items_pb2.UpsertItemsRequest(collection=name if start == 0 else "", items=batch)
+            part = lists[start:end] if lists is not None else None
+            cols = item_columns(id_list[start:end], part)
+            if cols is None:
+                yield items_pb2.UpsertItemsRequest(collection=name if start == 0 else "",
+                                                   items=item_messages(id_list[start:end], x[start:end], part))
+                continue
+            rows = x[start:end]
+            if rows.dtype == np.uint8:
+                cols.uint8_vectors = rows.tobytes()
+            else:
+                cols.float32_vectors = rows.astype("<f4", copy=False).tobytes()
+            yield items_pb2.UpsertItemsRequest(collection=name if start == 0 else "", columns=cols)
 
     r: items_pb2.UpsertItemsResponse = yield ClientStream(ITEMS, "UpsertItemsStream", requests())
     return _upsert_result(r)
@@ -304,14 +341,22 @@ def upsert_codes(widths: dict[str, int], name: str, ids: Sequence[ItemIdLike], c
         r: items_pb2.UpsertItemsResponse = yield Unary(ITEMS, "UpsertItems", req)
         return _upsert_result(r)
     id_list = list(ids)
+    if len(id_list) != len(wire):
+        raise ValueError(f"ids has {len(id_list)} entries, codes has {len(wire)} rows")
     lists = _wire.label_lists(labels, len(wire))
     step = max(int(batch_size), 1)
 
     def requests() -> Iterator[items_pb2.UpsertItemsRequest]:
         for start in range(0, len(wire), step):
             end = start + step
-            batch = coded_item_messages(id_list[start:end], wire[start:end], lists[start:end] if lists is not None else None)
-            yield items_pb2.UpsertItemsRequest(collection=name if start == 0 else "", items=batch, model_sha256=model_sha256)
+            part = lists[start:end] if lists is not None else None
+            cols = item_columns(id_list[start:end], part)
+            if cols is None:
+                batch = coded_item_messages(id_list[start:end], wire[start:end], part)
+                yield items_pb2.UpsertItemsRequest(collection=name if start == 0 else "", items=batch, model_sha256=model_sha256)
+                continue
+            cols.codes = b"".join(wire[start:end])
+            yield items_pb2.UpsertItemsRequest(collection=name if start == 0 else "", columns=cols, model_sha256=model_sha256)
 
     s: items_pb2.UpsertItemsResponse = yield ClientStream(ITEMS, "UpsertItemsStream", requests())
     return _upsert_result(s)

@@ -81,3 +81,45 @@ def test_upsert_codes_encoded_elsewhere(client: Client) -> None:
     finally:
         client.delete_collection(src)
         client.delete_collection(dst)
+
+
+def test_streams_send_columns_and_store_what_item_messages_store(client: Client) -> None:
+    # upsert_stream and streamed upsert_codes send ItemColumns (ids of one kind) or Item messages
+    # (mixed ids); either way the items are those of the per-item unary upsert.
+    a, b = "columns-a", "columns-b"
+    client.create_collection(a, dim=16, num_classes=4, keep_vectors=True, multi_label=True, **SMALL_MODEL)
+    try:
+        x, y = clusters(240, seed=2)
+        client.train(a, x, [[int(v)] for v in y], **QUICK_TRAINING)
+        client.import_model(b, client.export_model(a), create_if_missing=True, keep_vectors=True)
+        db, _ = clusters(60, seed=3)
+        labels = [[i % 4, (i + 1) % 4] if i % 3 else [] for i in range(60)]
+        ids: list[int | str] = [f"s{i}" for i in range(20)] + list(range(20, 40)) + [40, "x41"] + list(range(42, 60))
+        client.upsert(a, ids=ids, vectors=db, labels=labels)
+        # Batches of 20: strings, numbers, then mixed (Item messages) and numbers.
+        s = client.upsert_stream(b, ids=ids, vectors=db, labels=labels, batch_size=20)
+        assert (s.inserted, s.encoded, s.item_count) == (60, 60, 60)
+        got_a = client.get_items(a, ids, with_vectors=True, with_codes=True).items
+        got_b = client.get_items(b, ids, with_vectors=True, with_codes=True).items
+        assert [(i.id, i.labels) for i in got_a] == [(i.id, i.labels) for i in got_b]
+        assert all(np.array_equal(p.code, q.code) and np.array_equal(p.vector, q.vector) for p, q in zip(got_a, got_b))
+        assert got_b[1].labels == [1, 2] and got_b[0].labels == []
+
+        # Pixels (uint8) go as uint8_vectors; the server's refusal names the column and the item.
+        pixels = (np.arange(3 * 16) % 256).astype(np.uint8).reshape(3, 16)
+        r = client.upsert_stream(b, ids=[100, 101, 102], vectors=pixels, labels=[1, 2, 3])
+        assert r.inserted == 3
+        assert np.array_equal(client.get_items(b, [101], with_vectors=True).items[0].vector, pixels[1].astype(np.float32))
+        bad = db[:3].copy()
+        bad[1, 4] = np.nan
+        with pytest.raises(DPQError) as e:
+            client.upsert_stream(b, ids=[200, 201, 202], vectors=bad)
+        assert e.value.code == grpc.StatusCode.INVALID_ARGUMENT
+        assert "columns.float32_vectors: item 1, value 4 is nan" in e.value.details, e.value.details
+        with pytest.raises(DPQError) as e:
+            client.upsert_stream(b, ids=[200, 201, 202], vectors=db[:3], labels=[1, 9, 2])
+        assert "columns.labels of item 1: label 9" in e.value.details, e.value.details
+        assert client.count(b) == 63
+    finally:
+        client.delete_collection(a)
+        client.delete_collection(b)
