@@ -152,14 +152,22 @@ extension DPQClient {
     public func upsertStream(_ collection: String, items all: [NewItem], modelSHA256: String? = nil, batchSize: Int = 1024,
                              timeout: Duration? = nil,
                              progress: @escaping @Sendable (Int) -> Void = { _ in }) async throws -> Dpq_V1_UpsertItemsResponse {
+        try await upsertBatches(count: all.count, batchSize: batchSize, timeout: timeout, progress: progress) { range in
+            Self.upsertRequest(range.lowerBound == 0 ? collection : "", Array(all[range]), modelSHA256)
+        }
+    }
+
+    /// One UpsertItemsStream of `count` items, `batchSize` per message (`request` makes the message of
+    /// the items in a range; only the first names the collection); `progress` gets the items sent.
+    func upsertBatches(count: Int, batchSize: Int, timeout: Duration?, progress: @escaping @Sendable (Int) -> Void,
+                       request: @escaping @Sendable (Range<Int>) -> Dpq_V1_UpsertItemsRequest) async throws -> Dpq_V1_UpsertItemsResponse {
         try await call {
             try await items.upsertItemsStream(options: options(timeout), requestProducer: { writer in
-                var sent = 0
-                for start in stride(from: 0, to: all.count, by: max(batchSize, 1)) {
-                    let slice = Array(all[start..<min(start + batchSize, all.count)])
-                    try await writer.write(Self.upsertRequest(start == 0 ? collection : "", slice, modelSHA256))
-                    sent += slice.count
-                    progress(sent)
+                let step = max(batchSize, 1)
+                for start in stride(from: 0, to: count, by: step) {
+                    let range = start..<min(start + step, count)
+                    try await writer.write(request(range))
+                    progress(range.upperBound)
                 }
             })
         }

@@ -143,20 +143,12 @@ extension DPQClient {
     public func upsertStream(_ collection: String, columns all: ItemColumns, modelSHA256: String? = nil, batchSize: Int = 10_000,
                              timeout: Duration? = nil,
                              progress: @escaping @Sendable (Int) -> Void = { _ in }) async throws -> Dpq_V1_UpsertItemsResponse {
-        try await call {
-            try await items.upsertItemsStream(options: options(timeout), requestProducer: { writer in
-                var sent = 0
-                for start in stride(from: 0, to: all.count, by: max(batchSize, 1)) {
-                    let part = all.slice(start..<min(start + max(batchSize, 1), all.count))
-                    try await writer.write(.with {
-                        $0.collection = start == 0 ? collection : ""
-                        $0.columns = part.proto
-                        if let modelSHA256 { $0.modelSha256 = modelSHA256 }
-                    })
-                    sent += part.count
-                    progress(sent)
-                }
-            })
+        try await upsertBatches(count: all.count, batchSize: batchSize, timeout: timeout, progress: progress) { range in
+            .with {
+                $0.collection = range.lowerBound == 0 ? collection : ""
+                $0.columns = all.slice(range).proto
+                if let modelSHA256 { $0.modelSha256 = modelSHA256 }
+            }
         }
     }
 }

@@ -35,7 +35,7 @@ extension CollectionStore {
                 let (rowid, wasPending) = try statements.existing(item.id)
                 if rowid <= first {
                     // Counted once even when the batch names it again.
-                    if try statements.firstReplace(rowid) {
+                    if statements.firstReplace(rowid) {
                         counts.replaced += 1
                         if wasPending { counts.replacedPending += 1 }
                     }

@@ -27,15 +27,7 @@ struct ItemStatements {
 
     /// Inserts a new row; false (nothing written) when the id exists.
     mutating func insert(rowid: Int64, _ id: ItemID, labels: Data, code: [UInt8], vector: Data?) throws -> Bool {
-        let s: OpaquePointer
-        switch id {
-        case .number(let n):
-            s = insertNumber
-            sqlite3_bind_int64(s, 2, Int64(bitPattern: n))
-        case .string(let text):
-            s = insertString
-            try bind(text, to: s, at: 2)
-        }
+        let s = try bind(id, number: insertNumber, string: insertString, at: 2)
         sqlite3_bind_int64(s, 1, rowid)
         try step(s, labels: labels, code: code, vector: vector)
         return sqlite3_changes(db.sqliteConnection) == 1
@@ -43,15 +35,7 @@ struct ItemStatements {
 
     /// The row of an existing id and whether it had no code.
     func existing(_ id: ItemID) throws -> (rowid: Int64, pending: Bool) {
-        let s: OpaquePointer
-        switch id {
-        case .number(let n):
-            s = findNumber
-            sqlite3_bind_int64(s, 1, Int64(bitPattern: n))
-        case .string(let text):
-            s = findString
-            try bind(text, to: s, at: 1)
-        }
+        let s = try bind(id, number: findNumber, string: findString, at: 1)
         defer { sqlite3_reset(s); sqlite3_clear_bindings(s) }
         let rc = sqlite3_step(s)
         guard rc == SQLITE_ROW else { throw failure(rc) }
@@ -92,9 +76,19 @@ struct ItemStatements {
         }
     }
 
-    private func bind(_ text: String, to s: OpaquePointer, at index: Int32) throws {
-        let rc = text.withCString { sqlite3_bind_text(s, index, $0, Int32(text.utf8.count), unsafeBitCast(-1, to: sqlite3_destructor_type.self)) }
-        guard rc == SQLITE_OK else { throw failure(rc) }
+    /// Binds `id` at `index` of the statement for its kind, and returns that statement.
+    private func bind(_ id: ItemID, number: OpaquePointer, string: OpaquePointer, at index: Int32) throws -> OpaquePointer {
+        switch id {
+        case .number(let n):
+            sqlite3_bind_int64(number, index, Int64(bitPattern: n))
+            return number
+        case .string(let text):
+            let rc = text.withCString {
+                sqlite3_bind_text(string, index, $0, Int32(text.utf8.count), unsafeBitCast(-1, to: sqlite3_destructor_type.self))
+            }
+            guard rc == SQLITE_OK else { throw failure(rc) }
+            return string
+        }
     }
 
     private func failure(_ rc: Int32) -> DatabaseError {
