@@ -2,7 +2,7 @@
 //     best_i = argmax_j (2 <x_i, c_j> - ||c_j||^2) = argmin_j ||x_i - c_j||^2,  ties to the smaller j.
 // A GEMM followed by an argmin writes and re-reads nlist floats per item, which for an IVF
 // coarse assignment (D = 32, nlist in the thousands: 64 multiply-adds per float written) makes
-// memory, not arithmetic, the limit. Here the dot products of 4 items with 16 centroids at a
+// memory, not arithmetic, the limit. Here the dot products of 8 items with 16 centroids at a
 // time stay in registers and each lane keeps its own best score and index, so a centroid costs
 // D fused multiply-adds and one compare per item.
 //
