@@ -108,3 +108,23 @@ extension CodeIndex {
         listsBuiltFor = count
     }
 }
+
+/// The inverted list of each code of a batch under one coarse quantizer, computed before the
+/// batch reaches the index (a server does it while the previous batch is written):
+/// `CodeIndex.upsert` takes them when its lists still have that quantizer.
+public struct AssignedLists: Sendable {
+    public let coarse: CoarseQuantizer
+    public let lists: [Int32]
+
+    /// The lists of `codes` under `coarse` (a CodeIndex's `lists?.coarse`, read under the lock that
+    /// guards the index; the assignment itself needs no lock).
+    public init(codes: CodeMatrix, coarse: CoarseQuantizer, codebooks: Codebooks, threads: Int) {
+        self.init(coarse: coarse, lists: coarse.assign(codes, codebooks: codebooks, threads: threads).map { Int32($0) })
+    }
+
+    /// Lists as they are (each below `coarse`'s list count).
+    public init(coarse: CoarseQuantizer, lists: [Int32]) {
+        self.coarse = coarse
+        self.lists = lists
+    }
+}

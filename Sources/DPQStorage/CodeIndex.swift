@@ -118,7 +118,10 @@ public struct CodeIndex: Sendable {
     /// Overwrites the rows of ids already present and appends the others; the later entry
     /// wins for an id given twice. Items with an empty code are removed instead (they cannot
     /// be searched). Nothing changes when any item is invalid.
-    public mutating func upsert(_ items: [StoredItem]) throws {
+    /// - assigned: the inverted list of every item, computed beforehand (off the write path) by
+    ///   `AssignedLists(codes:of:threads:)`; used only when the index still has those lists and
+    ///   every item has a code, otherwise the lists are assigned here.
+    public mutating func upsert(_ items: [StoredItem], assigned: AssignedLists? = nil) throws {
         let width = codes.bytesPerItem
         for item in items where !item.code.isEmpty {
             guard item.code.count == width else {
@@ -141,8 +144,11 @@ public struct CodeIndex: Sendable {
         let batchNorms = norms == nil ? nil : PrefixNorms(codes: batch, codebooks: codebooks, threads: 1)
         let m = codes.blocks
         var (codeBytes, normValues) = takeArrays()
+        var listRows: [Int] = []
+        listRows.reserveCapacity(coded.count)
         for (b, item) in coded.enumerated() {
             if let r = ids.row(of: item.id) {
+                listRows.append(r)
                 codeBytes.replaceSubrange((r * width)..<((r + 1) * width), with: item.code)
                 fastCodes?.set(item: r, codes: item.code)
                 if let batchNorms { normValues?.replaceSubrange((r * m)..<((r + 1) * m), with: batchNorms.values[(b * m)..<((b + 1) * m)]) }
@@ -151,6 +157,7 @@ public struct CodeIndex: Sendable {
                     vectors!.values.replaceSubrange((r * v.count)..<((r + 1) * v.count), with: v)
                 }
             } else {
+                listRows.append(ids.count)
                 ids.append(item.id)
                 codeBytes.append(contentsOf: item.code)
                 fastCodes?.append(codes: item.code)
@@ -163,8 +170,9 @@ public struct CodeIndex: Sendable {
             }
         }
         rebuild(codeBytes: codeBytes, normValues: normValues)
-        let listRows = coded.map { ids.row(of: $0.id)! }, listNorms = lists?.listNorms == nil ? nil : batchNorms
-        lists?.add(codes: batch, ids: listRows, norms: listNorms, threads: 1)
+        let listNorms = lists?.listNorms == nil ? nil : batchNorms
+        let known = assigned.flatMap { a in coded.count == items.count && a.lists.count == coded.count && lists?.coarse == a.coarse ? a.lists : nil }
+        lists?.add(codes: batch, ids: listRows, norms: listNorms, assigned: known, threads: 1)
     }
 
     /// Removes the items with these ids (absent ids are ignored); each hole is filled by the

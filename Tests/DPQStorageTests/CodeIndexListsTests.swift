@@ -84,6 +84,42 @@ import DPQEngine
         }
     }
 
+    /// Lists assigned before the upsert (a server assigns them off its write queue) are taken as
+    /// given while the index has the lists they were computed under, and ignored otherwise.
+    @Test func listsAssignedBeforehandAreUsedOnlyUnderTheirLists() throws {
+        let model = Fixtures.model(Fixtures.config(codebookSize: 256), seed: 5)
+        var r = SeededRandom(seed: 11)
+        let base = Self.items(0..<1_200, &r, k: 256)
+        let index = try CodeIndex(Self.loaded(base), codebooks: model.codebooks, classCount: 10, keepNorms: true,
+                                  partition: .kmeans(lists: 16), threads: 2)
+        let batch = Self.items(2_000..<2_050, &r, k: 256)
+        let codes = CodeMatrix(count: batch.count, blocks: 4, bytesPerCode: 1, bytes: batch.flatMap(\.code))
+        let coarse = try #require(index.lists?.coarse)
+        let exact = AssignedLists(codes: codes, coarse: coarse, codebooks: model.codebooks, threads: 1)
+
+        // The right assignment gives the index that assigning in upsert gives.
+        var plain = index, given = index
+        try plain.upsert(batch)
+        try given.upsert(batch, assigned: exact)
+        let rows = batch.map { given.row(of: $0.id)! }
+        #expect(rows.map { given.lists!.location(of: $0)!.list } == exact.lists.map(Int.init))
+        #expect(batch.map { plain.lists!.location(of: plain.row(of: $0.id)!)!.list } == exact.lists.map(Int.init))
+        try expectListsMatchExhaustive(given, seed: 2)
+
+        // Taken as given: every item put into list 3 lands there.
+        let forced = AssignedLists(coarse: coarse, lists: [Int32](repeating: 3, count: batch.count))
+        var taken = index
+        try taken.upsert(batch, assigned: forced)
+        #expect(batch.allSatisfy { taken.lists!.location(of: taken.row(of: $0.id)!)!.list == 3 })
+
+        // Computed under other centroids (lists rebuilt meanwhile): ignored, assigned again.
+        let other = CoarseQuantizer(centroids: Matrix(rows: 16, cols: coarse.centroids.cols,
+                                                      values: coarse.centroids.values.map { $0 + 1 }))
+        var ignored = index
+        try ignored.upsert(batch, assigned: AssignedLists(coarse: other, lists: [Int32](repeating: 3, count: batch.count)))
+        #expect(batch.map { ignored.lists!.location(of: ignored.row(of: $0.id)!)!.list } == exact.lists.map(Int.init))
+    }
+
     @Test func automaticListsGrowWithTheIndexAndNoneHasNone() throws {
         let model = Fixtures.model(Fixtures.config(codebookSize: 256), seed: 4)
         var r = SeededRandom(seed: 9)

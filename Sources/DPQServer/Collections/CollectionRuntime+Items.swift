@@ -25,8 +25,8 @@ struct UpsertBatch: Sendable {
     /// A batch ready for the write queue (CollectionRuntime.prepare).
     enum Prepared: Sendable {
         case vectors(PreparedVectors)
-        /// Codes need no preparing: the batch's own fields.
-        case codes(ids: [ItemID], codes: [[UInt8]], labels: [[Int]], modelSHA256: String)
+        /// The last occurrence of each id, and their inverted lists when the index has lists.
+        case codes(ids: [ItemID], codes: [[UInt8]], labels: [[Int]], modelSHA256: String, lists: AssignedLists?)
     }
 
     var ids: [ItemID]
@@ -45,6 +45,8 @@ struct PreparedVectors: Sendable {
     var rows: [Int]
     var codes: CodeMatrix?
     var digest: String?
+    /// The codes' inverted lists under the index's lists when they were prepared.
+    var lists: AssignedLists?
 }
 
 extension CollectionRuntime {
@@ -52,22 +54,38 @@ extension CollectionRuntime {
         try await write(try await prepare(batch))
     }
 
-    /// The part of an upsert of `batch` that runs before the write queue: vectors validated,
-    /// rounded and encoded on the worker pool, so that a stream's next batch is encoded while the
-    /// queue stores the one before (UpsertItemsStream) and concurrent upserts into one
-    /// collection encode side by side. Codes pass through unchanged.
+    /// The part of an upsert of `batch` that runs before the write queue, on the worker pool:
+    /// vectors validated, rounded and encoded, and the codes' inverted lists assigned, so that a
+    /// stream's next batch is prepared while the queue stores the one before (UpsertItemsStream)
+    /// and concurrent upserts into one collection prepare side by side.
     func prepare(_ batch: UpsertBatch) async throws -> UpsertBatch.Prepared {
         switch batch.payload {
-        case .vectors(let v): .vectors(try await prepare(ids: batch.ids, vectors: v, labels: batch.labels))
-        case .codes(let c, let digest): .codes(ids: batch.ids, codes: c, labels: batch.labels, modelSHA256: digest)
+        case .vectors(let v): return .vectors(try await prepare(ids: batch.ids, vectors: v, labels: batch.labels))
+        case .codes(let c, let digest):
+            let rows = Self.lastOccurrences(batch.ids)
+            let codes = rows.count == c.count ? c : rows.map { c[$0] }
+            let lists = try await onWorkerPool { [self] in
+                assignLists(CodeMatrix(count: codes.count, blocks: model.blocks,
+                                       bytesPerCode: CodeMatrix.bytesPerCode(codebookSize: model.codebookSize), bytes: codes.flatMap { $0 }))
+            }
+            return .codes(ids: rows.map { batch.ids[$0] }, codes: codes, labels: rows.map { batch.labels[$0] }, modelSHA256: digest, lists: lists)
         }
+    }
+
+    /// The inverted lists of `codes` under the served index's lists (nil without lists): the
+    /// nearest-centroid pass, the largest part of indexing a batch, done outside the write queue.
+    private func assignLists(_ codes: CodeMatrix) -> AssignedLists? {
+        guard codes.count > 0, let (coarse, codebooks) = served.read({ s in s.index?.lists.map { ($0.coarse, s.index!.codebooks) } }),
+              codebooks.size == model.codebookSize, codes.blocks <= codebooks.blocks else { return nil }
+        return AssignedLists(codes: codes, coarse: coarse, codebooks: codebooks, threads: 1)
     }
 
     /// Stores a prepared batch (on the write queue, in the order of the calls).
     func write(_ prepared: UpsertBatch.Prepared) async throws -> UpsertResult {
         switch prepared {
         case .vectors(let p): try await write(p)
-        case .codes(let ids, let codes, let labels, let digest): try await importCodes(ids: ids, codes: codes, labels: labels, modelSHA256: digest)
+        case .codes(let ids, let codes, let labels, let digest, let lists):
+            try await importCodes(ids: ids, codes: codes, labels: labels, modelSHA256: digest, lists: lists)
         }
     }
 
@@ -87,7 +105,7 @@ extension CollectionRuntime {
             }
             let codes = try model.map { try Self.encode(batch, rows: rows, with: $0) }
             return PreparedVectors(ids: rows.map { ids[$0] }, labels: rows.map { labels[$0] }, vectors: batch, rows: rows,
-                                   codes: codes, digest: codes == nil ? nil : digest)
+                                   codes: codes, digest: codes == nil ? nil : digest, lists: codes.flatMap(assignLists))
         }
     }
 
@@ -100,10 +118,11 @@ extension CollectionRuntime {
     /// item is stored with a code of another model.
     private func write(_ p: PreparedVectors) async throws -> UpsertResult {
         try await writes.run { [self] in
-            var codes = p.codes
+            var codes = p.codes, lists = p.lists
             let s = current
             if s.digest != p.digest || (codes == nil) != (s.model == nil) {
                 codes = try s.model.map { try Self.encode(p.vectors, rows: p.rows, with: $0) }
+                lists = nil
             }
             let keep = config.keepVectors || codes == nil
             var items: [StoredItem] = []
@@ -112,7 +131,7 @@ extension CollectionRuntime {
                 let code = codes.map { Array($0.bytes[(j * $0.bytesPerItem)..<((j + 1) * $0.bytesPerItem)]) } ?? []
                 items.append(StoredItem(id: p.ids[j], labels: p.labels[j], code: code, vector: keep ? Array(p.vectors.row(j)) : nil))
             }
-            return try write(items, encoded: codes != nil)
+            return try write(items, encoded: codes != nil, lists: lists)
         }
     }
 
@@ -120,7 +139,8 @@ extension CollectionRuntime {
     /// indexed as they are, without vectors. FAILED_PRECONDITION unless the collection serves the
     /// model named by `modelSHA256`, keeps no vectors (they would be missing for these items) and
     /// is not training (its new model would find these items with codes of the old one).
-    func importCodes(ids: [ItemID], codes: [[UInt8]], labels: [[Int]], modelSHA256: String) async throws -> UpsertResult {
+    /// `ids` are unique (`prepare` keeps the last occurrence of each).
+    private func importCodes(ids: [ItemID], codes: [[UInt8]], labels: [[Int]], modelSHA256: String, lists: AssignedLists?) async throws -> UpsertResult {
         try await writes.run { [self] in
             let s = current
             guard let digest = s.digest else {
@@ -135,10 +155,8 @@ extension CollectionRuntime {
             if let j = job.withLock({ $0 }), !j.isFinished {
                 throw precondition_("collection '\(name)' is training (job \(j.id)): upsert codes of the new model after it finishes")
             }
-            let items = Self.lastOccurrences(ids).map {
-                StoredItem(id: ids[$0], labels: labels[$0], code: codes[$0], vector: nil)
-            }
-            return try write(items, encoded: true)
+            let items = ids.indices.map { StoredItem(id: ids[$0], labels: labels[$0], code: codes[$0], vector: nil) }
+            return try write(items, encoded: true, lists: lists)
         }
     }
 
@@ -150,7 +168,7 @@ extension CollectionRuntime {
     }
 
     /// Stores `items` (coded when `encoded`, else pending) and applies them to the index; on the write queue.
-    private func write(_ items: [StoredItem], encoded: Bool) throws -> UpsertResult {
+    private func write(_ items: [StoredItem], encoded: Bool, lists: AssignedLists? = nil) throws -> UpsertResult {
         let counts = try store.upsert(items)
         var result = UpsertResult()
         result.replaced = counts.replaced
@@ -159,7 +177,7 @@ extension CollectionRuntime {
         let nowPending = encoded ? 0 : items.count
         pending.withLock { $0 += nowPending - counts.replacedPending }
         if encoded {
-            try changeServed { try $0.index?.upsert(items) }
+            try changeServed { try $0.index?.upsert(items, assigned: lists) }
             refreshListsIfStale()
         }
         storedCount.withLock { $0 += result.inserted }
