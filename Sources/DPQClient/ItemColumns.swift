@@ -80,7 +80,31 @@ public struct ItemColumns: Sendable, Equatable {
         }
     }
 
-    /// Items `range` (positions), as their own columns.
+    /// Throws INVALID_ARGUMENT, before anything is sent, when the columns cannot be split into
+    /// batches item by item: a payload or labels of a length that is not per item.
+    func checkSplittable() throws {
+        let n = count
+        let values: Int
+        switch payload {
+        case .codes(let v): values = v.count
+        case .vectors(let v): values = v.count
+        case .pixels(let v): values = v.count
+        }
+        if n == 0 || values % n != 0 {
+            throw DPQError(code: .invalidArgument, message: "columns: the payload has \(values) values, not a whole number per item for \(n) items")
+        }
+        if let counts = labelCounts {
+            let total = counts.reduce(0) { $0 + Int($1) }
+            guard counts.count == n, total == labels.count else {
+                throw DPQError(code: .invalidArgument,
+                               message: "columns: \(counts.count) label counts adding up to \(total) for \(n) items and \(labels.count) labels")
+            }
+        } else if !labels.isEmpty && labels.count != n {
+            throw DPQError(code: .invalidArgument, message: "columns: \(labels.count) labels for \(n) items: give one per item, or labelCounts")
+        }
+    }
+
+    /// Items `range` (positions), as their own columns (`checkSplittable` passed).
     public func slice(_ range: Range<Int>) -> ItemColumns {
         let n = count
         func part<T>(_ values: [T]) -> [T] {
@@ -143,7 +167,8 @@ extension DPQClient {
     public func upsertStream(_ collection: String, columns all: ItemColumns, modelSHA256: String? = nil, batchSize: Int = 10_000,
                              timeout: Duration? = nil,
                              progress: @escaping @Sendable (Int) -> Void = { _ in }) async throws -> Dpq_V1_UpsertItemsResponse {
-        try await upsertBatches(count: all.count, batchSize: batchSize, timeout: timeout, progress: progress) { range in
+        try all.checkSplittable()
+        return try await upsertBatches(count: all.count, batchSize: batchSize, timeout: timeout, progress: progress) { range in
             .with {
                 $0.collection = range.lowerBound == 0 ? collection : ""
                 $0.columns = all.slice(range).proto

@@ -77,6 +77,23 @@ import Testing
         #expect(ItemColumns(items: []) == nil)
     }
 
+    @Test func columnsThatCannotBeSplitAreRefusedBeforeSending() async throws {
+        let f = try await ServerFixture.start()
+        defer { f.removeData() }
+        let dpq = f.client
+        try await dpq.createCollection("c", inputDimension: 2, model: smallModel())
+        let ids = ItemColumns.IDs.numbers([1, 2, 3])
+        for bad in [ItemColumns(ids: ids, payload: .vectors([1, 2, 3, 4, 5, 6, 7])),
+                    ItemColumns(ids: ids, payload: .vectors([1, 2, 3, 4, 5, 6]), labels: [1, 2]),
+                    ItemColumns(ids: ids, payload: .vectors([1, 2, 3, 4, 5, 6]), labels: [1, 2], labelCounts: [1, 0, 2])] {
+            await expectCode(.invalidArgument, "columns: ") { try await dpq.upsertStream("c", columns: bad, batchSize: 2) }
+        }
+        #expect(try await dpq.count("c") == 0)
+        let good = try await dpq.upsertStream("c", columns: ItemColumns(ids: ids, payload: .vectors([1, 2, 3, 4, 5, 6]),
+                                                                        labels: [1, 2], labelCounts: [1, 0, 1]), batchSize: 2)
+        #expect(good.inserted == 3)
+    }
+
     @Test func malformedColumnsAreRefusedByName() async throws {
         let f = try await ServerFixture.start()
         defer { f.removeData() }
