@@ -71,10 +71,7 @@ extension ItemService {
     private func parseLabels(_ k: Dpq_V1_ItemColumns, count n: Int, config: ModelConfig) throws -> [[Int]] {
         let all = k.labels
         func check(_ set: [Int], item i: Int) throws {
-            if set.count > limits.maxLabelsPerItem || (config.labelMode != .none && set.contains { $0 >= config.classCount })
-                || (config.labelMode == .single && set.count > 1) {
-                try Validate.labelSet(set, field: "columns.labels of item \(i)", config: config, limits: limits)
-            }
+            try Validate.labelSet(set, field: "columns.labels of item \(i)", config: config, limits: limits)
         }
         if k.labelCounts.isEmpty {
             if all.isEmpty { return Array(repeating: [], count: n) }

@@ -69,16 +69,17 @@ enum Validate {
         return out
     }
 
-    static func labelSet(_ set: [Int], field: String, config: ModelConfig, limits: ServerLimits) throws {
+    /// `field` is built only for an error (bulk batches check a set per item).
+    static func labelSet(_ set: [Int], field: @autoclosure () -> String, config: ModelConfig, limits: ServerLimits) throws {
         guard set.count <= limits.maxLabelsPerItem else {
-            throw exhausted("\(field) has \(set.count) labels, above max_labels_per_item \(limits.maxLabelsPerItem)")
+            throw exhausted("\(field()) has \(set.count) labels, above max_labels_per_item \(limits.maxLabelsPerItem)")
         }
         if config.labelMode != .none {
             if let bad = set.first(where: { $0 >= config.classCount }) {
-                throw invalid("\(field): label \(bad) is out of range, num_classes is \(config.classCount)")
+                throw invalid("\(field()): label \(bad) is out of range, num_classes is \(config.classCount)")
             }
             if config.labelMode == .single && set.count > 1 {
-                throw invalid("\(field) has \(set.count) labels; label_mode SINGLE allows at most one")
+                throw invalid("\(field()) has \(set.count) labels; label_mode SINGLE allows at most one")
             }
         }
     }

@@ -84,15 +84,8 @@ struct ItemService: Dpq_V1_ItemService.SimpleServiceProtocol {
             throw invalid("\(field) has \(data.count) bytes, a full code of this collection has \(bytes) (max_bits \(config.maxBits))")
         }
         let code = [UInt8](data)
-        let k = config.codebookSize
-        if bytes == config.blocks {
-            if k < 256, let bad = code.firstIndex(where: { Int($0) >= k }) {
-                throw invalid("\(field): code word \(bad) is \(code[bad]), not below codebook_size \(k)")
-            }
-        } else {
-            for w in 0..<config.blocks where Int(code[2 * w]) | Int(code[2 * w + 1]) << 8 >= k {
-                throw invalid("\(field): code word \(w) is \(Int(code[2 * w]) | Int(code[2 * w + 1]) << 8), not below codebook_size \(k)")
-            }
+        if let (offset, word) = Self.firstCodeWordTooLarge(code, config: config) {
+            throw invalid("\(field): code word \(offset / (bytes / config.blocks)) is \(word), not below codebook_size \(config.codebookSize)")
         }
         return code
     }

@@ -25,7 +25,7 @@ import grpc
 import grpc.aio
 import numpy as np
 
-from dpq_client import _ops, _steps
+from dpq_client import _collection_ops, _item_ops, _ops, _steps
 from dpq_client._steps import Metadata, MetricLike
 from dpq_client._wire import ItemIdLike, LabelsLike
 from dpq_client.errors import DPQError
@@ -149,22 +149,22 @@ class AsyncClient:
                                 vector_precision: Optional[str] = None,
                                 timeout: Optional[float] = None) -> CollectionInfo:
         """See :meth:`dpq_client.Client.create_collection`."""
-        return await self._run(_ops.create_collection(
+        return await self._run(_collection_ops.create_collection(
             name, dim, num_classes, multi_label, blocks, codebook_size, feature_dimension, hidden_sizes, metric,
             keep_vectors, dropout=dropout, assignment=assignment, classifier_input=classifier_input,
             training_defaults=training_defaults, partition=partition, nlist=nlist,
             input_shape=input_shape, trunk=trunk, vector_precision=vector_precision), timeout)
 
     async def get_collection(self, name: str, *, timeout: Optional[float] = None) -> CollectionInfo:
-        return await self._run(_ops.get_collection(name), timeout)
+        return await self._run(_collection_ops.get_collection(name), timeout)
 
     async def list_collections(self, *, timeout: Optional[float] = None) -> list[CollectionInfo]:
-        return await self._run(_ops.list_collections(), timeout)
+        return await self._run(_collection_ops.list_collections(), timeout)
 
     async def delete_collection(self, name: str, allow_missing: bool = False, *,
                                 timeout: Optional[float] = None) -> bool:
         """See :meth:`dpq_client.Client.delete_collection`."""
-        return await self._run(_ops.delete_collection(self._bytes_per_code, name, allow_missing), timeout)
+        return await self._run(_collection_ops.delete_collection(self._bytes_per_code, name, allow_missing), timeout)
 
     # ------------------------------------------------------------------ training
 
@@ -231,30 +231,30 @@ class AsyncClient:
     async def upsert(self, name: str, ids: Sequence[ItemIdLike], vectors: Any, labels: LabelsLike = None, *,
                      timeout: Optional[float] = None) -> UpsertResult:
         """See :meth:`dpq_client.Client.upsert`."""
-        return await self._run(_ops.upsert(name, ids, vectors, labels), timeout)
+        return await self._run(_item_ops.upsert(name, ids, vectors, labels), timeout)
 
     async def upsert_stream(self, name: str, ids: Sequence[ItemIdLike], vectors: Any, labels: LabelsLike = None,
                             batch_size: int = 1024, *, timeout: Optional[float] = None) -> UpsertResult:
         """See :meth:`dpq_client.Client.upsert_stream`."""
-        return await self._run(_ops.upsert_stream(name, ids, vectors, labels, batch_size), timeout)
+        return await self._run(_item_ops.upsert_stream(name, ids, vectors, labels, batch_size), timeout)
 
     async def upsert_codes(self, name: str, ids: Sequence[ItemIdLike], codes: Any, model_sha256: str,
                            labels: LabelsLike = None, batch_size: Optional[int] = None, *,
                            timeout: Optional[float] = None) -> UpsertResult:
         """See :meth:`dpq_client.Client.upsert_codes`."""
-        return await self._run(_ops.upsert_codes(self._bytes_per_code, name, ids, codes, labels, model_sha256,
+        return await self._run(_item_ops.upsert_codes(self._bytes_per_code, name, ids, codes, labels, model_sha256,
                                                  batch_size), timeout)
 
     async def get_items(self, name: str, ids: Sequence[ItemIdLike], with_vectors: bool = False,
                         with_codes: bool = False, *, timeout: Optional[float] = None) -> GetItemsResult:
-        return await self._run(_ops.get_items(self._bytes_per_code, name, ids, with_vectors, with_codes), timeout)
+        return await self._run(_item_ops.get_items(self._bytes_per_code, name, ids, with_vectors, with_codes), timeout)
 
     async def delete_items(self, name: str, ids: Sequence[ItemIdLike], *, timeout: Optional[float] = None) -> int:
-        return await self._run(_ops.delete_items(name, ids), timeout)
+        return await self._run(_item_ops.delete_items(name, ids), timeout)
 
     async def count(self, name: str, any_of: Optional[Sequence[int]] = None, *,
                     timeout: Optional[float] = None) -> int:
-        return await self._run(_ops.count(name, any_of), timeout)
+        return await self._run(_item_ops.count(name, any_of), timeout)
 
     async def list_items(self, name: str, page_size: int = 100, any_of: Optional[Sequence[int]] = None,
                          with_vectors: bool = False, with_codes: bool = False, *,
@@ -262,7 +262,7 @@ class AsyncClient:
         """``async for`` over pages (lists of :class:`Item`) in insertion order."""
         token = ""
         while True:
-            page, token = await self._run(_ops.list_items_page(
+            page, token = await self._run(_item_ops.list_items_page(
                 self._bytes_per_code, name, token, page_size, any_of, with_vectors, with_codes), timeout)
             if page:
                 yield page

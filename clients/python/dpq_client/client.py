@@ -14,7 +14,7 @@ from typing import Any, Callable, Optional, TypeVar, Union
 import grpc
 import numpy as np
 
-from dpq_client import _ops, _steps
+from dpq_client import _collection_ops, _item_ops, _ops, _steps
 from dpq_client._steps import Metadata, MetricLike, training_options
 from dpq_client._wire import ItemIdLike, LabelsLike
 from dpq_client.errors import DPQError
@@ -157,21 +157,21 @@ class Client:
         ``"conv3x3-32,bn,relu,maxpool2,flatten"`` (see ModelConfig.trunk in models.proto).
         ``vector_precision`` ("float32" or "float16", with ``keep_vectors``): how kept vectors are
         stored; float16 halves the disk and rounds them to about 3 significant digits."""
-        return self._run(_ops.create_collection(
+        return self._run(_collection_ops.create_collection(
             name, dim, num_classes, multi_label, blocks, codebook_size, feature_dimension, hidden_sizes, metric,
             keep_vectors, dropout=dropout, assignment=assignment, classifier_input=classifier_input,
             training_defaults=training_defaults, partition=partition, nlist=nlist,
             input_shape=input_shape, trunk=trunk, vector_precision=vector_precision), timeout)
 
     def get_collection(self, name: str, *, timeout: Optional[float] = None) -> CollectionInfo:
-        return self._run(_ops.get_collection(name), timeout)
+        return self._run(_collection_ops.get_collection(name), timeout)
 
     def list_collections(self, *, timeout: Optional[float] = None) -> list[CollectionInfo]:
-        return self._run(_ops.list_collections(), timeout)
+        return self._run(_collection_ops.list_collections(), timeout)
 
     def delete_collection(self, name: str, allow_missing: bool = False, *, timeout: Optional[float] = None) -> bool:
         """Deletes a collection with its items, model and datasets; returns whether it existed."""
-        return self._run(_ops.delete_collection(self._bytes_per_code, name, allow_missing), timeout)
+        return self._run(_collection_ops.delete_collection(self._bytes_per_code, name, allow_missing), timeout)
 
     # ------------------------------------------------------------------ training
 
@@ -243,13 +243,13 @@ class Client:
                timeout: Optional[float] = None) -> UpsertResult:
         """Inserts or replaces items (one batch, all-or-nothing). ``ids`` are ints (uint64) or strs;
         ``vectors`` a (n, dim) array; ``labels`` one int or one sequence of ints per item."""
-        return self._run(_ops.upsert(name, ids, vectors, labels), timeout)
+        return self._run(_item_ops.upsert(name, ids, vectors, labels), timeout)
 
     def upsert_stream(self, name: str, ids: Sequence[ItemIdLike], vectors: Any, labels: LabelsLike = None,
                       batch_size: int = 1024, *, timeout: Optional[float] = None) -> UpsertResult:
         """Bulk upsert over one client stream of ``batch_size``-item batches. Batches are applied as
         they arrive (on an error the earlier ones stay applied; upserts are idempotent)."""
-        return self._run(_ops.upsert_stream(name, ids, vectors, labels, batch_size), timeout)
+        return self._run(_item_ops.upsert_stream(name, ids, vectors, labels, batch_size), timeout)
 
     def upsert_codes(self, name: str, ids: Sequence[ItemIdLike], codes: Any, model_sha256: str,
                      labels: LabelsLike = None, batch_size: Optional[int] = None, *,
@@ -259,21 +259,21 @@ class Client:
         model and the server refuses the codes (FAILED_PRECONDITION) unless it serves it. The collection
         must keep no vectors. ``codes``: a 2-D uint8/uint16 array of code words or a list of bytes.
         One batch (``batch_size`` None) or a client stream of ``batch_size``-item batches."""
-        return self._run(_ops.upsert_codes(self._bytes_per_code, name, ids, codes, labels, model_sha256, batch_size),
+        return self._run(_item_ops.upsert_codes(self._bytes_per_code, name, ids, codes, labels, model_sha256, batch_size),
                          timeout)
 
     def get_items(self, name: str, ids: Sequence[ItemIdLike], with_vectors: bool = False,
                   with_codes: bool = False, *, timeout: Optional[float] = None) -> GetItemsResult:
         """The items with these ids (in request order) and the ids not found."""
-        return self._run(_ops.get_items(self._bytes_per_code, name, ids, with_vectors, with_codes), timeout)
+        return self._run(_item_ops.get_items(self._bytes_per_code, name, ids, with_vectors, with_codes), timeout)
 
     def delete_items(self, name: str, ids: Sequence[ItemIdLike], *, timeout: Optional[float] = None) -> int:
         """Deletes items by id; returns how many existed. Missing ids are ignored."""
-        return self._run(_ops.delete_items(name, ids), timeout)
+        return self._run(_item_ops.delete_items(name, ids), timeout)
 
     def count(self, name: str, any_of: Optional[Sequence[int]] = None, *, timeout: Optional[float] = None) -> int:
         """Number of items (with at least one of the labels ``any_of``, when given)."""
-        return self._run(_ops.count(name, any_of), timeout)
+        return self._run(_item_ops.count(name, any_of), timeout)
 
     def list_items(self, name: str, page_size: int = 100, any_of: Optional[Sequence[int]] = None,
                    with_vectors: bool = False, with_codes: bool = False, *,
@@ -281,7 +281,7 @@ class Client:
         """Yields pages (lists of :class:`Item`) in insertion order until the last page."""
         token = ""
         while True:
-            page, token = self._run(_ops.list_items_page(
+            page, token = self._run(_item_ops.list_items_page(
                 self._bytes_per_code, name, token, page_size, any_of, with_vectors, with_codes), timeout)
             if page:
                 yield page
