@@ -8,6 +8,7 @@
 
 #if defined(__x86_64__)
 #include <cpuid.h>
+#include <immintrin.h>
 #endif
 
 #define LANES 16
@@ -72,6 +73,35 @@ __attribute__((always_inline)) static inline void nearest_body(const float *x, s
     }
 }
 
+// out[i * nlist + j] = <x_i, c_j>: the same panel loop, the sums stored instead of compared.
+__attribute__((always_inline)) static inline void products_body(const float *x, size_t n, size_t d, const float *panels,
+                                                                size_t nlist, float *out) {
+    size_t count = dpq_nearest_panels(nlist);
+    for (size_t i = 0; i < n; i += ITEMS) {
+        const float *rows[ITEMS];
+        for (int r = 0; r < ITEMS; r++) rows[r] = x + (i + r < n ? i + r : n - 1) * d;
+        for (size_t p = 0; p < count; p++) {
+            const float *panel = panels + p * d * LANES;
+            float acc[ITEMS][LANES];
+            memset(acc, 0, sizeof acc);
+            for (size_t k = 0; k < d; k++) {
+                const float *c = panel + k * LANES;
+                for (int r = 0; r < ITEMS; r++) {
+                    float v = rows[r][k];
+                    for (int l = 0; l < LANES; l++) acc[r][l] += v * c[l];
+                }
+            }
+            // A constant-size copy for full panels: a variable one kept clang from holding acc in registers (10x slower).
+            if ((p + 1) * LANES <= nlist) {
+                for (int r = 0; r < ITEMS && i + r < n; r++) memcpy(out + (i + r) * nlist + p * LANES, acc[r], sizeof acc[r]);
+            } else {
+                for (int r = 0; r < ITEMS && i + r < n; r++)
+                    for (size_t l = 0; p * LANES + l < nlist; l++) out[(i + r) * nlist + p * LANES + l] = acc[r][l];
+            }
+        }
+    }
+}
+
 #if defined(__x86_64__)
 __attribute__((target("avx512f,avx2,fma"))) static void nearest_avx512(const float *x, size_t n, size_t d, const float *p,
                                                                       const float *nr, size_t nlist, int32_t *out) {
@@ -80,6 +110,33 @@ __attribute__((target("avx512f,avx2,fma"))) static void nearest_avx512(const flo
 __attribute__((target("avx2,fma"))) static void nearest_avx2(const float *x, size_t n, size_t d, const float *p,
                                                             const float *nr, size_t nlist, int32_t *out) {
     nearest_body(x, n, d, p, nr, nlist, out);
+}
+
+// Written with intrinsics: from the portable body clang vectorized across the 8 rows with
+// gathers (40x slower than this).
+__attribute__((target("avx512f,avx2,fma"))) static void products_avx512(const float *x, size_t n, size_t d, const float *panels,
+                                                                       size_t nlist, float *out) {
+    size_t count = dpq_nearest_panels(nlist);
+    for (size_t i = 0; i < n; i += ITEMS) {
+        const float *rows[ITEMS];
+        for (int r = 0; r < ITEMS; r++) rows[r] = x + (i + r < n ? i + r : n - 1) * d;
+        for (size_t p = 0; p < count; p++) {
+            const float *panel = panels + p * d * LANES;
+            __m512 acc[ITEMS];
+            for (int r = 0; r < ITEMS; r++) acc[r] = _mm512_setzero_ps();
+            for (size_t k = 0; k < d; k++) {
+                __m512 c = _mm512_loadu_ps(panel + k * LANES);
+                for (int r = 0; r < ITEMS; r++) acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(rows[r][k]), c, acc[r]);
+            }
+            size_t lanes = nlist - p * LANES < LANES ? nlist - p * LANES : LANES;
+            __mmask16 mask = (__mmask16)((1u << lanes) - 1);
+            for (int r = 0; r < ITEMS && i + r < n; r++) _mm512_mask_storeu_ps(out + (i + r) * nlist + p * LANES, mask, acc[r]);
+        }
+    }
+}
+__attribute__((target("avx2,fma"))) static void products_avx2(const float *x, size_t n, size_t d, const float *p,
+                                                             size_t nlist, float *out) {
+    products_body(x, n, d, p, nlist, out);
 }
 
 static int nearest_level(void) {
@@ -98,12 +155,15 @@ static int nearest_level(void) {
 }
 #endif
 
+static void products_plain(const float *x, size_t n, size_t d, const float *p, size_t nlist, float *out) {
+    products_body(x, n, d, p, nlist, out);
+}
+
 static void nearest_plain(const float *x, size_t n, size_t d, const float *p, const float *nr, size_t nlist, int32_t *out) {
     nearest_body(x, n, d, p, nr, nlist, out);
 }
 
-void dpq_nearest(const float *x, size_t n, size_t d, const float *panels, const float *norms, size_t nlist, int32_t *out) {
-    if (n == 0 || nlist == 0) return;
+static int level_of_cpu(void) {
 #if defined(__x86_64__)
     static _Atomic int level = -1;
     int l = atomic_load_explicit(&level, memory_order_relaxed);
@@ -111,8 +171,28 @@ void dpq_nearest(const float *x, size_t n, size_t d, const float *panels, const 
         l = nearest_level();
         atomic_store_explicit(&level, l, memory_order_relaxed);
     }
+    return l;
+#else
+    return 0;
+#endif
+}
+
+void dpq_nearest(const float *x, size_t n, size_t d, const float *panels, const float *norms, size_t nlist, int32_t *out) {
+    if (n == 0 || nlist == 0) return;
+#if defined(__x86_64__)
+    int l = level_of_cpu();
     if (l == 2) { nearest_avx512(x, n, d, panels, norms, nlist, out); return; }
     if (l == 1) { nearest_avx2(x, n, d, panels, norms, nlist, out); return; }
 #endif
     nearest_plain(x, n, d, panels, norms, nlist, out);
+}
+
+void dpq_panel_products(const float *x, size_t n, size_t d, const float *panels, size_t nlist, float *out) {
+    if (n == 0 || nlist == 0) return;
+#if defined(__x86_64__)
+    int l = level_of_cpu();
+    if (l == 2) { products_avx512(x, n, d, panels, nlist, out); return; }
+    if (l == 1) { products_avx2(x, n, d, panels, nlist, out); return; }
+#endif
+    products_plain(x, n, d, panels, nlist, out);
 }

@@ -32,6 +32,10 @@ void dpq_nearest_pack(const float *centroids, size_t nlist, size_t d, float *pan
 void dpq_nearest(const float *x, size_t n, size_t d, const float *panels, const float *norms, size_t nlist,
                  int32_t *out);
 
+/// out[i * nlist + j] = <x_i, c_j> for the packed centroids (IVF probing: the scores of a few
+/// queries against thousands of lists, where an sgemm per query re-packs every centroid).
+void dpq_panel_products(const float *x, size_t n, size_t d, const float *panels, size_t nlist, float *out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -40,24 +40,19 @@ public struct LookupTables: Sendable, Equatable {
             codebooks.values.withUnsafeBufferPointer { c in
                 values.withUnsafeMutableBufferPointer { out in
                     guard let qb = q.baseAddress, let cb = c.baseAddress, let ob = out.baseAddress else { return }
-                    // OpenBLAS runs an sgemm of m*n*k <= 4 * 65536 on the calling thread; a larger one
-                    // wakes its workers, which keep spinning on a core after the call returns and
-                    // slow down the scan that follows (measured: the fast scan of 256 queries on 2
-                    // threads ran 1.5x slower). Tables are a small share of a search, so they are
-                    // computed in calls below that size (CodeScanner and FastScanner share this code,
-                    // so their tables stay identical).
-                    let perCall = max(1, (4 * 65_536) / max(1, width * d))
-                    var start = 0
-                    while start < rows.count {
-                        let count = min(perCall, rows.count - start)
-                        InnerProducts.compute(qb + (rows.lowerBound + start) * d, rows: count,
-                                              cb, rows: width, dimension: d, into: ob + start * width)
-                        start += count
-                    }
+                    // On the calling thread (see InnerProducts), in the same calls for CodeScanner,
+                    // FastScanner and IVFIndex, so their tables stay identical.
+                    InnerProducts.computeOnCallingThread(qb + rows.lowerBound * d, rows: rows.count, cb, rows: width,
+                                                         dimension: d, into: ob)
                 }
             }
         }
         self.values = values
+    }
+
+    /// Rows per sgemm call: a batch cut at multiples of this gives the same tables as uncut.
+    static func rowsPerCall(codebooks: Codebooks, blocks m: Int) -> Int {
+        InnerProducts.rowsPerCall(bRows: m * codebooks.size, dimension: codebooks.dimension)
     }
 
     /// T[block][codeword] of query `query`.

@@ -6,7 +6,8 @@
 //                 (inner product) or by ||C_0[j]||^2 - 2 T[0][j] (squared L2, up to ||q||^2).
 //   .centroids    list = argmin_j ||x_hat_M - c_j||^2 over separate k-means centroids (trained
 //                 on reconstructions, so any number of lists); lists rank by <q, c_j> or
-//                 ||c_j||^2 - 2 <q, c_j>, one sgemm per batch of queries, as faiss's IVF does.
+//                 ||c_j||^2 - 2 <q, c_j>, the products from the same packed panels as the
+//                 assignment (below), on the calling thread.
 // Probing order is best first, ties by list number, so a search is deterministic.
 // Assignment to centroids runs the fused kernel of CFastScan/include/nearest.h (products and
 // argmin in registers): at D = 32 and thousands of lists a GEMM into an N x nlist matrix was
@@ -107,6 +108,7 @@ public struct CoarseQuantizer: Sendable, Equatable {
 
     /// For each query of `rows`, the `nprobe` lists to scan, best first. `tables` are those
     /// rows' lookup tables (block 0 gives the .firstBlock scores without another product).
+    /// Runs on the calling thread (searches call it from their workers, a chunk of queries each).
     func probe(queries: Matrix, rows: Range<Int>, tables: LookupTables, metric: SearchMetric,
                nprobe: Int) -> [[Int]] {
         let nlist = listCount
@@ -118,22 +120,35 @@ public struct CoarseQuantizer: Sendable, Equatable {
                 for j in 0..<nlist { scores[i * nlist + j] = tables.values[t + j] }
             }
         case .centroids:
+            // The assignment kernel's panels (an sgemm per call of a few queries would re-pack all
+            // nlist centroids each time: at 4,096 lists that was most of a probe of few lists).
             queries.values.withUnsafeBufferPointer { q in
-                centroids.values.withUnsafeBufferPointer { c in
+                panels.withUnsafeBufferPointer { p in
                     scores.withUnsafeMutableBufferPointer { out in
-                        InnerProducts.compute(q.baseAddress! + rows.lowerBound * queries.cols, rows: rows.count,
-                                              c.baseAddress!, rows: nlist, dimension: queries.cols, into: out.baseAddress!)
+                        dpq_panel_products(q.baseAddress! + rows.lowerBound * queries.cols, rows.count, queries.cols,
+                                           p.baseAddress!, nlist, out.baseAddress!)
                     }
                 }
             }
         }
-        return (0..<rows.count).map { i in
-            var heap = TopK(capacity: nprobe)
-            for j in 0..<nlist {
-                let ip = scores[i * nlist + j]
-                heap.push(RankKey.make(metric == .innerProduct ? -ip : squaredNorms[j] - 2 * ip, j))
+        // Lower-is-better scores in place, then the nprobe best of each row; most lists are
+        // rejected by one float compare against the current worst kept.
+        if metric == .squaredL2 {
+            for i in 0..<rows.count { for j in 0..<nlist { scores[i * nlist + j] = squaredNorms[j] - 2 * scores[i * nlist + j] } }
+        } else {
+            for i in 0..<scores.count { scores[i] = -scores[i] }
+        }
+        return scores.withUnsafeBufferPointer { s in
+            (0..<rows.count).map { i in
+                let row = s.baseAddress! + i * nlist
+                var heap = TopK(capacity: nprobe)
+                var worst = Float.infinity
+                for j in 0..<nlist where !(row[j] > worst) {
+                    heap.push(RankKey.make(row[j], j))
+                    if heap.isFull { worst = heap.threshold }
+                }
+                return heap.sorted().map { RankKey.index($0) }
             }
-            return heap.sorted().map { RankKey.index($0) }
         }
     }
 }

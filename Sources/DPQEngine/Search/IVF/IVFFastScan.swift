@@ -40,14 +40,18 @@ extension IVFIndex {
             var start = 0
             while start < q {
                 let rows = start..<min(q, start + CodeScanner.queryBatch)
-                let tables = LookupTables(queries: queries, rows: rows, codebooks: codebooks, blocks: m)
-                let bytes = QuantizedLookupTables(tables)
-                let probed = coarse.probe(queries: queries, rows: rows, tables: tables, metric: .innerProduct, nprobe: nprobe)
-                let batch = ParallelWork.map(count: rows.count, threads: workers) { i in
-                    let found = self.fastScan(probed[i], bytes: bytes, query: i, capacity: kq, margin: margin, allowed: allowed)
-                    return self.finish([found], tables: tables, bytes: bytes, query: i, k: k, kq: kq, m: m, rerank: rerank)
+                let chunks = queryChunks(rows, workers: workers, blocks: m)
+                let batch = ParallelWork.map(count: chunks.count, threads: workers) { c in
+                    let members = chunks[c]
+                    let tables = LookupTables(queries: queries, rows: members, codebooks: self.codebooks, blocks: m)
+                    let bytes = QuantizedLookupTables(tables)
+                    let probed = self.coarse.probe(queries: queries, rows: members, tables: tables, metric: .innerProduct,
+                                                   nprobe: nprobe)
+                    return self.fastScan(probed, bytes: bytes, capacity: kq, margin: margin, allowed: allowed).enumerated().map {
+                        self.finish([$1], tables: tables, bytes: bytes, query: $0, k: k, kq: kq, m: m, rerank: rerank)
+                    }
                 }
-                results.append(contentsOf: batch)
+                results.append(contentsOf: batch.joined())
                 start = rows.upperBound
             }
         } else {
@@ -58,7 +62,7 @@ extension IVFIndex {
                                           nprobe: nprobe)[0]
                 let chunks = chunk(probed, workers: workers)
                 let parts = ParallelWork.map(count: chunks.count, threads: workers) { c in
-                    self.fastScan(chunks[c], bytes: bytes, query: 0, capacity: kq, margin: margin, allowed: allowed)
+                    self.fastScan([chunks[c]], bytes: bytes, capacity: kq, margin: margin, allowed: allowed)[0]
                 }
                 results.append(finish(parts, tables: tables, bytes: bytes, query: 0, k: k, kq: kq, m: m, rerank: rerank))
             }
@@ -69,38 +73,69 @@ extension IVFIndex {
     /// Ids the direct map covers (the largest id ever added, plus one).
     var locationCount: Int { directMap.count }
 
-    /// Scans `probed` lists for query `query` of `bytes` into one state.
-    private func fastScan(_ probed: [Int], bytes: QuantizedLookupTables, query qi: Int, capacity: Int, margin: Int,
-                          allowed: [UInt64]?) -> FastScanner.Found {
-        guard bytes.finite[qi], case .fastScan(let stored) = lists.layout else { return FastScanner.Found(heap: [], candidates: []) }
-        guard let state = dpq_fs_state_new(Int32(capacity), Int32(margin)) else { preconditionFailure("IVFIndex: out of memory") }
-        defer { dpq_fs_state_free(state) }
+    /// Scans the lists `probed[j]` for query j of `bytes`, one state per query, list by list: a
+    /// list probed by several of the queries is read once per 4 of them (the kernels score up to
+    /// 4 queries per pass over a block), and stays in cache between those passes.
+    private func fastScan(_ probed: [[Int]], bytes: QuantizedLookupTables, capacity: Int, margin: Int,
+                          allowed: [UInt64]?) -> [FastScanner.Found] {
+        let empty = FastScanner.Found(heap: [], candidates: [])
+        guard case .fastScan(let stored) = lists.layout else { return probed.map { _ in empty } }
+        // The (list, query) pairs by list: a counting sort.
+        var first = [Int](repeating: 0, count: listCount + 1)
+        for (j, lists) in probed.enumerated() where bytes.finite[j] { for list in lists { first[list + 1] += 1 } }
+        for list in 0..<listCount { first[list + 1] += first[list] }
+        var members = [Int](repeating: 0, count: first[listCount])
+        var next = first
+        for (j, lists) in probed.enumerated() where bytes.finite[j] {
+            for list in lists {
+                members[next[list]] = j
+                next[list] += 1
+            }
+        }
+        let states = probed.indices.map { bytes.finite[$0] ? dpq_fs_state_new(Int32(capacity), Int32(margin)) : nil }
+        defer { states.forEach { dpq_fs_state_free($0) } }
+        precondition(zip(probed.indices, states).allSatisfy { !bytes.finite[$0] || $1 != nil }, "IVFIndex: out of memory")
         let width = bytes.groups * 64
-        bytes.bytes.withUnsafeBufferPointer { l in
-            let lut = l.baseAddress! + qi * width
-            (allowed ?? []).withUnsafeBufferPointer { a in
-                var states: [OpaquePointer?] = [state]
-                states.withUnsafeMutableBufferPointer { s in
-                    for list in probed {
-                        lists.withList(list) { ids, codes in
-                            let entries = ids.count
-                            if entries == 0 { return }
-                            dpq_fs_scan_ids(codes.baseAddress!.assumingMemoryBound(to: UInt8.self), Int32(stored), entries, 0,
-                                            (entries + 31) / 32, lut, Int32(bytes.groups), 1, s.baseAddress,
-                                            ids.baseAddress, allowed == nil ? nil : a.baseAddress)
+        var luts = [UInt8](repeating: 0, count: 4 * width)
+        var group = [OpaquePointer?](repeating: nil, count: 4)
+        bytes.bytes.withUnsafeBufferPointer { all in
+            luts.withUnsafeMutableBufferPointer { l in
+                group.withUnsafeMutableBufferPointer { g in
+                    (allowed ?? []).withUnsafeBufferPointer { a in
+                        for list in 0..<listCount where first[list] < first[list + 1] {
+                            lists.withList(list) { ids, codes in
+                                let entries = ids.count
+                                if entries == 0 { return }
+                                var j = first[list]
+                                while j < first[list + 1] {
+                                    let nq = min(4, first[list + 1] - j)
+                                    for t in 0..<nq {
+                                        let query = members[j + t]
+                                        (l.baseAddress! + t * width).update(from: all.baseAddress! + query * width, count: width)
+                                        g[t] = states[query]
+                                    }
+                                    dpq_fs_scan_ids(codes.baseAddress!.assumingMemoryBound(to: UInt8.self), Int32(stored), entries,
+                                                    0, (entries + 31) / 32, l.baseAddress, Int32(bytes.groups), Int32(nq),
+                                                    g.baseAddress, ids.baseAddress, allowed == nil ? nil : a.baseAddress)
+                                    j += nq
+                                }
+                            }
                         }
                     }
                 }
             }
         }
-        var count = 0
-        let h = dpq_fs_state_heap(state, &count)
-        var found = FastScanner.Found(heap: Array(UnsafeBufferPointer(start: h, count: count)), candidates: [])
-        if margin > 0 {
-            let c = dpq_fs_state_candidates(state, &count)
-            found.candidates = Array(UnsafeBufferPointer(start: c, count: count))
+        return states.map { state in
+            guard let state else { return empty }
+            var count = 0
+            let h = dpq_fs_state_heap(state, &count)
+            var found = FastScanner.Found(heap: Array(UnsafeBufferPointer(start: h, count: count)), candidates: [])
+            if margin > 0 {
+                let c = dpq_fs_state_candidates(state, &count)
+                found.candidates = Array(UnsafeBufferPointer(start: c, count: count))
+            }
+            return found
         }
-        return found
     }
 
     /// Merges one query's scan states and re-ranks (FastScanner.finish, reading codes from the lists).

@@ -1,8 +1,9 @@
 // IVF search: rank the lists per query (CoarseQuantizer.probe), scan the best nprobe with the
 // kernel of the lists' layout, keep the top k as CodeScanner does. Lookup tables are built
-// exactly as CodeScanner builds them (256-query batches when there are at least as many
-// queries as workers, else one query at a time), so the float scores are identical too.
-// Work split: whole queries per worker when there are enough of them; otherwise one query's
+// exactly as CodeScanner builds them (256-query batches, cut at the same sgemm calls, when there
+// are at least as many queries as workers, else one query at a time), so the float scores are
+// identical too. Work split: chunks of whole queries per worker, each building its own tables
+// and probes, when there are enough queries; otherwise one query's
 // probed lists are cut into chunks of similar entry counts, one heap each, merged. The top k
 // is a set of totally ordered keys, so the answer never depends on the split.
 
@@ -40,17 +41,22 @@ extension IVFIndex {
             var start = 0
             while start < q {
                 let rows = start..<min(q, start + CodeScanner.queryBatch)
-                let tables = LookupTables(queries: queries, rows: rows, codebooks: codebooks, blocks: m)
-                let probed = coarse.probe(queries: queries, rows: rows, tables: tables, metric: metric, nprobe: probes)
-                let batch = ParallelWork.map(count: rows.count, threads: workers) { i in
-                    var heap = TopK(capacity: capacity)
-                    for list in probed[i] {
-                        self.scanList(list, tables: tables, query: i, blocks: m, metric: metric,
-                                      queryNorm: queryNorms[rows.lowerBound + i], filter: filter, into: &heap)
+                // Tables and probes per chunk, on the workers (they were a serial share of the batch).
+                let chunks = queryChunks(rows, workers: workers, blocks: m)
+                let batch = ParallelWork.map(count: chunks.count, threads: workers) { c in
+                    let members = chunks[c]
+                    let tables = LookupTables(queries: queries, rows: members, codebooks: self.codebooks, blocks: m)
+                    let probed = self.coarse.probe(queries: queries, rows: members, tables: tables, metric: metric, nprobe: probes)
+                    return probed.enumerated().map { i, lists in
+                        var heap = TopK(capacity: capacity)
+                        for list in lists {
+                            self.scanList(list, tables: tables, query: i, blocks: m, metric: metric,
+                                          queryNorm: queryNorms[members.lowerBound + i], filter: filter, into: &heap)
+                        }
+                        return CodeScanner.hits(heap.sorted(), metric: metric)
                     }
-                    return CodeScanner.hits(heap.sorted(), metric: metric)
                 }
-                results.append(contentsOf: batch)
+                results.append(contentsOf: batch.joined())
                 start = rows.upperBound
             }
         } else {
@@ -72,6 +78,15 @@ extension IVFIndex {
             }
         }
         return results
+    }
+
+    /// A batch's query rows cut for the workers, about two chunks each, at multiples of the
+    /// tables' rows per sgemm call (so each chunk's tables equal the whole batch's).
+    func queryChunks(_ rows: Range<Int>, workers: Int, blocks m: Int) -> [Range<Int>] {
+        let unit = LookupTables.rowsPerCall(codebooks: codebooks, blocks: m)
+        let target = (rows.count + 2 * workers - 1) / (2 * workers)
+        let size = max(1, (target + unit - 1) / unit) * unit
+        return stride(from: rows.lowerBound, to: rows.upperBound, by: size).map { $0..<min(rows.upperBound, $0 + size) }
     }
 
     /// Probed lists cut into up to 4 chunks per worker of similar entry counts (in probe order),

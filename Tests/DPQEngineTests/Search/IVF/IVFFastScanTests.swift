@@ -44,6 +44,43 @@ import Testing
         }
     }
 
+    /// Many queries at D = 64, m = 16 (16 rows per sgemm call: the batch is cut into chunks, and
+    /// each list is scanned for up to 4 of a chunk's queries at once): with every list probed,
+    /// `.exact` is CodeScanner's answer and `.none` is the exhaustive fast scan's byte ranking,
+    /// on every kernel; with fewer lists, `.exact` is the best of the probed lists' items.
+    @Test func listMajorBatchesEqualExhaustive() {
+        let d = 64, n = 2500, blocks = 16
+        let (codebooks, codes) = Self.data(blocks: blocks, n: n, d: d, seed: 97)
+        let coarse = CoarseQuantizer.trainCentroids(sample: codes, codebooks: codebooks, lists: 12, iterations: 5)
+        let index = Index(codes: codes, codebooks: codebooks, coarse: coarse, fastScan: true)
+        #expect(index.queryChunks(0..<256, workers: 2, blocks: blocks).count == 4)
+        let scanner = CodeScanner(codes: codes, norms: nil, codebooks: codebooks)
+        let fast = FastScanner(codes: FastScanCodes(codes: codes), codebooks: codebooks)
+        let queries = SearchFixtures.floatMatrix(rows: 290, cols: d, seed: 98)
+        let best = FastScanKernel.current
+        defer { FastScanKernel.select(best) }
+        for kernel in FastScanKernel.allCases where kernel.rawValue <= best.rawValue {
+            FastScanKernel.select(kernel)
+            for threads in [1, 2] {
+                #expect(index.search(queries: queries, k: 10, blocks: blocks, metric: .innerProduct, nprobe: 12, threads: threads)
+                        == scanner.search(queries: queries, k: 10, blocks: blocks, metric: .innerProduct, threads: threads), "\(kernel)")
+                #expect(index.search(queries: queries, k: 10, blocks: blocks, metric: .innerProduct, nprobe: 12, rerank: .none,
+                                     threads: threads)
+                        == fast.search(queries: queries, k: 10, blocks: blocks, rerank: .none, threads: threads), "none \(kernel)")
+            }
+        }
+        let got = index.search(queries: queries, k: 10, blocks: blocks, metric: .innerProduct, nprobe: 4, threads: 2)
+        let tables = LookupTables(queries: queries, codebooks: codebooks, blocks: blocks)
+        let probed = coarse.probe(queries: queries, rows: 0..<290, tables: tables, metric: .innerProduct, nprobe: 4)
+        let listOf = (0..<n).map { index.location(of: $0)!.list }
+        for qi in stride(from: 0, to: 290, by: 29) {
+            let lists = Set(probed[qi])
+            // The whole batch, so that the tables are computed in the same sgemm calls.
+            #expect(got[qi] == scanner.search(queries: queries, k: 10, blocks: blocks, metric: .innerProduct,
+                                              filter: { lists.contains(listOf[$0]) }, threads: 2)[qi], "query \(qi)")
+        }
+    }
+
     /// nprobe < nlist: the exact answer over the probed lists' items; the approximate re-rank
     /// modes return k items of those lists.
     @Test func probedListsOnly() {

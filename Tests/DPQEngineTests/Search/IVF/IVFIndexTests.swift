@@ -40,6 +40,34 @@ import Testing
         }
     }
 
+    /// A batch wide enough to be cut into several query chunks (each building its own tables and
+    /// probes on a worker: 2 rows per sgemm call at D = 64, m = 8, K = 256), over two 256-query
+    /// batches: still exactly CodeScanner's answer with every list probed, and exactly the best
+    /// of the probed lists' items with fewer.
+    @Test func chunkedBatchesEqualExhaustive() {
+        let d = 64, n = 2000, blocks = 8
+        let codebooks = SearchFixtures.codebooks(blocks: blocks, size: 256, dimension: d, seed: 71)
+        let codes = SearchFixtures.codes(count: n, blocks: blocks, size: 256, seed: 72)
+        let scanner = CodeScanner(codes: codes, norms: nil, codebooks: codebooks)
+        let index = Index(codes: codes, codebooks: codebooks, coarse: Self.coarse("kmeans", codes: codes, codebooks: codebooks, lists: 16))
+        #expect(index.queryChunks(0..<256, workers: 2, blocks: blocks).count == 4)
+        let queries = SearchFixtures.floatMatrix(rows: 300, cols: d, seed: 73)
+        for threads in [1, 2] {
+            let expected = scanner.search(queries: queries, k: 10, blocks: blocks, metric: .innerProduct, threads: threads)
+            #expect(index.search(queries: queries, k: 10, blocks: blocks, metric: .innerProduct, nprobe: 16, threads: threads) == expected)
+        }
+        let got = index.search(queries: queries, k: 10, blocks: blocks, metric: .innerProduct, nprobe: 3, threads: 2)
+        let tables = LookupTables(queries: queries, codebooks: codebooks, blocks: blocks)
+        let probed = index.coarse.probe(queries: queries, rows: 0..<300, tables: tables, metric: .innerProduct, nprobe: 3)
+        let listOf = (0..<n).map { index.location(of: $0)!.list }
+        for qi in stride(from: 0, to: 300, by: 37) {
+            let lists = Set(probed[qi])
+            // The whole batch, so that the tables are computed in the same sgemm calls.
+            #expect(got[qi] == scanner.search(queries: queries, k: 10, blocks: blocks, metric: .innerProduct,
+                                              filter: { lists.contains(listOf[$0]) }, threads: 2)[qi], "query \(qi)")
+        }
+    }
+
     /// nprobe < nlist: exactly the exhaustive answer restricted to the probed lists' items, for
     /// float data and the one-byte m = 8 path (7 stored codes under the first-block partition).
     @Test(arguments: ["first", "kmeans"])

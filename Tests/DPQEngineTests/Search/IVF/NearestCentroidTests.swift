@@ -2,6 +2,7 @@
 // precision: every panel tail (nlist not a multiple of 16), item tails (n not a multiple of 4),
 // tiny and typical dimensions. Integer data keeps every distance exact in float, so the answer,
 // ties included (duplicate centroids: the smaller index wins), must match exactly.
+import CFastScan
 import DPQEngine
 import Testing
 
@@ -16,6 +17,29 @@ import Testing
             }
             return Int32(best)
         }
+    }
+
+    /// The probing kernel's inner products (dpq_panel_products, on the same packed panels): exact
+    /// on integer data, for panel tails, item tails (n not a multiple of 8) and every row.
+    @Test(arguments: [(1, 1, 1), (7, 3, 15), (9, 64, 16), (13, 32, 17), (101, 5, 100), (64, 64, 1024)])
+    func panelProductsMatchAPlainLoop(n: Int, d: Int, nlist: Int) {
+        var r = SeededRandom(seed: UInt64(n * 999 + d * 7 + nlist))
+        let x = (0..<(n * d)).map { _ in Float(Int(r.next() % 21) - 10) }
+        let c = (0..<(nlist * d)).map { _ in Float(Int(r.next() % 21) - 10) }
+        let panelCount = dpq_nearest_panels(nlist)
+        var panels = [Float](repeating: 0, count: panelCount * d * 16), norms = [Float](repeating: 0, count: panelCount * 16)
+        dpq_nearest_pack(c, nlist, d, &panels, &norms)
+        // One float past the end, which must stay untouched.
+        var out = [Float](repeating: -1, count: n * nlist + 1)
+        dpq_panel_products(x, n, d, panels, nlist, &out)
+        for i in 0..<n {
+            for j in 0..<nlist {
+                var s: Float = 0
+                for k in 0..<d { s += x[i * d + k] * c[j * d + k] }
+                #expect(out[i * nlist + j] == s, "row \(i) list \(j)")
+            }
+        }
+        #expect(out[n * nlist] == -1)
     }
 
     @Test(arguments: [(1, 1, 1), (7, 3, 15), (9, 32, 16), (33, 32, 17), (101, 5, 100), (64, 32, 1024)])
