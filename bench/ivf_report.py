@@ -32,9 +32,10 @@ for path in sorted(glob.glob(os.path.join(a.raw, "ivf-dpq-n*.json"))):
     for v in dpq["variants"]:
         if v.get("K", 256) == 16:
             name = "DPQ K=16 fast scan, k-means %d" % v["nlist"]
-            for rr in ("exact", "top100"):
+            for rr in ("exact", "top100", "none"):
                 pts = [q for q in v["points"] if q["rerank"] == rr]
-                rows[name + " (" + rr + ")"] = pts
+                if pts:
+                    rows[name + " (" + rr + ")"] = pts
             continue
         name = "DPQ first block (%d)" % v["nlist"] if v["coarse"] == "first_block" else "DPQ k-means %d" % v["nlist"]
         rows[name] = v["points"]
@@ -59,6 +60,27 @@ for path in sorted(glob.glob(os.path.join(a.raw, "ivf-dpq-n*.json"))):
             print("- %s: recall >= 0.95 at %.3f ms/query (nprobe %d, recall %.3f)" % (name, q["seconds_per_query"] * 1e3, q["nprobe"], q["recall_at_k"]))
         series.append({"name": "%s %s" % (n, name), "points": sorted((q["recall_at_k"], q["seconds_per_query"] * 1e3) for q in pts),
                        "dashed": name.startswith("faiss")})
+    # Fast scan against faiss IVFPQFastScan at equal recall: for every faiss cell, DPQ's fastest
+    # cell reaching at least its recall (each against its own exhaustive answer).
+    pq = [f for f in fz["indexes"] if f["name"] == "ivf_pq_fastscan"]
+    fs = {k: v for k, v in rows.items() if k.startswith("DPQ K=16") and k.endswith(("(none)", "(exact)"))}
+    if pq and fs:
+        names = sorted(fs, key=lambda k: not k.endswith("(none)"))
+        print("\nAt equal recall against %s (each against its own exhaustive answer; ratio = faiss time / DPQ time, "
+              "above 1 = DPQ faster):\n" % ("faiss IVFPQFastScan %d" % pq[0]["nlist"]))
+        print("| faiss nprobe | faiss recall / ms | " + " | ".join("%s: nprobe, recall / ms, ratio" % k for k in names) + " |")
+        print("|---" * (len(names) + 2) + "|")
+        for f in pq[0]["points"]:
+            cells = []
+            for k in names:
+                ok = [q for q in fs[k] if q["recall_at_k"] >= f["recall_at_k"] - 1e-9]
+                if not ok:
+                    cells.append("not reached")
+                    continue
+                q = min(ok, key=lambda q: q["seconds_per_query"])
+                cells.append("%d, %.3f / %.3f, **%.2fx**" % (q["nprobe"], q["recall_at_k"], q["seconds_per_query"] * 1e3,
+                                                             f["seconds_per_query"] / q["seconds_per_query"]))
+            print("| %d | %.3f / %.3f | %s |" % (f["nprobe"], f["recall_at_k"], f["seconds_per_query"] * 1e3, " | ".join(cells)))
     print()
 
 if series:

@@ -368,6 +368,11 @@ public nonisolated struct Dpq_V1_CollectionInfo: Sendable {
   /// partition NONE, or a k-means partition below 1,024 items).
   public var indexLists: UInt32 = 0
 
+  /// True while k-means lists for the grown collection are being built (each time it has doubled;
+  /// tens of seconds at 10M items). Writes and searches go on meanwhile, searches on the current
+  /// lists (index_lists); the new lists take over, up to date with every write, when built.
+  public var indexListsBuilding: Bool = false
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -716,7 +721,7 @@ nonisolated extension Dpq_V1_ImageShape: SwiftProtobuf.Message, SwiftProtobuf._M
 
 nonisolated extension Dpq_V1_CollectionInfo: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".CollectionInfo"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}config\0\u{1}state\0\u{3}has_model\0\u{3}item_count\0\u{3}pending_items\0\u{1}model\0\u{1}training\0\u{3}last_error\0\u{3}storage_bytes\0\u{3}created_at_unix_ms\0\u{1}datasets\0\u{3}index_lists\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}config\0\u{1}state\0\u{3}has_model\0\u{3}item_count\0\u{3}pending_items\0\u{1}model\0\u{1}training\0\u{3}last_error\0\u{3}storage_bytes\0\u{3}created_at_unix_ms\0\u{1}datasets\0\u{3}index_lists\0\u{3}index_lists_building\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -737,6 +742,7 @@ nonisolated extension Dpq_V1_CollectionInfo: SwiftProtobuf.Message, SwiftProtobu
       case 11: try { try decoder.decodeSingularInt64Field(value: &self.createdAtUnixMs) }()
       case 12: try { try decoder.decodeRepeatedMessageField(value: &self.datasets) }()
       case 13: try { try decoder.decodeSingularUInt32Field(value: &self.indexLists) }()
+      case 14: try { try decoder.decodeSingularBoolField(value: &self.indexListsBuilding) }()
       default: break
       }
     }
@@ -786,6 +792,9 @@ nonisolated extension Dpq_V1_CollectionInfo: SwiftProtobuf.Message, SwiftProtobu
     if self.indexLists != 0 {
       try visitor.visitSingularUInt32Field(value: self.indexLists, fieldNumber: 13)
     }
+    if self.indexListsBuilding != false {
+      try visitor.visitSingularBoolField(value: self.indexListsBuilding, fieldNumber: 14)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -803,6 +812,7 @@ nonisolated extension Dpq_V1_CollectionInfo: SwiftProtobuf.Message, SwiftProtobu
     if lhs.createdAtUnixMs != rhs.createdAtUnixMs {return false}
     if lhs.datasets != rhs.datasets {return false}
     if lhs.indexLists != rhs.indexLists {return false}
+    if lhs.indexListsBuilding != rhs.indexListsBuilding {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -6,10 +6,12 @@
 // seed, so the same items give the same lists), and built again each time the item count has
 // doubled since they were built while more items can still improve them: automatic lists
 // follow sqrt(N), and a fixed nlist stops once it was trained on 64 items per list. A build
-// costs one decode and nearest-centroid pass over all items (seconds at 1M), so the server runs
-// it on its write queue outside the search lock (`listsAreStale`, `builtLists`, `installLists`).
+// costs one decode and nearest-centroid pass over all items (seconds at 1M, tens at 10M), so the
+// server runs it off its write queue on a snapshot (`listsAreStale`, `listBuild`, ListBuild.run)
+// and installs the result brought up to date with the writes made meanwhile (`installLists(_:builtFrom:)`).
 
 import DPQEngine
+import Foundation
 
 /// k-means lists as they were trained, for keeping across restarts: a server that rebuilds its
 /// index from the stored codes reuses them instead of training again, so a search with the same
@@ -85,20 +87,12 @@ extension CodeIndex {
     /// Lists over the current codes (and norms, when kept) under the partition, trained anew
     /// for k-means; nil when the partition has none for this many items.
     public func builtLists(threads: Int = Cores.available) -> IVFIndex<ArrayInvertedLists>? {
-        let coarse: CoarseQuantizer
-        switch partition {
-        case .none:
-            return nil
-        case .firstBlock:
-            coarse = .firstBlock(codebooks)
-        case .kmeans:
-            guard let nlist = partition.kmeansLists(items: count) else { return nil }
-            let sampled = min(count, Self.sampleRowsPerList * nlist)
-            let step = Double(count) / Double(sampled)
-            let rows = (0..<sampled).map { Int(Double($0) * step) }
-            coarse = CoarseQuantizer.trainCentroids(sample: codes.items(rows), codebooks: codebooks, lists: nlist)
-        }
-        return IVFIndex(codes: codes, norms: norms, codebooks: codebooks, coarse: coarse, threads: threads)
+        listBuild.run(threads: threads)
+    }
+
+    /// What a list build reads, taken now: see ListBuild.
+    public var listBuild: ListBuild {
+        ListBuild(codes: codes, norms: norms, codebooks: codebooks, partition: partition)
     }
 
     /// Makes `built` (from `builtLists` of this same value: same rows and codes) the lists.
@@ -106,6 +100,82 @@ extension CodeIndex {
         precondition(built == nil || built!.count == count, "CodeIndex.installLists: lists of another version of the index")
         lists = built
         listsBuiltFor = count
+    }
+
+    /// Makes lists that `build` (taken from an earlier version of this index) gave the lists,
+    /// brought up to date: rows whose code is what the build read keep their entries (a list
+    /// depends on the code alone), rows written or moved since are assigned again, rows gone are
+    /// dropped and rows appended are added. Returns false, changing nothing, when they no longer
+    /// fit this index (another model's codebooks or partition, or no lists were built).
+    @discardableResult
+    public mutating func installLists(_ built: IVFIndex<ArrayInvertedLists>?, builtFrom build: ListBuild,
+                                      threads: Int = Cores.available) -> Bool {
+        guard var built, build.codebooks == codebooks, build.partition == partition, build.codes.blocks == codes.blocks,
+              build.codes.bytesPerCode == codes.bytesPerCode, built.count == build.codes.count else { return false }
+        let old = build.codes.count, n = count, width = codes.bytesPerItem
+        var changed: [Int] = []
+        codes.bytes.withUnsafeBytes { now in
+            build.codes.bytes.withUnsafeBytes { then in
+                for r in 0..<min(n, old) where width > 0
+                    && memcmp(now.baseAddress! + r * width, then.baseAddress! + r * width, width) != 0 { changed.append(r) }
+            }
+        }
+        if (built.listNorms != nil) != (norms != nil) {
+            // Norms were added meanwhile (an L2 search): the entries again with them, under the built
+            // centroids, the unchanged rows in the lists the build gave them.
+            var known = [Int32](repeating: -1, count: n)
+            for r in 0..<min(n, old) { known[r] = Int32(built.list(of: r) ?? -1) }
+            for r in changed { known[r] = -1 }
+            built = IVFIndex(codes: codes, norms: norms, codebooks: codebooks, coarse: built.coarse, assigned: known, threads: threads)
+        } else {
+            built.remove(changed + (n < old ? Array(n..<old) : []))
+            let added = changed + (n > old ? Array(old..<n) : [])
+            if !added.isEmpty {
+                let m = codes.blocks
+                let addedNorms = norms.map { all in
+                    PrefixNorms(count: added.count, blocks: m, values: added.flatMap { all.values[($0 * m)..<(($0 + 1) * m)] })
+                }
+                built.add(codes: codes.items(added), ids: added, norms: addedNorms, threads: threads)
+            }
+        }
+        lists = built
+        listsBuiltFor = old
+        return true
+    }
+}
+
+/// What building k-means lists reads, taken from a CodeIndex on its writer's queue: the codes and
+/// norms as they were then (copy-on-write arrays: the index's next write copies them once). A
+/// build (a k-means training and a nearest-centroid pass over every item: tens of seconds at 10M
+/// items) then runs off that queue while writes go on, and `CodeIndex.installLists(_:builtFrom:)`
+/// brings its lists up to date with the writes made meanwhile.
+public struct ListBuild: Sendable {
+    let codes: CodeMatrix
+    let norms: PrefixNorms?
+    let codebooks: Codebooks
+    let partition: ListPartition
+
+    /// Items the build covers.
+    public var itemCount: Int { codes.count }
+
+    /// Lists over the codes under the partition, trained anew for k-means; nil when the
+    /// partition has none for this many items.
+    public func run(threads: Int = Cores.available) -> IVFIndex<ArrayInvertedLists>? {
+        let coarse: CoarseQuantizer
+        let count = codes.count
+        switch partition {
+        case .none:
+            return nil
+        case .firstBlock:
+            coarse = .firstBlock(codebooks)
+        case .kmeans:
+            guard let nlist = partition.kmeansLists(items: count) else { return nil }
+            let sampled = min(count, CodeIndex.sampleRowsPerList * nlist)
+            let step = Double(count) / Double(sampled)
+            let rows = (0..<sampled).map { Int(Double($0) * step) }
+            coarse = CoarseQuantizer.trainCentroids(sample: codes.items(rows), codebooks: codebooks, lists: nlist)
+        }
+        return IVFIndex(codes: codes, norms: norms, codebooks: codebooks, coarse: coarse, threads: threads)
     }
 }
 

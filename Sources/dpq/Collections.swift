@@ -132,7 +132,7 @@ struct Collections: AsyncParsableCommand {
 
 func describe(_ c: CollectionInfo) -> String {
     let state = switch c.state { case .untrained: "untrained"; case .training: "training"; case .ready: "ready"; case .failed: "failed"; default: "unknown" }
-    let lists = c.indexLists > 0 ? ", \(c.indexLists) inverted lists" : ""
+    let lists = (c.indexLists > 0 ? ", \(c.indexLists) inverted lists" : "") + (c.indexListsBuilding ? " (new lists building)" : "")
     return "\(state), \(c.itemCount) items (\(c.pendingItems) pending), dimension \(c.config.inputDimension)\(lists)"
 }
 

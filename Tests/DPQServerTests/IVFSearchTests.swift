@@ -17,6 +17,18 @@ import Testing
         }, batchSize: 256)
     }
 
+    /// The collection once its lists are built: a build runs off the write queue, started by the
+    /// write that made the lists stale (so it is running, or done, when that write returns).
+    static func listsBuilt(_ dpq: DPQClient, _ name: String) async throws -> CollectionInfo {
+        let deadline = ContinuousClock.now + .seconds(60)
+        var info = try await dpq.collection(name)
+        while info.indexListsBuilding && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(10))
+            info = try await dpq.collection(name)
+        }
+        return info
+    }
+
     @Test func probingEveryListIsTheExhaustiveAnswer() async throws {
         let f = try await ServerFixture.start()
         defer { f.removeData() }
@@ -32,7 +44,7 @@ import Testing
         #expect(try await dpq.search("ivf", queries: q.vectors, k: 10, nprobe: 2) == exhaustiveSmall)
 
         try await Self.fill(dpq, "ivf", range: 600..<1_500, seed: 4)
-        let info = try await dpq.collection("ivf")
+        let info = try await Self.listsBuilt(dpq, "ivf")
         #expect(info.indexLists == 16 && info.config.index.partition == .kmeans && info.config.index.nlist == 16)
         _ = try await dpq.deleteItems("ivf", ids: (0..<100).map { .number(UInt64($0 * 7)) })
 

@@ -145,6 +145,44 @@ import DPQEngine
         #expect(none.lists == nil && !none.listsAreStale && none.probes(8, metric: .innerProduct) == 0)
     }
 
+    /// A build on a snapshot (ListBuild, as the server runs it off its write queue), installed
+    /// after appends, replacements, removals (rows swapped) and, in one case, norms added
+    /// meanwhile: every row ends up in the list its current code belongs to under the built
+    /// centroids, and searches with every list probed are the exhaustive ones.
+    @Test(arguments: [false, true])
+    func listsBuiltOnASnapshotCatchUpWithTheWritesMadeMeanwhile(normsAddedMeanwhile: Bool) throws {
+        let model = Fixtures.model(Fixtures.config(codebookSize: 256), seed: 6)
+        var r = SeededRandom(seed: 12)
+        var index = try CodeIndex(Self.loaded(Self.items(0..<1_000, &r, k: 256)), codebooks: model.codebooks, classCount: 10,
+                                  keepNorms: !normsAddedMeanwhile, partition: .automatic, threads: 2)
+        try index.upsert(Self.items(1_000..<1_100, &r, k: 256))
+        #expect(index.listsAreStale)
+        let build = index.listBuild
+        try index.upsert(Self.items(1_100..<1_400, &r, k: 256))         // appended
+        try index.upsert(Self.items(0..<50, &r, k: 256))                 // the same ids, new codes
+        index.remove(Self.items(200..<260, &r, k: 256).map(\.id))        // the last rows move into their places
+        if normsAddedMeanwhile { index.addNorms(index.prefixNorms(threads: 2), threads: 2) }
+        let built = build.run(threads: 2)
+        #expect(built?.count == 1_100)
+        let installed = index.installLists(built, builtFrom: build, threads: 2)
+        #expect(installed)
+        #expect(index.count == 1_340 && index.lists?.count == 1_340 && index.listCount == 32 && !index.listsAreStale)
+        #expect((index.lists?.listNorms != nil) == (index.norms != nil))
+        let assigned = built!.coarse.assign(index.codes, codebooks: model.codebooks, threads: 2)
+        #expect((0..<index.count).allSatisfy { index.lists!.list(of: $0) == assigned[$0] })
+        try expectListsMatchExhaustive(index, seed: 7)
+
+        // Lists built under other codebooks (the model changed meanwhile) are not installed.
+        var other = try CodeIndex(Self.loaded(Self.items(0..<1_100, &r, k: 256)),
+                                  codebooks: Fixtures.model(Fixtures.config(codebookSize: 256), seed: 7).codebooks, classCount: 10,
+                                  partition: .automatic, threads: 2)
+        let before = other.lists?.coarse
+        let otherInstalled = other.installLists(built, builtFrom: build, threads: 2)
+        #expect(!otherInstalled && other.lists?.coarse == before)
+        let nothingInstalled = other.installLists(nil, builtFrom: other.listBuild, threads: 2)
+        #expect(!nothingInstalled)
+    }
+
     @Test func normsAddedLaterRebuildTheListsForL2() throws {
         let model = Fixtures.model(Fixtures.config(codebookSize: 256), seed: 5)
         var r = SeededRandom(seed: 2)

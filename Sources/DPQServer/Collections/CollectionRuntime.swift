@@ -4,8 +4,9 @@
 // model switch) are serialised by `writes`, apply to disk first (acknowledged = durable), then
 // change the index in place under the exclusive lock for the moment the in-memory change takes:
 // no write copies the index (a copy-on-write value read by copying out would be copied whole
-// by the first write while any search held it). Work that only reads the index for long (list
-// training, norms) runs on the write queue under the shared lock, so searches go on meanwhile.
+// by the first write while any search held it). Work that only reads the index for long (norms)
+// runs on the write queue under the shared lock, so searches go on meanwhile; k-means list
+// builds run off the queue on a snapshot of the codes, so writes go on too.
 // The store (SQLite or PostgreSQL) blocks its caller, so it is called only from the write
 // queue, training threads and StorageThreads.run — never from the RPC's own (event-loop) thread.
 
@@ -70,6 +71,11 @@ final class WriteQueue: Sendable {
             queue.async { continuation.resume(with: Result { try body() }) }
         }
     }
+
+    /// Queues `body` without waiting for it.
+    func enqueue(_ body: @escaping @Sendable () -> Void) {
+        queue.async(execute: body)
+    }
 }
 
 final class CollectionRuntime: Sendable {
@@ -95,6 +101,10 @@ final class CollectionRuntime: Sendable {
     let followed: Mutex<Followed>
     /// Other servers may write to the store (PostgreSQL).
     let shared: Bool
+    /// A k-means list build runs off the write queue (refreshListsIfStale).
+    let listBuildRunning = Mutex(false)
+    /// Closed (deleted, or the server stopping): a list build finishing late installs nothing.
+    let closed = Mutex(false)
 
     var name: String { store.config.name }
     var config: CollectionConfig { store.config }
@@ -164,13 +174,29 @@ final class CollectionRuntime: Sendable {
         }
     }
 
-    /// After a write, on the write queue: builds k-means lists again when the collection has grown
-    /// enough for better ones (CodeIndex.listsAreStale), under the shared lock, then installs them.
+    /// After a write, on the write queue: when the collection has grown enough for better k-means
+    /// lists (CodeIndex.listsAreStale), builds them on a snapshot of the codes on a thread of its
+    /// own, so that writes go on meanwhile (a build at 10M items takes tens of seconds, which
+    /// every write used to wait for), then installs them on the write queue, brought up to date
+    /// with the writes made since (CodeIndex.installLists(_:builtFrom:)). One build at a time;
+    /// searches use the lists in place until then.
     func refreshListsIfStale() {
-        let built = served.read { s in s.index.flatMap { $0.listsAreStale ? $0.builtLists(threads: threads) : nil } }
-        guard let built else { return }
-        changeServed { $0.index?.installLists(built) }
-        try? saveStatus()  // without it a restart trains them again, from rows in another order
+        guard !listBuildRunning.withLock({ $0 }),
+              let build = served.read({ s in s.index.flatMap { $0.listsAreStale ? $0.listBuild : nil } }) else { return }
+        listBuildRunning.withLock { $0 = true }
+        let threads = self.threads
+        // A Dispatch thread, not a task: the build blocks its thread for its whole length, and
+        // `dpq serve` runs Swift concurrency on the event loops.
+        DispatchQueue.global(qos: .utility).async { [self] in
+            let built = build.run(threads: threads)
+            writes.enqueue { [self] in
+                listBuildRunning.withLock { $0 = false }
+                guard !closed.withLock({ $0 }) else { return }
+                let installed = changeServed { $0.index?.installLists(built, builtFrom: build, threads: threads) ?? false }
+                if installed { try? saveStatus() }  // without it a restart trains them again, from rows in another order
+                refreshListsIfStale()  // grown enough again meanwhile
+            }
+        }
     }
 
     /// A new index over the store under `model`, on the write queue. It keeps norms when L2 is the
@@ -244,6 +270,7 @@ final class CollectionRuntime: Sendable {
         info.createdAtUnixMs = Int64(config.createdAt.timeIntervalSince1970 * 1000)
         info.datasets = (try? datasets()) ?? []
         info.indexLists = UInt32(s.lists)
+        info.indexListsBuilding = listBuildRunning.withLock { $0 }
         return info
     }
 
@@ -262,7 +289,10 @@ final class CollectionRuntime: Sendable {
         }
     }
 
-    func close() { try? store.close() }
+    func close() {
+        closed.withLock { $0 = true }
+        try? store.close()
+    }
 }
 
 /// What the collection remembers about its trainings between restarts.

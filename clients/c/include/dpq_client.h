@@ -214,6 +214,7 @@ typedef struct dpq_collection_info {
   uint32_t bytes_per_code;
   char *last_error;     /* "" if none */
   uint32_t index_lists; /* inverted lists a search with nprobe scans among; 0 = none yet */
+  int index_lists_building; /* 1 while lists for the grown collection are built (searches use the current ones) */
 } dpq_collection_info;
 
 int dpq_get_collection(dpq_client *client, const char *name, dpq_collection_info *out, dpq_error *err);

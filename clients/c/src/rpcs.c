@@ -238,6 +238,7 @@ int dpq_get_collection(dpq_client *c, const char *name, dpq_collection_info *out
   out->name = dpq__strdup(ci->name);
   out->last_error = dpq__strdup(ci->last_error);
   out->index_lists = ci->index_lists;
+  out->index_lists_building = ci->index_lists_building ? 1 : 0;
   out->state = (int)ci->state;
   out->has_model = ci->has_model ? 1 : 0;
   out->item_count = ci->item_count;

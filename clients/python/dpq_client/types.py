@@ -236,6 +236,7 @@ class CollectionInfo:
     storage_bytes: int
     datasets: dict[str, int]
     index_lists: int
+    index_lists_building: bool
     input_shape: Optional[tuple[int, int, int]]
     trunk: str
     raw: collections_pb2.CollectionInfo = field(repr=False)
@@ -264,6 +265,7 @@ class CollectionInfo:
             storage_bytes=c.storage_bytes,
             datasets={d.name: d.rows for d in c.datasets},
             index_lists=c.index_lists,
+            index_lists_building=c.index_lists_building,
             input_shape=((c.config.input_shape.height, c.config.input_shape.width, c.config.input_shape.channels)
                          if c.config.HasField("input_shape") else None),
             trunk=m.trunk,

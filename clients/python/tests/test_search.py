@@ -1,3 +1,4 @@
+import time
 import grpc
 import numpy as np
 import pytest
@@ -46,8 +47,13 @@ def test_search_with_nprobe(client: Client) -> None:
     assert client.train(name, x, y, chunk_rows=100, **QUICK_TRAINING).state == "SUCCEEDED"
     db, dy = clusters(1_100, seed=5)
     client.upsert_stream(name, ids=list(range(1_100)), vectors=db, labels=dy, batch_size=256)
+    # The lists are built off the server's write queue, starting with the write that made them due.
     info = client.get_collection(name)
-    assert info.index_lists == 8
+    deadline = time.monotonic() + 60
+    while info.index_lists_building and time.monotonic() < deadline:
+        time.sleep(0.01)
+        info = client.get_collection(name)
+    assert info.index_lists == 8 and not info.index_lists_building
     assert info.raw.config.index.nlist == 8
     q, _ = clusters(6, seed=8)
     exhaustive = client.search(name, q, k=10)

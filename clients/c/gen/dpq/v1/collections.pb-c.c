@@ -791,7 +791,7 @@ const ProtobufCMessageDescriptor dpq__v1__image_shape__descriptor =
   (ProtobufCMessageInit) dpq__v1__image_shape__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor dpq__v1__collection_info__field_descriptors[13] =
+static const ProtobufCFieldDescriptor dpq__v1__collection_info__field_descriptors[14] =
 {
   {
     "name",
@@ -949,6 +949,18 @@ static const ProtobufCFieldDescriptor dpq__v1__collection_info__field_descriptor
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "index_lists_building",
+    14,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Dpq__V1__CollectionInfo, index_lists_building),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned dpq__v1__collection_info__field_indices_by_name[] = {
   1,   /* field[1] = config */
@@ -956,6 +968,7 @@ static const unsigned dpq__v1__collection_info__field_indices_by_name[] = {
   11,   /* field[11] = datasets */
   3,   /* field[3] = has_model */
   12,   /* field[12] = index_lists */
+  13,   /* field[13] = index_lists_building */
   4,   /* field[4] = item_count */
   8,   /* field[8] = last_error */
   6,   /* field[6] = model */
@@ -968,7 +981,7 @@ static const unsigned dpq__v1__collection_info__field_indices_by_name[] = {
 static const ProtobufCIntRange dpq__v1__collection_info__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 13 }
+  { 0, 14 }
 };
 const ProtobufCMessageDescriptor dpq__v1__collection_info__descriptor =
 {
@@ -978,7 +991,7 @@ const ProtobufCMessageDescriptor dpq__v1__collection_info__descriptor =
   "Dpq__V1__CollectionInfo",
   "dpq.v1",
   sizeof(Dpq__V1__CollectionInfo),
-  13,
+  14,
   dpq__v1__collection_info__field_descriptors,
   dpq__v1__collection_info__field_indices_by_name,
   1,  dpq__v1__collection_info__number_ranges,

@@ -238,10 +238,16 @@ struct  Dpq__V1__CollectionInfo
    * partition NONE, or a k-means partition below 1,024 items).
    */
   uint32_t index_lists;
+  /*
+   * True while k-means lists for the grown collection are being built (each time it has doubled;
+   * tens of seconds at 10M items). Writes and searches go on meanwhile, searches on the current
+   * lists (index_lists); the new lists take over, up to date with every write, when built.
+   */
+  protobuf_c_boolean index_lists_building;
 };
 #define DPQ__V1__COLLECTION_INFO__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&dpq__v1__collection_info__descriptor) \
-    , (char *)protobuf_c_empty_string, NULL, DPQ__V1__COLLECTION_STATE__COLLECTION_STATE_UNSPECIFIED, 0, 0, 0, NULL, NULL, (char *)protobuf_c_empty_string, 0, 0, 0,NULL, 0 }
+    , (char *)protobuf_c_empty_string, NULL, DPQ__V1__COLLECTION_STATE__COLLECTION_STATE_UNSPECIFIED, 0, 0, 0, NULL, NULL, (char *)protobuf_c_empty_string, 0, 0, 0,NULL, 0, 0 }
 
 
 struct  Dpq__V1__CreateCollectionRequest

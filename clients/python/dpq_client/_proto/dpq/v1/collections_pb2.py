@@ -27,19 +27,19 @@ from dpq_client._proto.dpq.v1 import models_pb2 as dpq_dot_v1_dot_models__pb2
 from dpq_client._proto.dpq.v1 import training_pb2 as dpq_dot_v1_dot_training__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18\x64pq/v1/collections.proto\x12\x06\x64pq.v1\x1a\x13\x64pq/v1/common.proto\x1a\x13\x64pq/v1/models.proto\x1a\x15\x64pq/v1/training.proto\"\xb9\x02\n\x10\x43ollectionConfig\x12\x17\n\x0finput_dimension\x18\x01 \x01(\r\x12\"\n\x05model\x18\x02 \x01(\x0b\x32\x13.dpq.v1.ModelConfig\x12\x1e\n\x06metric\x18\x03 \x01(\x0e\x32\x0e.dpq.v1.Metric\x12\x14\n\x0ckeep_vectors\x18\x04 \x01(\x08\x12\x32\n\x11training_defaults\x18\x05 \x01(\x0b\x32\x17.dpq.v1.TrainingOptions\x12\'\n\x0binput_shape\x18\x06 \x01(\x0b\x32\x12.dpq.v1.ImageShape\x12\"\n\x05index\x18\x07 \x01(\x0b\x32\x13.dpq.v1.IndexConfig\x12\x31\n\x10vector_precision\x18\x08 \x01(\x0e\x32\x17.dpq.v1.VectorPrecision\"F\n\x0bIndexConfig\x12(\n\tpartition\x18\x01 \x01(\x0e\x32\x15.dpq.v1.ListPartition\x12\r\n\x05nlist\x18\x02 \x01(\r\"=\n\nImageShape\x12\x0e\n\x06height\x18\x01 \x01(\r\x12\r\n\x05width\x18\x02 \x01(\r\x12\x10\n\x08\x63hannels\x18\x03 \x01(\r\"\x87\x03\n\x0e\x43ollectionInfo\x12\x0c\n\x04name\x18\x01 \x01(\t\x12(\n\x06\x63onfig\x18\x02 \x01(\x0b\x32\x18.dpq.v1.CollectionConfig\x12&\n\x05state\x18\x03 \x01(\x0e\x32\x17.dpq.v1.CollectionState\x12\x11\n\thas_model\x18\x04 \x01(\x08\x12\x12\n\nitem_count\x18\x05 \x01(\x04\x12\x15\n\rpending_items\x18\x06 \x01(\x04\x12#\n\x05model\x18\x07 \x01(\x0b\x32\x14.dpq.v1.ModelSummary\x12*\n\x08training\x18\x08 \x01(\x0b\x32\x18.dpq.v1.TrainingProgress\x12\x12\n\nlast_error\x18\t \x01(\t\x12\x15\n\rstorage_bytes\x18\n \x01(\x04\x12\x1a\n\x12\x63reated_at_unix_ms\x18\x0b \x01(\x03\x12*\n\x08\x64\x61tasets\x18\x0c \x03(\x0b\x32\x18.dpq.v1.TrainingDataInfo\x12\x13\n\x0bindex_lists\x18\r \x01(\r\"Q\n\x17\x43reateCollectionRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12(\n\x06\x63onfig\x18\x02 \x01(\x0b\x32\x18.dpq.v1.CollectionConfig\"F\n\x18\x43reateCollectionResponse\x12*\n\ncollection\x18\x01 \x01(\x0b\x32\x16.dpq.v1.CollectionInfo\"$\n\x14GetCollectionRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"C\n\x15GetCollectionResponse\x12*\n\ncollection\x18\x01 \x01(\x0b\x32\x16.dpq.v1.CollectionInfo\"\x18\n\x16ListCollectionsRequest\"F\n\x17ListCollectionsResponse\x12+\n\x0b\x63ollections\x18\x01 \x03(\x0b\x32\x16.dpq.v1.CollectionInfo\">\n\x17\x44\x65leteCollectionRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x15\n\rallow_missing\x18\x02 \x01(\x08\"+\n\x18\x44\x65leteCollectionResponse\x12\x0f\n\x07\x64\x65leted\x18\x01 \x01(\x08*o\n\x0fVectorPrecision\x12 \n\x1cVECTOR_PRECISION_UNSPECIFIED\x10\x00\x12\x1c\n\x18VECTOR_PRECISION_FLOAT32\x10\x01\x12\x1c\n\x18VECTOR_PRECISION_FLOAT16\x10\x02*\x83\x01\n\rListPartition\x12\x1e\n\x1aLIST_PARTITION_UNSPECIFIED\x10\x00\x12\x19\n\x15LIST_PARTITION_KMEANS\x10\x01\x12\x1e\n\x1aLIST_PARTITION_FIRST_BLOCK\x10\x02\x12\x17\n\x13LIST_PARTITION_NONE\x10\x03*\xab\x01\n\x0f\x43ollectionState\x12 \n\x1c\x43OLLECTION_STATE_UNSPECIFIED\x10\x00\x12\x1e\n\x1a\x43OLLECTION_STATE_UNTRAINED\x10\x01\x12\x1d\n\x19\x43OLLECTION_STATE_TRAINING\x10\x02\x12\x1a\n\x16\x43OLLECTION_STATE_READY\x10\x03\x12\x1b\n\x17\x43OLLECTION_STATE_FAILED\x10\x04\x32\xe3\x02\n\x11\x43ollectionService\x12U\n\x10\x43reateCollection\x12\x1f.dpq.v1.CreateCollectionRequest\x1a .dpq.v1.CreateCollectionResponse\x12L\n\rGetCollection\x12\x1c.dpq.v1.GetCollectionRequest\x1a\x1d.dpq.v1.GetCollectionResponse\x12R\n\x0fListCollections\x12\x1e.dpq.v1.ListCollectionsRequest\x1a\x1f.dpq.v1.ListCollectionsResponse\x12U\n\x10\x44\x65leteCollection\x12\x1f.dpq.v1.DeleteCollectionRequest\x1a .dpq.v1.DeleteCollectionResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18\x64pq/v1/collections.proto\x12\x06\x64pq.v1\x1a\x13\x64pq/v1/common.proto\x1a\x13\x64pq/v1/models.proto\x1a\x15\x64pq/v1/training.proto\"\xb9\x02\n\x10\x43ollectionConfig\x12\x17\n\x0finput_dimension\x18\x01 \x01(\r\x12\"\n\x05model\x18\x02 \x01(\x0b\x32\x13.dpq.v1.ModelConfig\x12\x1e\n\x06metric\x18\x03 \x01(\x0e\x32\x0e.dpq.v1.Metric\x12\x14\n\x0ckeep_vectors\x18\x04 \x01(\x08\x12\x32\n\x11training_defaults\x18\x05 \x01(\x0b\x32\x17.dpq.v1.TrainingOptions\x12\'\n\x0binput_shape\x18\x06 \x01(\x0b\x32\x12.dpq.v1.ImageShape\x12\"\n\x05index\x18\x07 \x01(\x0b\x32\x13.dpq.v1.IndexConfig\x12\x31\n\x10vector_precision\x18\x08 \x01(\x0e\x32\x17.dpq.v1.VectorPrecision\"F\n\x0bIndexConfig\x12(\n\tpartition\x18\x01 \x01(\x0e\x32\x15.dpq.v1.ListPartition\x12\r\n\x05nlist\x18\x02 \x01(\r\"=\n\nImageShape\x12\x0e\n\x06height\x18\x01 \x01(\r\x12\r\n\x05width\x18\x02 \x01(\r\x12\x10\n\x08\x63hannels\x18\x03 \x01(\r\"\xa5\x03\n\x0e\x43ollectionInfo\x12\x0c\n\x04name\x18\x01 \x01(\t\x12(\n\x06\x63onfig\x18\x02 \x01(\x0b\x32\x18.dpq.v1.CollectionConfig\x12&\n\x05state\x18\x03 \x01(\x0e\x32\x17.dpq.v1.CollectionState\x12\x11\n\thas_model\x18\x04 \x01(\x08\x12\x12\n\nitem_count\x18\x05 \x01(\x04\x12\x15\n\rpending_items\x18\x06 \x01(\x04\x12#\n\x05model\x18\x07 \x01(\x0b\x32\x14.dpq.v1.ModelSummary\x12*\n\x08training\x18\x08 \x01(\x0b\x32\x18.dpq.v1.TrainingProgress\x12\x12\n\nlast_error\x18\t \x01(\t\x12\x15\n\rstorage_bytes\x18\n \x01(\x04\x12\x1a\n\x12\x63reated_at_unix_ms\x18\x0b \x01(\x03\x12*\n\x08\x64\x61tasets\x18\x0c \x03(\x0b\x32\x18.dpq.v1.TrainingDataInfo\x12\x13\n\x0bindex_lists\x18\r \x01(\r\x12\x1c\n\x14index_lists_building\x18\x0e \x01(\x08\"Q\n\x17\x43reateCollectionRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12(\n\x06\x63onfig\x18\x02 \x01(\x0b\x32\x18.dpq.v1.CollectionConfig\"F\n\x18\x43reateCollectionResponse\x12*\n\ncollection\x18\x01 \x01(\x0b\x32\x16.dpq.v1.CollectionInfo\"$\n\x14GetCollectionRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"C\n\x15GetCollectionResponse\x12*\n\ncollection\x18\x01 \x01(\x0b\x32\x16.dpq.v1.CollectionInfo\"\x18\n\x16ListCollectionsRequest\"F\n\x17ListCollectionsResponse\x12+\n\x0b\x63ollections\x18\x01 \x03(\x0b\x32\x16.dpq.v1.CollectionInfo\">\n\x17\x44\x65leteCollectionRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x15\n\rallow_missing\x18\x02 \x01(\x08\"+\n\x18\x44\x65leteCollectionResponse\x12\x0f\n\x07\x64\x65leted\x18\x01 \x01(\x08*o\n\x0fVectorPrecision\x12 \n\x1cVECTOR_PRECISION_UNSPECIFIED\x10\x00\x12\x1c\n\x18VECTOR_PRECISION_FLOAT32\x10\x01\x12\x1c\n\x18VECTOR_PRECISION_FLOAT16\x10\x02*\x83\x01\n\rListPartition\x12\x1e\n\x1aLIST_PARTITION_UNSPECIFIED\x10\x00\x12\x19\n\x15LIST_PARTITION_KMEANS\x10\x01\x12\x1e\n\x1aLIST_PARTITION_FIRST_BLOCK\x10\x02\x12\x17\n\x13LIST_PARTITION_NONE\x10\x03*\xab\x01\n\x0f\x43ollectionState\x12 \n\x1c\x43OLLECTION_STATE_UNSPECIFIED\x10\x00\x12\x1e\n\x1a\x43OLLECTION_STATE_UNTRAINED\x10\x01\x12\x1d\n\x19\x43OLLECTION_STATE_TRAINING\x10\x02\x12\x1a\n\x16\x43OLLECTION_STATE_READY\x10\x03\x12\x1b\n\x17\x43OLLECTION_STATE_FAILED\x10\x04\x32\xe3\x02\n\x11\x43ollectionService\x12U\n\x10\x43reateCollection\x12\x1f.dpq.v1.CreateCollectionRequest\x1a .dpq.v1.CreateCollectionResponse\x12L\n\rGetCollection\x12\x1c.dpq.v1.GetCollectionRequest\x1a\x1d.dpq.v1.GetCollectionResponse\x12R\n\x0fListCollections\x12\x1e.dpq.v1.ListCollectionsRequest\x1a\x1f.dpq.v1.ListCollectionsResponse\x12U\n\x10\x44\x65leteCollection\x12\x1f.dpq.v1.DeleteCollectionRequest\x1a .dpq.v1.DeleteCollectionResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'dpq.v1.collections_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_VECTORPRECISION']._serialized_start=1415
-  _globals['_VECTORPRECISION']._serialized_end=1526
-  _globals['_LISTPARTITION']._serialized_start=1529
-  _globals['_LISTPARTITION']._serialized_end=1660
-  _globals['_COLLECTIONSTATE']._serialized_start=1663
-  _globals['_COLLECTIONSTATE']._serialized_end=1834
+  _globals['_VECTORPRECISION']._serialized_start=1445
+  _globals['_VECTORPRECISION']._serialized_end=1556
+  _globals['_LISTPARTITION']._serialized_start=1559
+  _globals['_LISTPARTITION']._serialized_end=1690
+  _globals['_COLLECTIONSTATE']._serialized_start=1693
+  _globals['_COLLECTIONSTATE']._serialized_end=1864
   _globals['_COLLECTIONCONFIG']._serialized_start=102
   _globals['_COLLECTIONCONFIG']._serialized_end=415
   _globals['_INDEXCONFIG']._serialized_start=417
@@ -47,23 +47,23 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_IMAGESHAPE']._serialized_start=489
   _globals['_IMAGESHAPE']._serialized_end=550
   _globals['_COLLECTIONINFO']._serialized_start=553
-  _globals['_COLLECTIONINFO']._serialized_end=944
-  _globals['_CREATECOLLECTIONREQUEST']._serialized_start=946
-  _globals['_CREATECOLLECTIONREQUEST']._serialized_end=1027
-  _globals['_CREATECOLLECTIONRESPONSE']._serialized_start=1029
-  _globals['_CREATECOLLECTIONRESPONSE']._serialized_end=1099
-  _globals['_GETCOLLECTIONREQUEST']._serialized_start=1101
-  _globals['_GETCOLLECTIONREQUEST']._serialized_end=1137
-  _globals['_GETCOLLECTIONRESPONSE']._serialized_start=1139
-  _globals['_GETCOLLECTIONRESPONSE']._serialized_end=1206
-  _globals['_LISTCOLLECTIONSREQUEST']._serialized_start=1208
-  _globals['_LISTCOLLECTIONSREQUEST']._serialized_end=1232
-  _globals['_LISTCOLLECTIONSRESPONSE']._serialized_start=1234
-  _globals['_LISTCOLLECTIONSRESPONSE']._serialized_end=1304
-  _globals['_DELETECOLLECTIONREQUEST']._serialized_start=1306
-  _globals['_DELETECOLLECTIONREQUEST']._serialized_end=1368
-  _globals['_DELETECOLLECTIONRESPONSE']._serialized_start=1370
-  _globals['_DELETECOLLECTIONRESPONSE']._serialized_end=1413
-  _globals['_COLLECTIONSERVICE']._serialized_start=1837
-  _globals['_COLLECTIONSERVICE']._serialized_end=2192
+  _globals['_COLLECTIONINFO']._serialized_end=974
+  _globals['_CREATECOLLECTIONREQUEST']._serialized_start=976
+  _globals['_CREATECOLLECTIONREQUEST']._serialized_end=1057
+  _globals['_CREATECOLLECTIONRESPONSE']._serialized_start=1059
+  _globals['_CREATECOLLECTIONRESPONSE']._serialized_end=1129
+  _globals['_GETCOLLECTIONREQUEST']._serialized_start=1131
+  _globals['_GETCOLLECTIONREQUEST']._serialized_end=1167
+  _globals['_GETCOLLECTIONRESPONSE']._serialized_start=1169
+  _globals['_GETCOLLECTIONRESPONSE']._serialized_end=1236
+  _globals['_LISTCOLLECTIONSREQUEST']._serialized_start=1238
+  _globals['_LISTCOLLECTIONSREQUEST']._serialized_end=1262
+  _globals['_LISTCOLLECTIONSRESPONSE']._serialized_start=1264
+  _globals['_LISTCOLLECTIONSRESPONSE']._serialized_end=1334
+  _globals['_DELETECOLLECTIONREQUEST']._serialized_start=1336
+  _globals['_DELETECOLLECTIONREQUEST']._serialized_end=1398
+  _globals['_DELETECOLLECTIONRESPONSE']._serialized_start=1400
+  _globals['_DELETECOLLECTIONRESPONSE']._serialized_end=1443
+  _globals['_COLLECTIONSERVICE']._serialized_start=1867
+  _globals['_COLLECTIONSERVICE']._serialized_end=2222
 # @@protoc_insertion_point(module_scope)

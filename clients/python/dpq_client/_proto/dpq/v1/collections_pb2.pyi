@@ -82,7 +82,7 @@ class ImageShape(_message.Message):
     def __init__(self, height: _Optional[int] = ..., width: _Optional[int] = ..., channels: _Optional[int] = ...) -> None: ...
 
 class CollectionInfo(_message.Message):
-    __slots__ = ("name", "config", "state", "has_model", "item_count", "pending_items", "model", "training", "last_error", "storage_bytes", "created_at_unix_ms", "datasets", "index_lists")
+    __slots__ = ("name", "config", "state", "has_model", "item_count", "pending_items", "model", "training", "last_error", "storage_bytes", "created_at_unix_ms", "datasets", "index_lists", "index_lists_building")
     NAME_FIELD_NUMBER: _ClassVar[int]
     CONFIG_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
@@ -96,6 +96,7 @@ class CollectionInfo(_message.Message):
     CREATED_AT_UNIX_MS_FIELD_NUMBER: _ClassVar[int]
     DATASETS_FIELD_NUMBER: _ClassVar[int]
     INDEX_LISTS_FIELD_NUMBER: _ClassVar[int]
+    INDEX_LISTS_BUILDING_FIELD_NUMBER: _ClassVar[int]
     name: str
     config: CollectionConfig
     state: CollectionState
@@ -109,7 +110,8 @@ class CollectionInfo(_message.Message):
     created_at_unix_ms: int
     datasets: _containers.RepeatedCompositeFieldContainer[_training_pb2.TrainingDataInfo]
     index_lists: int
-    def __init__(self, name: _Optional[str] = ..., config: _Optional[_Union[CollectionConfig, _Mapping]] = ..., state: _Optional[_Union[CollectionState, str]] = ..., has_model: _Optional[bool] = ..., item_count: _Optional[int] = ..., pending_items: _Optional[int] = ..., model: _Optional[_Union[_models_pb2.ModelSummary, _Mapping]] = ..., training: _Optional[_Union[_training_pb2.TrainingProgress, _Mapping]] = ..., last_error: _Optional[str] = ..., storage_bytes: _Optional[int] = ..., created_at_unix_ms: _Optional[int] = ..., datasets: _Optional[_Iterable[_Union[_training_pb2.TrainingDataInfo, _Mapping]]] = ..., index_lists: _Optional[int] = ...) -> None: ...
+    index_lists_building: bool
+    def __init__(self, name: _Optional[str] = ..., config: _Optional[_Union[CollectionConfig, _Mapping]] = ..., state: _Optional[_Union[CollectionState, str]] = ..., has_model: _Optional[bool] = ..., item_count: _Optional[int] = ..., pending_items: _Optional[int] = ..., model: _Optional[_Union[_models_pb2.ModelSummary, _Mapping]] = ..., training: _Optional[_Union[_training_pb2.TrainingProgress, _Mapping]] = ..., last_error: _Optional[str] = ..., storage_bytes: _Optional[int] = ..., created_at_unix_ms: _Optional[int] = ..., datasets: _Optional[_Iterable[_Union[_training_pb2.TrainingDataInfo, _Mapping]]] = ..., index_lists: _Optional[int] = ..., index_lists_building: _Optional[bool] = ...) -> None: ...
 
 class CreateCollectionRequest(_message.Message):
     __slots__ = ("name", "config")
