@@ -78,9 +78,9 @@ for path in sorted(glob.glob(os.path.join(a.raw, "ivf-dpq-n*.json"))):
                     cells.append("not reached")
                     continue
                 q = min(ok, key=lambda q: q["seconds_per_query"])
-                cells.append("%d, %.3f / %.3f, **%.2fx**" % (q["nprobe"], q["recall_at_k"], q["seconds_per_query"] * 1e3,
+                cells.append("%d, %.4f / %.3f, **%.2fx**" % (q["nprobe"], q["recall_at_k"], q["seconds_per_query"] * 1e3,
                                                              f["seconds_per_query"] / q["seconds_per_query"]))
-            print("| %d | %.3f / %.3f | %s |" % (f["nprobe"], f["recall_at_k"], f["seconds_per_query"] * 1e3, " | ".join(cells)))
+            print("| %d | %.4f / %.3f | %s |" % (f["nprobe"], f["recall_at_k"], f["seconds_per_query"] * 1e3, " | ".join(cells)))
     print()
 
 if series:

@@ -122,6 +122,7 @@ struct GRPCBench: AsyncParsableCommand {
             next += n
         }
         let upsertSeconds = Date().timeIntervalSince(upsertStart)
+        try await listsBuilt(client, name)
         var serverMemory: [String: Int] = [:]
         if let serverPid, case let pid = Int32(serverPid), ProcessMemory.residentBytes(pid: pid) > 0 {
             serverMemory = ["VmRSS": ProcessMemory.residentBytes(pid: pid), "VmHWM": ProcessMemory.peakBytes(pid: pid)]
@@ -171,6 +172,7 @@ struct GRPCBench: AsyncParsableCommand {
         }
         var indexLists = 0
         if !probes.isEmpty {
+            try await listsBuilt(client, name)
             indexLists = Int(try await client.collection(name).indexLists)
             let sample = Array(queries.prefix(200))
             var exact: [Set<ItemKey>] = []
@@ -295,6 +297,16 @@ struct GRPCBench: AsyncParsableCommand {
 
     func log(_ s: String) { FileHandle.standardError.write(Data("dpq-grpc-bench: \(s)\n".utf8)) }
 
+    /// Waits for a k-means list build the load started (it runs off the server's write queue, so
+    /// the load's acknowledgements do not wait for it): the next phase must not share the cores
+    /// with it. Logs how long it still took.
+    private func listsBuilt(_ client: DPQClient, _ name: String) async throws {
+        let start = Date()
+        while try await client.collection(name).indexListsBuilding { try await Task.sleep(for: .milliseconds(20)) }
+        let waited = Date().timeIntervalSince(start)
+        if waited > 0.05 { log("waited \(String(format: "%.2f", waited)) s for the list build of \(name) after the last write") }
+    }
+
     /// Seconds to upsert `vectors` (made before the clock starts) through UpsertItemsStream (streams
     /// of 100,000 items in batches of 10,000, as ItemColumns when `columns`, else one Item message
     /// each) into a new collection holding a copy of `name`'s model; the collection is deleted after.
@@ -317,6 +329,7 @@ struct GRPCBench: AsyncParsableCommand {
             }
         }
         let seconds = Date().timeIntervalSince(start)
+        try await listsBuilt(client, copy)
         _ = try await client.deleteCollection(copy)
         return seconds
     }
@@ -347,6 +360,7 @@ struct GRPCBench: AsyncParsableCommand {
             }
         }
         let seconds = Date().timeIntervalSince(start)
+        try await listsBuilt(client, copy)
         _ = try await client.deleteCollection(copy)
         return seconds
     }
