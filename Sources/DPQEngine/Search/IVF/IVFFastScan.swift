@@ -6,6 +6,11 @@
 // every item within m + 2 byte units of the k-th best byte sum is re-ranked, so with
 // nprobe = nlist the answer is CodeScanner's. A filter is applied inside the kernel as a bitmap
 // over ids (a predicate is turned into one first: O(ids) per search, so pass a bitmap).
+// Batches are scanned list by list rather than query by query: each worker takes a chunk of
+// queries, and a list that several of them probe is read once per 4 of them (the kernels score
+// 4 queries per pass over a block). The top k is a set of totally ordered keys, and a state's
+// reporting threshold only falls as it fills, so every item within the final margin is reported
+// whatever the order: the order of the scan never changes the answer.
 
 import CFastScan
 
