@@ -53,8 +53,8 @@ extension CodeIndex {
             if let k = known, k.contains(where: { $0 >= Int32(trained.centroids.rows) }) { known = nil }  // not these lists after all
         }
         listsFromCache = known?.reduce(0) { $0 + ($1 >= 0 ? 1 : 0) } ?? 0
-        return IVFIndex(codes: codes, norms: norms, codebooks: codebooks, coarse: CoarseQuantizer(centroids: trained.centroids),
-                        assigned: known, threads: threads)
+        return Self.makeLists(codes: codes, norms: norms, codebooks: codebooks, coarse: CoarseQuantizer(centroids: trained.centroids),
+                              assigned: known, threads: threads)
     }
 
     /// The list of every row under the current k-means lists, as a ListCache keyed by `rowids`
@@ -63,6 +63,16 @@ extension CodeIndex {
         guard let lists, lists.coarse.kind == .centroids, rowids.count == count else { return nil }
         return ListCache(digest: ListCache.digest(codebooks: codebooks, centroids: lists.coarse.centroids), width: codes.bytesPerItem,
                          rowids: rowids, codes: codes.bytes, lists: (0..<count).map { UInt32(lists.list(of: $0)!) })
+    }
+
+    /// Lists over every row of `codes` under `coarse`. K = 16 codes of an index without norms go in
+    /// the fast-scan layout, so that inner-product searches scan the probed lists with the SIMD
+    /// kernels (exact re-ranking: the same answer); an L2 search of such an index scans every code,
+    /// as it does whenever the lists keep no norms, and adding norms builds item-major lists again.
+    static func makeLists(codes: CodeMatrix, norms: PrefixNorms?, codebooks: Codebooks, coarse: CoarseQuantizer,
+                          assigned: [Int32]? = nil, threads: Int) -> IVFIndex<ArrayInvertedLists> {
+        IVFIndex(codes: codes, norms: norms, codebooks: codebooks, coarse: coarse,
+                 fastScan: codebooks.size == 16 && codes.bytesPerCode == 1 && norms == nil, assigned: assigned, threads: threads)
     }
 
     /// The number of lists a search with `nprobe` scans: 0 when it scans every code instead
@@ -126,7 +136,8 @@ extension CodeIndex {
             var known = [Int32](repeating: -1, count: n)
             for r in 0..<min(n, old) { known[r] = Int32(built.list(of: r) ?? -1) }
             for r in changed { known[r] = -1 }
-            built = IVFIndex(codes: codes, norms: norms, codebooks: codebooks, coarse: built.coarse, assigned: known, threads: threads)
+            built = Self.makeLists(codes: codes, norms: norms, codebooks: codebooks, coarse: built.coarse, assigned: known,
+                                   threads: threads)
         } else {
             built.remove(changed + (n < old ? Array(n..<old) : []))
             let added = changed + (n > old ? Array(old..<n) : [])
@@ -175,7 +186,7 @@ public struct ListBuild: Sendable {
             let rows = (0..<sampled).map { Int(Double($0) * step) }
             coarse = CoarseQuantizer.trainCentroids(sample: codes.items(rows), codebooks: codebooks, lists: nlist)
         }
-        return IVFIndex(codes: codes, norms: norms, codebooks: codebooks, coarse: coarse, threads: threads)
+        return CodeIndex.makeLists(codes: codes, norms: norms, codebooks: codebooks, coarse: coarse, threads: threads)
     }
 }
 

@@ -101,7 +101,7 @@ public struct CodeIndex: Sendable {
     /// The inverted lists built again with `computed` norms (same coarse quantizer), or nil without
     /// lists: the slow half of `addNorms`, which a server runs while searches go on.
     public func listsWithNorms(_ computed: PrefixNorms, threads: Int = Cores.available) -> IVFIndex<ArrayInvertedLists>? {
-        lists.map { IVFIndex(codes: codes, norms: computed, codebooks: codebooks, coarse: $0.coarse, threads: threads) }
+        lists.map { Self.makeLists(codes: codes, norms: computed, codebooks: codebooks, coarse: $0.coarse, threads: threads) }
     }
 
     /// Keeps `computed` norms and `rebuilt` lists (`listsWithNorms` of this same value).
@@ -235,7 +235,8 @@ public struct CodeIndex: Sendable {
     ///   to nlist, where the answer is the exhaustive one), when the index has lists (`probes`).
     ///
     /// Inner-product searches without a filter over K = 16 codes run on the fast scan with
-    /// exact re-ranking (the same answer as CodeScanner); everything else on CodeScanner.
+    /// exact re-ranking (the same answer as CodeScanner); with nprobe, over K = 16 lists without
+    /// norms, on the fast-scan IVF (filters too); everything else on CodeScanner or the byte kernel.
     /// An L2 search of an index without norms computes them for this search alone (see addNorms).
     /// Codes were validated on insertion, so neither checks them again per search.
     public func search(queries: Matrix, k: Int, blocks m: Int, metric: SearchMetric,

@@ -5,7 +5,7 @@
 // and the candidates are re-ranked from the float tables as FastScanner does. With `.exact`
 // every item within m + 2 byte units of the k-th best byte sum is re-ranked, so with
 // nprobe = nlist the answer is CodeScanner's. A filter is applied inside the kernel as a bitmap
-// over ids (a predicate is turned into one first: O(ids) per search, so pass a bitmap).
+// over ids (a predicate fills one with the ids of the lists scanned, as they are reached).
 // Batches are scanned list by list rather than query by query: each worker takes a chunk of
 // queries, and a list that several of them probe is read once per 4 of them (the kernels score
 // 4 queries per pass over a block). The top k is a set of totally ordered keys, and a state's
@@ -26,17 +26,15 @@ extension IVFIndex {
         case .top(let r): (kq, margin) = (min(max(k, r), n), 0)
         case .exact: (kq, margin) = (min(k, n), m + 2)
         }
-        let allowed: [UInt64]?
+        // A bitmap is read as it is (padded to cover every stored id); a predicate fills a bitmap
+        // with the ids of the lists actually scanned, as each is reached (O(probed entries), not O(ids)).
+        let bitmap: [UInt64]?, predicate: (@Sendable (Int) -> Bool)?
         switch filter {
-        case nil: allowed = nil
+        case nil: (bitmap, predicate) = (nil, nil)
         case .bitmap(let words):
-            // The kernel reads the bit of any stored id: pad to cover them all.
-            allowed = words.count * 64 >= locationCount ? words
-                : words + [UInt64](repeating: 0, count: (locationCount + 63) / 64 - words.count)
-        case .predicate(let f):
-            var words = [UInt64](repeating: 0, count: (locationCount + 63) / 64)
-            for id in 0..<locationCount where contains(id) && f(id) { words[id >> 6] |= 1 << UInt64(id & 63) }
-            allowed = words
+            (bitmap, predicate) = (words.count * 64 >= locationCount ? words
+                : words + [UInt64](repeating: 0, count: (locationCount + 63) / 64 - words.count), nil)
+        case .predicate(let f): (bitmap, predicate) = (nil, f)
         }
         let workers = max(1, threads)
         var results = [[SearchHit]]()
@@ -52,7 +50,7 @@ extension IVFIndex {
                     let bytes = QuantizedLookupTables(tables)
                     let probed = self.coarse.probe(queries: queries, rows: members, tables: tables, metric: .innerProduct,
                                                    nprobe: nprobe)
-                    return self.fastScan(probed, bytes: bytes, capacity: kq, margin: margin, allowed: allowed).enumerated().map {
+                    return self.fastScan(probed, bytes: bytes, capacity: kq, margin: margin, bitmap: bitmap, predicate: predicate).enumerated().map {
                         self.finish([$1], tables: tables, bytes: bytes, query: $0, k: k, kq: kq, m: m, rerank: rerank)
                     }
                 }
@@ -67,7 +65,7 @@ extension IVFIndex {
                                           nprobe: nprobe)[0]
                 let chunks = chunk(probed, workers: workers)
                 let parts = ParallelWork.map(count: chunks.count, threads: workers) { c in
-                    self.fastScan([chunks[c]], bytes: bytes, capacity: kq, margin: margin, allowed: allowed)[0]
+                    self.fastScan([chunks[c]], bytes: bytes, capacity: kq, margin: margin, bitmap: bitmap, predicate: predicate)[0]
                 }
                 results.append(finish(parts, tables: tables, bytes: bytes, query: 0, k: k, kq: kq, m: m, rerank: rerank))
             }
@@ -82,7 +80,7 @@ extension IVFIndex {
     /// list probed by several of the queries is read once per 4 of them (the kernels score up to
     /// 4 queries per pass over a block), and stays in cache between those passes.
     private func fastScan(_ probed: [[Int]], bytes: QuantizedLookupTables, capacity: Int, margin: Int,
-                          allowed: [UInt64]?) -> [FastScanner.Found] {
+                          bitmap: [UInt64]?, predicate: (@Sendable (Int) -> Bool)?) -> [FastScanner.Found] {
         let empty = FastScanner.Found(heap: [], candidates: [])
         guard case .fastScan(let stored) = lists.layout else { return probed.map { _ in empty } }
         // The (list, query) pairs by list: a counting sort.
@@ -103,14 +101,21 @@ extension IVFIndex {
         let width = bytes.groups * 64
         var luts = [UInt8](repeating: 0, count: 4 * width)
         var group = [OpaquePointer?](repeating: nil, count: 4)
+        var filled = predicate == nil ? [] : [UInt64](repeating: 0, count: (locationCount + 63) / 64)
+        let given = bitmap ?? []
         bytes.bytes.withUnsafeBufferPointer { all in
             luts.withUnsafeMutableBufferPointer { l in
                 group.withUnsafeMutableBufferPointer { g in
-                    (allowed ?? []).withUnsafeBufferPointer { a in
+                    given.withUnsafeBufferPointer { b in filled.withUnsafeMutableBufferPointer { a in
+                        let allowed: UnsafePointer<UInt64>? = predicate != nil ? UnsafePointer(a.baseAddress)
+                            : bitmap != nil ? b.baseAddress : nil
                         for list in 0..<listCount where first[list] < first[list + 1] {
                             lists.withList(list) { ids, codes in
                                 let entries = ids.count
                                 if entries == 0 { return }
+                                if let predicate {
+                                    for id in ids where predicate(Int(id)) { a[Int(id) >> 6] |= 1 << UInt64(id & 63) }
+                                }
                                 var j = first[list]
                                 while j < first[list + 1] {
                                     let nq = min(4, first[list + 1] - j)
@@ -121,12 +126,12 @@ extension IVFIndex {
                                     }
                                     dpq_fs_scan_ids(codes.baseAddress!.assumingMemoryBound(to: UInt8.self), Int32(stored), entries,
                                                     0, (entries + 31) / 32, l.baseAddress, Int32(bytes.groups), Int32(nq),
-                                                    g.baseAddress, ids.baseAddress, allowed == nil ? nil : a.baseAddress)
+                                                    g.baseAddress, ids.baseAddress, allowed)
                                     j += nq
                                 }
                             }
                         }
-                    }
+                    } }
                 }
             }
         }
