@@ -72,7 +72,8 @@ extension CodeIndex {
     static func makeLists(codes: CodeMatrix, norms: PrefixNorms?, codebooks: Codebooks, coarse: CoarseQuantizer,
                           assigned: [Int32]? = nil, threads: Int) -> IVFIndex<ArrayInvertedLists> {
         IVFIndex(codes: codes, norms: norms, codebooks: codebooks, coarse: coarse,
-                 fastScan: codebooks.size == 16 && codes.bytesPerCode == 1 && norms == nil, assigned: assigned, threads: threads)
+                 fastScan: keepsFastCodes(codebooks: codebooks, bytesPerCode: codes.bytesPerCode) && norms == nil,
+                 assigned: assigned, threads: threads)
     }
 
     /// The number of lists a search with `nprobe` scans: 0 when it scans every code instead
@@ -124,10 +125,14 @@ extension CodeIndex {
               build.codes.bytesPerCode == codes.bytesPerCode, built.count == build.codes.count else { return false }
         let old = build.codes.count, n = count, width = codes.bytesPerItem
         var changed: [Int] = []
+        let shared = min(n, old) * width
         codes.bytes.withUnsafeBytes { now in
             build.codes.bytes.withUnsafeBytes { then in
-                for r in 0..<min(n, old) where width > 0
-                    && memcmp(now.baseAddress! + r * width, then.baseAddress! + r * width, width) != 0 { changed.append(r) }
+                // One comparison in the usual case (a bulk load only appends), row by row otherwise.
+                guard shared > 0, memcmp(now.baseAddress!, then.baseAddress!, shared) != 0 else { return }
+                for r in 0..<min(n, old) where memcmp(now.baseAddress! + r * width, then.baseAddress! + r * width, width) != 0 {
+                    changed.append(r)
+                }
             }
         }
         if (built.listNorms != nil) != (norms != nil) {

@@ -33,6 +33,12 @@ public struct CodeIndex: Sendable {
 
     public var count: Int { ids.count }
 
+    /// Whether codes of these codebooks go in the 4-bit fast-scan layout (K = 16, one byte per code):
+    /// `fastCodes`, and the inverted lists while no norms are kept.
+    static func keepsFastCodes(codebooks: Codebooks, bytesPerCode: Int) -> Bool {
+        codebooks.size == 16 && bytesPerCode == 1
+    }
+
     /// The row of `id` in the arrays above, nil when absent.
     public func row(of id: ItemID) -> Int? { ids.row(of: id) }
 
@@ -65,7 +71,8 @@ public struct CodeIndex: Sendable {
         self.labels = loaded.labels
         self.vectors = loaded.vectors
         self.codebooks = codebooks
-        self.fastCodes = codebooks.size == 16 && loaded.codes.bytesPerCode == 1 ? FastScanCodes(codes: loaded.codes) : nil
+        self.fastCodes = Self.keepsFastCodes(codebooks: codebooks, bytesPerCode: loaded.codes.bytesPerCode)
+            ? FastScanCodes(codes: loaded.codes) : nil
         self.partition = partition
         if let trainedLists, let reused = listsReusing(trainedLists, cache: listCache, rowids: loaded.rowids, threads: threads) {
             lists = reused
