@@ -174,24 +174,44 @@ public struct ListBuild: Sendable {
     /// Items the build covers.
     public var itemCount: Int { codes.count }
 
+    /// Items assigned between two looks at `shouldStop` (about a second of a build's work).
+    static let assignedPerStep = 1 << 19
+
     /// Lists over the codes under the partition, trained anew for k-means; nil when the
-    /// partition has none for this many items.
-    public func run(threads: Int = Cores.available) -> IVFIndex<ArrayInvertedLists>? {
+    /// partition has none for this many items, or when `shouldStop` said so (it is asked before
+    /// the training and between steps of the assignment, so that a build whose collection went
+    /// away stops within about a second instead of running on for tens).
+    public func run(threads: Int = Cores.available, shouldStop: () -> Bool = { false }) -> IVFIndex<ArrayInvertedLists>? {
+        run(threads: threads, assignedPerStep: Self.assignedPerStep, shouldStop: shouldStop)
+    }
+
+    func run(threads: Int, assignedPerStep: Int, shouldStop: () -> Bool) -> IVFIndex<ArrayInvertedLists>? {
         let coarse: CoarseQuantizer
         let count = codes.count
         switch partition {
         case .none:
             return nil
         case .firstBlock:
-            coarse = .firstBlock(codebooks)
+            return CodeIndex.makeLists(codes: codes, norms: norms, codebooks: codebooks, coarse: .firstBlock(codebooks), threads: threads)
         case .kmeans:
-            guard let nlist = partition.kmeansLists(items: count) else { return nil }
+            guard !shouldStop(), let nlist = partition.kmeansLists(items: count) else { return nil }
             let sampled = min(count, CodeIndex.sampleRowsPerList * nlist)
             let step = Double(count) / Double(sampled)
             let rows = (0..<sampled).map { Int(Double($0) * step) }
             coarse = CoarseQuantizer.trainCentroids(sample: codes.items(rows), codebooks: codebooks, lists: nlist)
         }
-        return CodeIndex.makeLists(codes: codes, norms: norms, codebooks: codebooks, coarse: coarse, threads: threads)
+        var assigned = [Int32]()
+        assigned.reserveCapacity(count)
+        let width = codes.bytesPerItem
+        for start in stride(from: 0, to: count, by: assignedPerStep) {
+            if shouldStop() { return nil }
+            let end = min(count, start + assignedPerStep)
+            let step = CodeMatrix(count: end - start, blocks: codes.blocks, bytesPerCode: codes.bytesPerCode,
+                                  bytes: Array(codes.bytes[(start * width)..<(end * width)]))
+            assigned += coarse.assign(step, codebooks: codebooks, threads: threads).lazy.map { Int32($0) }
+        }
+        return CodeIndex.makeLists(codes: codes, norms: norms, codebooks: codebooks, coarse: coarse,
+                                   assigned: assigned, threads: threads)
     }
 }
 

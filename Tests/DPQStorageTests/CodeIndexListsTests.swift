@@ -194,6 +194,30 @@ import DPQEngine
         #expect(!nothingInstalled)
     }
 
+    /// A build assigns in steps and looks at `shouldStop` before training and between steps: the
+    /// lists are the same whatever the step, and a build told to stop returns nothing.
+    @Test func listBuildsAssignInStepsAndStopWhenTold() throws {
+        let model = Fixtures.model(Fixtures.config(codebookSize: 256), seed: 6)
+        var r = SeededRandom(seed: 13)
+        let index = try CodeIndex(Self.loaded(Self.items(0..<1_200, &r, k: 256)), codebooks: model.codebooks, classCount: 10,
+                                  partition: .kmeans(lists: 16), threads: 2)
+        let build = index.listBuild
+        let built = build.run(threads: 2)
+        let whole = try #require(built)
+        var looks = 0
+        let steps = build.run(threads: 2, assignedPerStep: 300, shouldStop: { looks += 1; return false })
+        let stepped = try #require(steps)
+        #expect(looks == 5)   // before the training, then before each of 4 steps
+        #expect(stepped.coarse == whole.coarse)
+        #expect((0..<1_200).allSatisfy { stepped.list(of: $0) == whole.list(of: $0) })
+        for stopAt in 1...5 {
+            var asked = 0
+            let stopped = build.run(threads: 2, assignedPerStep: 300, shouldStop: { asked += 1; return asked == stopAt })
+            #expect(stopped == nil)
+            #expect(asked == stopAt)
+        }
+    }
+
     @Test func normsAddedLaterRebuildTheListsForL2() throws {
         let model = Fixtures.model(Fixtures.config(codebookSize: 256), seed: 5)
         var r = SeededRandom(seed: 2)

@@ -188,7 +188,7 @@ final class CollectionRuntime: Sendable {
         // A Dispatch thread, not a task: the build blocks its thread for its whole length, and
         // `dpq serve` runs Swift concurrency on the event loops.
         DispatchQueue.global(qos: .utility).async { [self] in
-            let built = build.run(threads: threads)
+            let built = build.run(threads: threads, shouldStop: { [self] in closed.withLock { $0 } })
             writes.enqueue { [self] in
                 listBuildRunning.withLock { $0 = false }
                 guard !closed.withLock({ $0 }) else { return }
