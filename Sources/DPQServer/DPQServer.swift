@@ -39,11 +39,13 @@ public enum DPQServer {
     }
 
     static func build(_ settings: ServerSettings, apiKeys: APIKeys?, tls: TLSFiles?, tracer: (any Tracer)?, logger: Logger) async throws -> Parts {
-        // `threads` bounds searches and evaluations (passed down) and the BLAS calls of encodes
-        // and trainings (OpenBLAS's thread count is per process; a training that asks for fewer
-        // threads sets it back when it ends).
+        // `threads` bounds searches, evaluations and encodes (passed down: they split their work
+        // into pieces on that many threads) and trainings. OpenBLAS itself stays at one thread
+        // outside trainings (TrainingBLASThreads): an OpenBLAS call with two threads from the
+        // worker pool makes every concurrent call wait for its thread server, and its idle thread
+        // spins in sched_yield, which left half of the 2 cores idle while vectors were loaded.
         let threads = settings.threads ?? Cores.available
-        BLAS.setThreads(threads)
+        BLAS.setThreads(1)
         let registry = try await CollectionRegistry.open(store: settings.store, dataDir: settings.dataDir, limits: settings.limits,
                                                          threads: threads, logger: logger)
         // With PostgreSQL, other servers may write to the store: follow them (nothing for SQLite).

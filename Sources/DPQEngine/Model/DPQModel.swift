@@ -24,29 +24,35 @@ public struct DPQModel: Sendable, Equatable {
         try requireFinite(x, name)
     }
 
-    /// The features that the codebooks quantize, computed in chunks to bound memory.
-    public func features(_ x: Matrix) throws -> Matrix {
+    /// The features that the codebooks quantize, computed in chunks to bound memory. `threads`
+    /// > 1 runs chunks side by side (FeatureNetwork.features): the same answer.
+    public func features(_ x: Matrix, threads: Int = 1) throws -> Matrix {
         try checkInput(x, "vectors")
-        return featuresUnchecked(x)
+        return featuresUnchecked(x, threads: threads)
     }
 
-    func featuresUnchecked(_ x: Matrix) -> Matrix {
-        let chunk = 4096
-        if x.rows <= chunk { return network.map { $0.features(standardizer.apply(x)) } ?? standardizer.apply(x) }
+    func featuresUnchecked(_ x: Matrix, threads: Int = 1) -> Matrix {
+        // Pieces of about 4,096 rows per thread (the standardised copy stays small), each a
+        // whole number of the network's chunks, so that the chunks, and so the answer, are the
+        // same for every thread count.
+        let unit = network?.chunkRows ?? 4096
+        let piece = unit * max(1, 4096 / unit) * max(1, threads)
+        if x.rows <= piece { return network.map { $0.features(standardizer.apply(x), threads: threads) } ?? standardizer.apply(x) }
         var out = Matrix(rows: x.rows, cols: config.quantizedDimension)
         var start = 0
         while start < x.rows {
-            let end = min(start + chunk, x.rows)
-            let part = featuresUnchecked(x.rowRange(start..<end))
+            let end = min(start + piece, x.rows)
+            let part = network.map { $0.features(standardizer.apply(x.rowRange(start..<end)), threads: threads) }
+                ?? standardizer.apply(x.rowRange(start..<end))
             out.values.replaceSubrange((start * out.cols)..<(end * out.cols), with: part.values)
             start = end
         }
         return out
     }
 
-    /// M codes per vector.
-    public func encode(_ x: Matrix) throws -> CodeMatrix {
-        quantizer.encode(try features(x))
+    /// M codes per vector; `threads` as for `features`.
+    public func encode(_ x: Matrix, threads: Int = 1) throws -> CodeMatrix {
+        quantizer.encode(try features(x, threads: threads), threads: threads)
     }
 
     /// Reconstructions (in feature space) from the first m codes.

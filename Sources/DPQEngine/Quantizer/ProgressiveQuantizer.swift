@@ -19,18 +19,28 @@ public struct ProgressiveQuantizer: Sendable, Equatable {
     /// Rows per chunk, so that the N x K distance matrix never gets large.
     static let chunkRows = 4096
 
-    /// Codes of every row of `features`.
-    public func encode(_ features: Matrix) -> CodeMatrix {
+    /// Codes of every row of `features`, in chunks of `chunkRows`; with `threads` > 1 the chunks
+    /// run side by side (the same chunks, so the same codes).
+    public func encode(_ features: Matrix, threads: Int = 1) -> CodeMatrix {
         precondition(features.cols == dimension, "encode: features have \(features.cols) columns, expected \(dimension)")
         var codes = CodeMatrix(count: features.rows, blocks: blocks, codebookSize: size)
-        var start = 0
-        while start < features.rows {
-            let end = min(start + Self.chunkRows, features.rows)
-            let idx = assign(features.rowRange(start..<end))
-            for (m, column) in idx.enumerated() {
-                for (r, k) in column.enumerated() { codes.setCode(item: start + r, block: m, Int(k)) }
+        guard features.rows > 0 else { return codes }
+        let chunks = (features.rows + Self.chunkRows - 1) / Self.chunkRows
+        let (m, wide) = (blocks, codes.bytesPerCode == 2)
+        codes.bytes.withUnsafeMutableBufferPointer { out in
+            let shared = SharedMutablePointer(base: out.baseAddress!)
+            ParallelWork.forEach(count: chunks, threads: threads) { i in
+                let start = i * Self.chunkRows
+                let idx = assign(features.rowRange(start..<min(features.rows, start + Self.chunkRows)))
+                // Each chunk writes only its own rows' bytes (codes as CodeMatrix.setCode lays them out).
+                for (b, column) in idx.enumerated() {
+                    for (r, k) in column.enumerated() {
+                        let o = ((start + r) * m + b) * (wide ? 2 : 1)
+                        shared.base[o] = UInt8(truncatingIfNeeded: k)
+                        if wide { shared.base[o + 1] = UInt8(truncatingIfNeeded: k >> 8) }
+                    }
+                }
             }
-            start = end
         }
         return codes
     }

@@ -103,14 +103,15 @@ extension CollectionRuntime {
                 }
                 batch.values = batch.values.map { Float(Float16($0)) }
             }
-            let codes = try model.map { try Self.encode(batch, rows: rows, with: $0) }
+            let codes = try model.map { try Self.encode(batch, rows: rows, with: $0, threads: threads) }
             return PreparedVectors(ids: rows.map { ids[$0] }, labels: rows.map { labels[$0] }, vectors: batch, rows: rows,
                                    codes: codes, digest: codes == nil ? nil : digest, lists: codes.flatMap(assignLists))
         }
     }
 
-    private static func encode(_ batch: Matrix, rows: [Int], with model: DPQModel) throws -> CodeMatrix {
-        model.quantizer.encode(try model.checkedFeatures(batch, field: "items", row: { "items[\(rows[$0])].vector" }))
+    private static func encode(_ batch: Matrix, rows: [Int], with model: DPQModel, threads: Int) throws -> CodeMatrix {
+        model.quantizer.encode(try model.checkedFeatures(batch, field: "items", threads: threads, row: { "items[\(rows[$0])].vector" }),
+                               threads: threads)
     }
 
     /// Stores prepared vectors with their codes; encoded again here in the rare case that the
@@ -121,7 +122,7 @@ extension CollectionRuntime {
             var codes = p.codes, lists = p.lists
             let s = current
             if s.digest != p.digest || (codes == nil) != (s.model == nil) {
-                codes = try s.model.map { try Self.encode(p.vectors, rows: p.rows, with: $0) }
+                codes = try s.model.map { try Self.encode(p.vectors, rows: p.rows, with: $0, threads: threads) }
                 lists = nil
             }
             let keep = config.keepVectors || codes == nil

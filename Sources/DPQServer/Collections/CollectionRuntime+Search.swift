@@ -23,7 +23,7 @@ extension CollectionRuntime {
         if nprobe > 0, config.partition == ListPartition.none {
             throw invalid("nprobe: collection '\(name)' has no inverted lists (created with index.partition NONE); use nprobe 0")
         }
-        let features = try model.checkedFeatures(queries, field: "queries")
+        let features = try model.checkedFeatures(queries, field: "queries", threads: threads)
         let labelFilter = (filter?.isEmpty ?? true) ? nil : filter
         let probes = index.probes(nprobe, metric: metric)
         guard let over = rescoreOversampling else {
@@ -39,7 +39,7 @@ extension CollectionRuntime {
         var out: [[CodeIndex.Hit]] = []
         for (q, list) in candidates.enumerated() {
             // Exact scores against the candidates' unquantized features, by the engine's brute force.
-            let exact = try model.features(vectors.rows(list.compactMap { index.row(of: $0.id) }))
+            let exact = try model.features(vectors.rows(list.compactMap { index.row(of: $0.id) }), threads: threads)
             let best = CodeScanner.exactSearch(queries: features.rowRange(q..<(q + 1)), database: exact, k: k,
                                                metric: metric, threads: 1)[0]
             out.append(best.map { (list[$0.index].id, $0.score, list[$0.index].labels) })
@@ -76,7 +76,7 @@ extension CollectionRuntime {
         guard index.count > 0, (0..<index.count).contains(where: { !index.labels.labels(of: $0).isEmpty }) else {
             throw precondition_("collection '\(name)' has no encoded item with a label to evaluate against")
         }
-        let features = try model.checkedFeatures(queries, field: "queries")
+        let features = try model.checkedFeatures(queries, field: "queries", threads: threads)
         let queryLabels = Labels(multi: labels, classCount: index.labels.classCount)
         let reports = RetrievalEvaluator.evaluate(
             queries: features, queryLabels: queryLabels, codes: index.codes,
@@ -90,8 +90,8 @@ extension CollectionRuntime {
     func encode(_ vectors: Matrix, blocks: Int, includeFeatures: Bool) throws -> (codes: CodeMatrix, features: Matrix?, digest: String) {
         let s = current
         guard let model = s.model, let digest = s.digest else { throw noModel() }
-        let f = try model.checkedFeatures(vectors, field: "vectors")
-        return (model.quantizer.encode(f).prefix(blocks), includeFeatures ? f : nil, digest)
+        let f = try model.checkedFeatures(vectors, field: "vectors", threads: threads)
+        return (model.quantizer.encode(f, threads: threads).prefix(blocks), includeFeatures ? f : nil, digest)
     }
 
     /// Reconstructions in feature space, or in input space without a network (the
@@ -107,8 +107,8 @@ extension DPQModel {
     /// The features of `x`, or INVALID_ARGUMENT naming the first row whose feature is not finite:
     /// finite inputs so large that the network overflows on them (found by the hostile-input
     /// suite: FLT_MAX values were reported as "value 3 is -nan", or encoded to a meaningless code).
-    func checkedFeatures(_ x: Matrix, field: String, row name: (Int) -> String = { "row \($0)" }) throws -> Matrix {
-        let f = try features(x)
+    func checkedFeatures(_ x: Matrix, field: String, threads: Int, row name: (Int) -> String = { "row \($0)" }) throws -> Matrix {
+        let f = try features(x, threads: threads)
         if let bad = f.values.firstIndex(where: { !$0.isFinite }) {
             throw invalid("\(field): \(name(bad / max(f.cols, 1))) is too large for the model (its feature overflows to \(f.values[bad])); scale the values down")
         }

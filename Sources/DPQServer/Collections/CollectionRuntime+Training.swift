@@ -67,9 +67,13 @@ extension CollectionRuntime {
             defer { slots.release(); lease.release() }
             let outcome: Result<DPQModel, any Error>
             do {
-                let trained = try await onThread {
-                    try Trainer.train(data: data, labels: model.hasNetwork ? Labels(multi: labels, classCount: model.classCount) : nil,
-                                      model: model, training: training) { p in job.record(p, training: training) }
+                let trained = try await onThread { [threads] in
+                    try TrainingBLASThreads.during(training.threads ?? threads) {
+                        var blasSet = training
+                        blasSet.threads = nil  // set above, for every training running at once
+                        return try Trainer.train(data: data, labels: model.hasNetwork ? Labels(multi: labels, classCount: model.classCount) : nil,
+                                                 model: model, training: blasSet) { p in job.record(p, training: training) }
+                    }
                 }
                 outcome = .success(trained)
             } catch {
@@ -183,7 +187,7 @@ extension CollectionRuntime {
         else if let pending = loaded.pendingVectors { rows = loaded.uncoded; vectors = pending }
         else { return [] }
         guard !rows.isEmpty else { return [] }
-        let codes = try model.encode(vectors)
+        let codes = try model.encode(vectors, threads: threads)
         let w = codes.bytesPerItem
         return rows.enumerated().map { j, r in (loaded.ids[r], Array(codes.bytes[(j * w)..<((j + 1) * w)])) }
     }

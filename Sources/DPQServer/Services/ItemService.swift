@@ -7,6 +7,8 @@ import Foundation
 import GRPCCore
 
 struct ItemService: Dpq_V1_ItemService.SimpleServiceProtocol {
+    /// Batches of an UpsertItemsStream parsed and encoded while an earlier one is stored.
+    static let preparedAhead = 2
     let registry: CollectionRegistry
     var limits: ServerLimits { registry.limits }
 
@@ -103,17 +105,34 @@ struct ItemService: Dpq_V1_ItemService.SimpleServiceProtocol {
 
     func upsertItemsStream(request: RPCAsyncSequence<Dpq_V1_UpsertItemsRequest, any Error>, context: ServerContext) async throws -> Dpq_V1_UpsertItemsResponse {
         try await RPCErrors.mapping {
-            // A pipeline of two: batch n + 1 is parsed and encoded while batch n is stored. Batches
-            // are stored in order, each only after the one before succeeded; when a batch fails
-            // (parsing, encoding or storing), the one being stored finishes first, so what the
-            // stream stored is always a prefix of its batches, as without the pipeline.
+            // A pipeline: while batch n is stored, the next `preparedAhead` batches are encoded side
+            // by side (each batch is parsed and checked as it arrives).
+            // Batches are stored in order, each only after the one before succeeded. When a batch
+            // fails (parsing, encoding or storing), the batches before it are stored first and those
+            // after it are dropped, so what the stream stored is always the prefix of its batches
+            // before the failing one, as without the pipeline.
             try await withThrowingTaskGroup(of: UpsertResult.self) { writing in
                 var collection: CollectionRuntime?
                 var total = UpsertResult()
                 var batches = 0
+                var preparing: [Task<UpsertBatch.Prepared, any Error>] = []  // oldest first
+                defer { preparing.forEach { $0.cancel() } }
                 func add(_ r: UpsertResult) {
                     total.inserted += r.inserted; total.replaced += r.replaced; total.encoded += r.encoded
                     total.itemCount = r.itemCount
+                }
+                // A batch failed to prepare or to store: nothing after it is stored.
+                var batchFailed = false
+                // The oldest prepared batch goes to the write queue once the one before it is stored.
+                func storeOldest(_ c: CollectionRuntime) async throws {
+                    do {
+                        let prepared = try await preparing.removeFirst().value
+                        if let r = try await writing.next() { add(r) }
+                        writing.addTask { try await c.write(prepared) }
+                    } catch {
+                        batchFailed = true
+                        throw error
+                    }
                 }
                 do {
                     for try await batch in request {
@@ -123,14 +142,22 @@ struct ItemService: Dpq_V1_ItemService.SimpleServiceProtocol {
                             throw invalid("batch \(batches) names collection '\(batch.collection)', the stream is for '\(collection!.name)'")
                         }
                         let c = collection!
-                        let prepared = try await c.prepare(try parse(batch, collection: c))
-                        if let r = try await writing.next() { add(r) }
-                        writing.addTask { try await c.write(prepared) }
+                        // Parsed here, so that a malformed batch ends the stream at once.
+                        let parsed = try parse(batch, collection: c)
+                        preparing.append(Task { try await c.prepare(parsed) })
+                        if preparing.count > Self.preparedAhead { try await storeOldest(c) }
                         batches += 1
                     }
+                    while let c = collection, !preparing.isEmpty { try await storeOldest(c) }
                     if let r = try await writing.next() { add(r) }
                 } catch {
-                    _ = try? await writing.next()  // the batch being stored finishes before the error is answered
+                    // When the stream itself failed (a bad batch header, the client gone), the batches
+                    // received before are stored, in order, up to the first that fails; the batch
+                    // being stored finishes before the error is answered.
+                    if let c = collection {
+                        while !batchFailed, !preparing.isEmpty, (try? await storeOldest(c)) != nil {}
+                    }
+                    _ = try? await writing.next()
                     throw error
                 }
                 guard batches > 0 else { throw invalid("the stream carried no batch") }
