@@ -1,6 +1,7 @@
 // `dpq-bench encode`: encoding throughput (vectors per second) of a DPQ model with the
 // Fashion-MNIST shape (784 -> 1024 -> 512 -> D, M codebooks of K), whole (standardiser +
-// network + M greedy assignments) and quantizer alone, on 1 thread and on all cores. With
+// network + M greedy assignments) and quantizer alone, on 1 thread and on all cores (chunks side by
+// side with OpenBLAS at one thread, as the server encodes; also one call with OpenBLAS on every core). With
 // --data the features and codebooks are written as .npy for bench/faiss_encode.py, which
 // times faiss ResidualQuantizer (beam 1) on the same features and codebooks.
 // Weights are random: the arithmetic, not the values, sets the speed.
@@ -59,12 +60,23 @@ struct Encode: ParsableCommand {
                 try NumpyFile.write(NumpyArray(dtype: .uint8, shape: [count, m], data: codes.bytes), to: "\(data)/dpq-codes-m\(m).npy")
             }
             for t in try Scan.list(threads).map({ $0 == 0 ? cores : $0 }) {
-                BLAS.setThreads(t)
-                let whole = timing.measure(warmUp: { _ = try? model.encode(x.rowRange(0..<1024)) }) { _ = try? model.encode(x) }
-                let quantizer = timing.measure(warmUp: { _ = model.quantizer.encode(features.rowRange(0..<1024)) }) {
-                    _ = model.quantizer.encode(features)
+                // The engine's encode on t threads: chunks side by side, OpenBLAS at one thread (as
+                // the server runs it); and, for reference, one call with OpenBLAS on t threads.
+                BLAS.setThreads(1)
+                let whole = timing.measure(warmUp: { _ = try? model.encode(x.rowRange(0..<1024), threads: t) }) {
+                    _ = try? model.encode(x, threads: t)
                 }
-                for (name, r) in [("dpq_encode_whole", whole), ("dpq_encode_quantizer", quantizer)] {
+                let quantizer = timing.measure(warmUp: { _ = model.quantizer.encode(features.rowRange(0..<1024), threads: t) }) {
+                    _ = model.quantizer.encode(features, threads: t)
+                }
+                var forms = [("dpq_encode_whole", whole), ("dpq_encode_quantizer", quantizer)]
+                if t > 1 {
+                    BLAS.setThreads(t)
+                    forms.append(("dpq_encode_openblas_threads", timing.measure(warmUp: { _ = try? model.encode(x.rowRange(0..<1024)) }) {
+                        _ = try? model.encode(x)
+                    }))
+                }
+                for (name, r) in forms {
                     cells.append(["method": name, "M": m, "threads": t, "seconds": r.median,
                                   "vectors_per_second": Double(count) / r.median, "repetitions": r.runs])
                     if !json {
