@@ -91,7 +91,8 @@ if os.path.exists(enc):
         same = f[("faiss_rq_beam1", c["M"], c["threads"])]
         rawin = f.get(("faiss_rq_beam1_raw_input", c["M"], c["threads"]))
         per = lambda v: 1 / v["vectors_per_second"]
-        what = "network + assignments" if c["method"] == "dpq_encode_whole" else "assignments only"
+        what = {"dpq_encode_whole": "network + assignments", "dpq_encode_quantizer": "assignments only",
+                "dpq_encode_openblas_threads": "network + assignments, one call with OpenBLAS's threads"}[c["method"]]
         compare("encode (%s) D=%d M=%d K=256 threads=%d vs faiss ResidualQuantizer beam 1 on D=%d features" % (
                 what, dpq["D"], c["M"], c["threads"], dpq["D"]), "encode", per(c), "faiss ResidualQuantizer beam 1", per(same),
                 M=c["M"], threads=c["threads"], unit="seconds per vector", dpq_vectors_per_second=c["vectors_per_second"],
