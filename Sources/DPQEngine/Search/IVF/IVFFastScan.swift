@@ -5,7 +5,8 @@
 // and the candidates are re-ranked from the float tables as FastScanner does. With `.exact`
 // every item within m + 2 byte units of the k-th best byte sum is re-ranked, so with
 // nprobe = nlist the answer is CodeScanner's. A filter is applied inside the kernel as a bitmap
-// over ids (a predicate fills one with the ids of the lists scanned, as they are reached).
+// over ids (a predicate fills one with the ids of the lists scanned, as they are reached, and
+// clears them after each list: the bitmap is reused, ZeroedBitmaps).
 // Batches are scanned list by list rather than query by query: each worker takes a chunk of
 // queries, and a list that several of them probe is read once per 4 of them (the kernels score
 // 4 queries per pass over a block). The top k is a set of totally ordered keys, and a state's
@@ -101,7 +102,9 @@ extension IVFIndex {
         let width = bytes.groups * 64
         var luts = [UInt8](repeating: 0, count: 4 * width)
         var group = [OpaquePointer?](repeating: nil, count: 4)
-        var filled = predicate == nil ? [] : [UInt64](repeating: 0, count: (locationCount + 63) / 64)
+        // Marked per list and cleared after it, so that the bitmap goes back to the pool all zero.
+        var filled = predicate == nil ? [] : ZeroedBitmaps.take(words: (locationCount + 63) / 64)
+        defer { if predicate != nil { ZeroedBitmaps.giveBack(filled) } }
         let given = bitmap ?? []
         bytes.bytes.withUnsafeBufferPointer { all in
             luts.withUnsafeMutableBufferPointer { l in
@@ -129,6 +132,7 @@ extension IVFIndex {
                                                     g.baseAddress, ids.baseAddress, allowed)
                                     j += nq
                                 }
+                                if predicate != nil { for id in ids { a[Int(id) >> 6] = 0 } }
                             }
                         }
                     } }
