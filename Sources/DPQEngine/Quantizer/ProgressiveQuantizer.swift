@@ -61,15 +61,24 @@ public struct ProgressiveQuantizer: Sendable, Equatable {
     /// Reconstructions from the first m codes of each item.
     public func decode(_ codes: CodeMatrix, blocks m: Int) -> Matrix {
         precondition(m >= 1 && m <= min(blocks, codes.blocks), "decode: blocks \(m) outside 1...\(min(blocks, codes.blocks))")
-        let d = dimension
+        let d = dimension, k = size, width = codes.bytesPerItem, wide = codes.bytesPerCode == 2
         var out = Matrix(rows: codes.count, cols: d)
+        guard codes.count > 0 else { return out }
+        // Pointers throughout: this runs for every item of every list assignment (decode, then
+        // the nearest centroid), and per-code bounds-checked reads were most of its time.
+        // The same sums in the same order as a reconstruction read code by code.
         codebooks.values.withUnsafeBufferPointer { cb in
-            out.values.withUnsafeMutableBufferPointer { o in
-                for i in 0..<codes.count {
-                    let base = i * d
-                    for b in 0..<m {
-                        let src = codebooks.offset(block: b, codeword: codes.code(item: i, block: b))
-                        for j in 0..<d { o[base + j] += cb[src + j] }
+            codes.bytes.withUnsafeBufferPointer { cp in
+                out.values.withUnsafeMutableBufferPointer { o in
+                    for i in 0..<codes.count {
+                        let row = o.baseAddress! + i * d
+                        let code = cp.baseAddress! + i * width
+                        for b in 0..<m {
+                            let c = wide ? Int(code[2 * b]) | Int(code[2 * b + 1]) << 8 : Int(code[b])
+                            precondition(c < k, "decode: code \(c) of item \(i) block \(b) is not below K = \(k)")
+                            let src = cb.baseAddress! + (b * k + c) * d
+                            for j in 0..<d { row[j] += src[j] }
+                        }
                     }
                 }
             }
