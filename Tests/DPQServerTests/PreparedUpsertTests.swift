@@ -1,7 +1,7 @@
 // Upserted vectors are encoded before the write queue (CollectionRuntime.prepare) and stored
 // there (write). A model committed in between must not leave items with codes of the old model:
-// the write encodes them again. And a stream's batches, encoded one ahead of the one being
-// stored, are stored in order.
+// the write encodes them again. And a stream's batches, encoded ahead of the one being stored,
+// are stored in order, up to a batch that fails.
 import DPQClient
 import DPQEngine
 @testable import DPQServer
@@ -48,6 +48,24 @@ import Testing
         #expect(r.inserted == 30 && r.replaced == 210 && r.itemCount == 40)
         let got = try await dpq.getItems("s", ids: (0..<30).map { .number(UInt64(500 + $0)) }, withVectors: true)
         #expect(got.items.map(\.vector.values) == sets[7].vectors)
+    }
+
+    /// A batch that parses but fails to encode (values so large that the network overflows) is
+    /// found while later batches are being encoded: the batches before it are stored, it and
+    /// those after it are not, and the stream answers INVALID_ARGUMENT naming the problem.
+    @Test func aBatchThatFailsToEncodeEndsTheStreamAfterTheBatchesBefore() async throws {
+        let f = try await ServerFixture.start()
+        defer { f.removeData() }
+        let dpq = f.client
+        try await trainedCollection(dpq, name: "e", items: 10)
+        let v = Clusters.make(100, seed: 31)
+        var items = v.vectors.enumerated().map { NewItem(id: .number(UInt64(700 + $0)), vector: $1, labels: [v.labels[$0]]) }
+        items[45].vector = [Float](repeating: .greatestFiniteMagnitude, count: 16)   // in batch 2 of 0...4
+        await expectCode(.invalidArgument, "too large") { _ = try await dpq.upsertStream("e", items: items, batchSize: 20) }
+        let before = try await dpq.getItems("e", ids: (0..<40).map { .number(UInt64(700 + $0)) })
+        let from = try await dpq.getItems("e", ids: (40..<100).map { .number(UInt64(700 + $0)) })
+        #expect(before.items.count == 40 && from.items.isEmpty)
+        #expect(try await dpq.collection("e").itemCount == 50)
     }
 
     private func expectCodesOfServedModel(_ dpq: DPQClient, ids: [ItemID], vectors: [[Float]],
