@@ -41,7 +41,7 @@ public enum DPQServer {
     static func build(_ settings: ServerSettings, apiKeys: APIKeys?, tls: TLSFiles?, tracer: (any Tracer)?, logger: Logger) async throws -> Parts {
         // `threads` bounds searches, evaluations and encodes (passed down: they split their work
         // into pieces on that many threads) and trainings. OpenBLAS itself stays at one thread
-        // outside trainings (TrainingBLASThreads): an OpenBLAS call with two threads from the
+        // outside trainings (each holds its own count: BLAS.hold): an OpenBLAS call with two threads from the
         // worker pool makes every concurrent call wait for its thread server, and its idle thread
         // spins in sched_yield, which left half of the 2 cores idle while vectors were loaded.
         let threads = settings.threads ?? Cores.available

@@ -202,12 +202,9 @@ public struct ListBuild: Sendable {
         }
         var assigned = [Int32]()
         assigned.reserveCapacity(count)
-        let width = codes.bytesPerItem
         for start in stride(from: 0, to: count, by: assignedPerStep) {
             if shouldStop() { return nil }
-            let end = min(count, start + assignedPerStep)
-            let step = CodeMatrix(count: end - start, blocks: codes.blocks, bytesPerCode: codes.bytesPerCode,
-                                  bytes: Array(codes.bytes[(start * width)..<(end * width)]))
+            let step = codes.rowRange(start..<min(count, start + assignedPerStep))
             assigned += coarse.assign(step, codebooks: codebooks, threads: threads).lazy.map { Int32($0) }
         }
         return CodeIndex.makeLists(codes: codes, norms: norms, codebooks: codebooks, coarse: coarse,

@@ -9,9 +9,47 @@ public enum BLAS {
     /// GFLOP/s. One relaxed atomic add per call, nothing per element.
     public static let gemmOperations = Atomic<Int>(0)
 
-    /// Threads OpenBLAS may use. The same count gives the same results run to run.
-    public static func setThreads(_ n: Int) { openblas_set_num_threads(Int32(max(1, n))) }
+    /// Threads OpenBLAS may use outside `hold(threads:)` (while some hold runs, the largest held
+    /// count applies). The same count gives the same results run to run.
+    public static func setThreads(_ n: Int) {
+        counts.withLock {
+            $0.base = max(1, n)
+            apply($0)
+        }
+    }
     public static var threads: Int { Int(openblas_get_num_threads()) }
+
+    /// OpenBLAS's thread count is one setting per process. Trainings that want their own count
+    /// hold it for their length: the largest count held applies, and the base count comes back
+    /// when the last hold ends, whatever order concurrent trainings end in (a save-and-restore
+    /// per training would leave the count of whichever ended last).
+    public struct ThreadHold: Sendable {
+        let id: Int
+        /// Ends the hold (a second call does nothing).
+        public func release() {
+            BLAS.counts.withLock {
+                $0.held.removeValue(forKey: id)
+                BLAS.apply($0)
+            }
+        }
+    }
+
+    public static func hold(threads n: Int) -> ThreadHold {
+        counts.withLock {
+            $0.next += 1
+            $0.held[$0.next] = max(1, n)
+            apply($0)
+            return ThreadHold(id: $0.next)
+        }
+    }
+
+    private struct Counts {
+        var base: Int
+        var held: [Int: Int] = [:]
+        var next = 0
+    }
+    private static let counts = Mutex(Counts(base: Int(openblas_get_num_threads())))
+    private static func apply(_ c: Counts) { openblas_set_num_threads(Int32(c.held.values.max() ?? c.base)) }
 
     /// C = alpha * op(A) op(B) + beta * C.
     public static func gemm(_ a: Matrix, transposeA: Bool = false,

@@ -44,6 +44,23 @@ public struct CodeMatrix: Sendable, Equatable {
         }
     }
 
+    /// `code(item:block:)` and `setCode` on an item's bytes through a pointer (`wide`: 2 bytes
+    /// per code), for loops over many codes that cannot afford a checked read per code.
+    @inline(__always)
+    static func code(in item: UnsafePointer<UInt8>, block b: Int, wide: Bool) -> Int {
+        wide ? Int(item[2 * b]) | Int(item[2 * b + 1]) << 8 : Int(item[b])
+    }
+
+    @inline(__always)
+    static func setCode(in item: UnsafeMutablePointer<UInt8>, block b: Int, wide: Bool, _ value: Int) {
+        if wide {
+            item[2 * b] = UInt8(truncatingIfNeeded: value)
+            item[2 * b + 1] = UInt8(truncatingIfNeeded: value >> 8)
+        } else {
+            item[b] = UInt8(truncatingIfNeeded: value)
+        }
+    }
+
     /// The first m codes of every item.
     public func prefix(_ m: Int) -> CodeMatrix {
         precondition(m >= 1 && m <= blocks, "CodeMatrix.prefix: m out of range")
@@ -55,6 +72,12 @@ public struct CodeMatrix: Sendable, Equatable {
             out.append(contentsOf: bytes[start..<(start + m * bytesPerCode)])
         }
         return CodeMatrix(count: count, blocks: m, bytesPerCode: bytesPerCode, bytes: out)
+    }
+
+    /// The codes of a range of items (one copy of their bytes).
+    public func rowRange(_ range: Range<Int>) -> CodeMatrix {
+        CodeMatrix(count: range.count, blocks: blocks, bytesPerCode: bytesPerCode,
+                   bytes: Array(bytes[(range.lowerBound * bytesPerItem)..<(range.upperBound * bytesPerItem)]))
     }
 
     /// The codes of the given items, in that order.

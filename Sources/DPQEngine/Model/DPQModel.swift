@@ -37,15 +37,14 @@ public struct DPQModel: Sendable, Equatable {
         // same for every thread count.
         let unit = network?.chunkRows ?? 4096
         let piece = unit * max(1, 4096 / unit) * max(1, threads)
-        if x.rows <= piece { return network.map { $0.features(standardizer.apply(x), threads: threads) } ?? standardizer.apply(x) }
+        func featuresOfPiece(_ p: Matrix) -> Matrix {
+            network.map { $0.features(standardizer.apply(p), threads: threads) } ?? standardizer.apply(p)
+        }
+        if x.rows <= piece { return featuresOfPiece(x) }
         var out = Matrix(rows: x.rows, cols: config.quantizedDimension)
-        var start = 0
-        while start < x.rows {
+        for start in stride(from: 0, to: x.rows, by: piece) {
             let end = min(start + piece, x.rows)
-            let part = network.map { $0.features(standardizer.apply(x.rowRange(start..<end)), threads: threads) }
-                ?? standardizer.apply(x.rowRange(start..<end))
-            out.values.replaceSubrange((start * out.cols)..<(end * out.cols), with: part.values)
-            start = end
+            out.values.replaceSubrange((start * out.cols)..<(end * out.cols), with: featuresOfPiece(x.rowRange(start..<end)).values)
         }
         return out
     }

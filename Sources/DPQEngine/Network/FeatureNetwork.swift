@@ -129,10 +129,10 @@ public struct FeatureNetwork: Sendable, Equatable {
         let parts = ParallelWork.map(count: (x.rows + chunk - 1) / chunk, threads: threads) { i in
             featuresOfChunk(x.rowRange((i * chunk)..<min(x.rows, (i + 1) * chunk)))
         }
-        var out = Matrix(rows: x.rows, cols: feature.outputs)
-        out.values.removeAll(keepingCapacity: true)
-        for part in parts { out.values.append(contentsOf: part.values) }
-        return out
+        var values = [Float]()
+        values.reserveCapacity(x.rows * feature.outputs)
+        for part in parts { values.append(contentsOf: part.values) }
+        return Matrix(rows: x.rows, cols: feature.outputs, values: values)
     }
 
     private func featuresOfChunk(_ x: Matrix) -> Matrix {

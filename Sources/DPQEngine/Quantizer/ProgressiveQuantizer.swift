@@ -26,18 +26,16 @@ public struct ProgressiveQuantizer: Sendable, Equatable {
         var codes = CodeMatrix(count: features.rows, blocks: blocks, codebookSize: size)
         guard features.rows > 0 else { return codes }
         let chunks = (features.rows + Self.chunkRows - 1) / Self.chunkRows
-        let (m, wide) = (blocks, codes.bytesPerCode == 2)
+        let (width, wide) = (codes.bytesPerItem, codes.bytesPerCode == 2)
         codes.bytes.withUnsafeMutableBufferPointer { out in
             let shared = SharedMutablePointer(base: out.baseAddress!)
             ParallelWork.forEach(count: chunks, threads: threads) { i in
                 let start = i * Self.chunkRows
                 let idx = assign(features.rowRange(start..<min(features.rows, start + Self.chunkRows)))
-                // Each chunk writes only its own rows' bytes (codes as CodeMatrix.setCode lays them out).
+                // Each chunk writes only its own rows' bytes.
                 for (b, column) in idx.enumerated() {
                     for (r, k) in column.enumerated() {
-                        let o = ((start + r) * m + b) * (wide ? 2 : 1)
-                        shared.base[o] = UInt8(truncatingIfNeeded: k)
-                        if wide { shared.base[o + 1] = UInt8(truncatingIfNeeded: k >> 8) }
+                        CodeMatrix.setCode(in: shared.base + (start + r) * width, block: b, wide: wide, Int(k))
                     }
                 }
             }
@@ -74,7 +72,7 @@ public struct ProgressiveQuantizer: Sendable, Equatable {
                         let row = o.baseAddress! + i * d
                         let code = cp.baseAddress! + i * width
                         for b in 0..<m {
-                            let c = wide ? Int(code[2 * b]) | Int(code[2 * b + 1]) << 8 : Int(code[b])
+                            let c = CodeMatrix.code(in: code, block: b, wide: wide)
                             precondition(c < k, "decode: code \(c) of item \(i) block \(b) is not below K = \(k)")
                             let src = cb.baseAddress! + (b * k + c) * d
                             for j in 0..<d { row[j] += src[j] }

@@ -15,10 +15,9 @@ public enum Trainer {
                              progress: ProgressHandler? = nil) throws -> DPQModel {
         try validate(data: data, labels: labels, model: config, training: training)
         LargeAllocations.keepInHeap()
-        // OpenBLAS's thread count is per process: set for this training, then given back.
-        let previousThreads = BLAS.threads
-        if let t = training.threads { BLAS.setThreads(t) }
-        defer { if training.threads != nil { BLAS.setThreads(previousThreads) } }
+        // OpenBLAS's thread count is per process: held for this training (BLAS.hold).
+        let hold = training.threads.map { BLAS.hold(threads: $0) }
+        defer { hold?.release() }
         var random = SeededRandom(seed: training.seed)
         let standardizer = Standardizer(fitting: data, shape: config.inputShape, relativeFloor: config.deviationFloor)
         let x = standardizer.apply(data)

@@ -67,13 +67,12 @@ extension CollectionRuntime {
             defer { slots.release(); lease.release() }
             let outcome: Result<DPQModel, any Error>
             do {
-                let trained = try await onThread { [threads] in
-                    try TrainingBLASThreads.during(training.threads ?? threads) {
-                        var blasSet = training
-                        blasSet.threads = nil  // set above, for every training running at once
-                        return try Trainer.train(data: data, labels: model.hasNetwork ? Labels(multi: labels, classCount: model.classCount) : nil,
-                                                 model: model, training: blasSet) { p in job.record(p, training: training) }
-                    }
+                // OpenBLAS's threads for the training's length (the server keeps it at 1 otherwise).
+                var held = training
+                held.threads = training.threads ?? threads
+                let trained = try await onThread { [held] in
+                    try Trainer.train(data: data, labels: model.hasNetwork ? Labels(multi: labels, classCount: model.classCount) : nil,
+                                      model: model, training: held) { p in job.record(p, training: training) }
                 }
                 outcome = .success(trained)
             } catch {

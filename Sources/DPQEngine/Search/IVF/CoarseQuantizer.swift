@@ -100,7 +100,7 @@ public struct CoarseQuantizer: Sendable, Equatable {
             let quantizer = ProgressiveQuantizer(codebooks: codebooks, assignment: .euclidean)
             let parts = ParallelWork.map(count: chunks, threads: threads) { i in
                 let rows = (i * chunk)..<min(codes.count, (i + 1) * chunk)
-                return nearest(quantizer.decode(codes.items(rows), blocks: codes.blocks)).map { Int($0) }
+                return nearest(quantizer.decode(codes.rowRange(rows), blocks: codes.blocks)).map { Int($0) }
             }
             return parts.flatMap { $0 }
         }
