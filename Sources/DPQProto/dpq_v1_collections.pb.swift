@@ -368,9 +368,11 @@ public nonisolated struct Dpq_V1_CollectionInfo: Sendable {
   /// partition NONE, or a k-means partition below 1,024 items).
   public var indexLists: UInt32 = 0
 
-  /// True while k-means lists for the grown collection are being built (each time it has doubled;
-  /// tens of seconds at 10M items). Writes and searches go on meanwhile, searches on the current
-  /// lists (index_lists); the new lists take over, up to date with every write, when built.
+  /// True while k-means lists for the grown collection are due or being built (each time it has
+  /// doubled; tens of seconds at 10M items). A due build waits until writes pause for 0.5 s (at
+  /// most 60 s), so that a bulk load is not slowed by builds. Writes and searches go on meanwhile,
+  /// searches on the current lists (index_lists); the new lists take over, up to date with every
+  /// write, when built.
   public var indexListsBuilding: Bool = false
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()

@@ -110,7 +110,10 @@ extension CollectionRuntime {
         }
         if let n = changes.pendingCount { pending.withLock { $0 = n } }
         followed.withLock { $0.seq = max($0.seq, changes.seq) }
-        if !coded.isEmpty { refreshListsIfStale() }
+        if !coded.isEmpty {
+            lastWrite.withLock { $0 = .now }
+            refreshListsIfStale()
+        }
         DPQMetrics.setCollectionItems(current.count + pending.withLock { $0 }, collection: name)
         return changes.deleted.count + changes.upserted.count
     }

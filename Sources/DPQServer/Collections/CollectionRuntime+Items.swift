@@ -171,6 +171,7 @@ extension CollectionRuntime {
     /// Stores `items` (coded when `encoded`, else pending) and applies them to the index; on the write queue.
     private func write(_ items: [StoredItem], encoded: Bool, lists: AssignedLists? = nil) throws -> UpsertResult {
         let counts = try store.upsert(items)
+        lastWrite.withLock { $0 = .now }
         var result = UpsertResult()
         result.replaced = counts.replaced
         result.inserted = counts.inserted

@@ -101,8 +101,12 @@ final class CollectionRuntime: Sendable {
     let followed: Mutex<Followed>
     /// Other servers may write to the store (PostgreSQL).
     let shared: Bool
-    /// A k-means list build runs off the write queue (refreshListsIfStale).
+    /// A k-means list build is due or runs, off the write queue (refreshListsIfStale).
     let listBuildRunning = Mutex(false)
+    /// When the last write was stored: a due list build waits until writes have paused this long
+    /// (refreshListsIfStale; a test sets a longer pause to keep its writes steady enough).
+    let lastWrite = Mutex(ContinuousClock.now)
+    let listBuildPause = Mutex<Duration>(.milliseconds(500))
     /// Closed (deleted, or the server stopping): a list build finishing late installs nothing.
     let closed = Mutex(false)
 
@@ -179,15 +183,42 @@ final class CollectionRuntime: Sendable {
     /// own, so that writes go on meanwhile (a build at 10M items takes tens of seconds, which
     /// every write used to wait for), then installs them on the write queue, brought up to date
     /// with the writes made since (CodeIndex.installLists(_:builtFrom:)). One build at a time;
-    /// searches use the lists in place until then.
+    /// searches use the lists in place until then (every item is in them: a search is as right
+    /// as before, only the lists fit the items less well).
+    ///
+    /// A due build waits for a pause in the writes (`listBuildPause`), up to `listBuildMaxDelay`:
+    /// during a bulk load, builds at each doubling took half of the load's cores (a load from
+    /// empty to 1M items trained and assigned lists at 2K, 4K, ... 512K and 1M items), so the
+    /// load now runs first and the lists are built once it pauses, as Milvus indexes a segment
+    /// once it is sealed. A steady trickle of writes still gets its lists within the max delay.
     func refreshListsIfStale() {
-        guard !listBuildRunning.withLock({ $0 }),
-              let build = served.read({ s in s.index.flatMap { $0.listsAreStale ? $0.listBuild : nil } }) else { return }
+        guard !listBuildRunning.withLock({ $0 }), served.read({ $0.index?.listsAreStale ?? false }) else { return }
         listBuildRunning.withLock { $0 = true }
-        let threads = self.threads
+        buildListsAfterPause(due: .now)
+    }
+
+    /// A due list build starts after this long even while writes go on.
+    static let listBuildMaxDelay: Duration = .seconds(60)
+
+    private func buildListsAfterPause(due: ContinuousClock.Instant) {
+        let pause = listBuildPause.withLock { $0 }
+        let wait = pause.components
+        let seconds = Double(wait.seconds) + Double(wait.attoseconds) / 1e18
         // A Dispatch thread, not a task: the build blocks its thread for its whole length, and
         // `dpq serve` runs Swift concurrency on the event loops.
-        DispatchQueue.global(qos: .utility).async { [self] in
+        DispatchQueue.global(qos: .utility).asyncAfter(deadline: .now() + seconds) { [self] in
+            let now = ContinuousClock.now
+            if !closed.withLock({ $0 }), now - lastWrite.withLock({ $0 }) < pause, now - due < Self.listBuildMaxDelay {
+                buildListsAfterPause(due: due)
+                return
+            }
+            // Taken now, under the shared lock: the codes as they are after the writes it waited for.
+            guard !closed.withLock({ $0 }),
+                  let build = served.read({ s in s.index.flatMap { $0.listsAreStale ? $0.listBuild : nil } }) else {
+                listBuildRunning.withLock { $0 = false }
+                return
+            }
+            let threads = self.threads
             let built = build.run(threads: threads, shouldStop: { [self] in closed.withLock { $0 } })
             writes.enqueue { [self] in
                 listBuildRunning.withLock { $0 = false }
@@ -337,3 +368,4 @@ struct PersistedStatus: Codable {
         try store.saveProgress(try JSONEncoder().encode(self))
     }
 }
+

@@ -239,9 +239,11 @@ struct  Dpq__V1__CollectionInfo
    */
   uint32_t index_lists;
   /*
-   * True while k-means lists for the grown collection are being built (each time it has doubled;
-   * tens of seconds at 10M items). Writes and searches go on meanwhile, searches on the current
-   * lists (index_lists); the new lists take over, up to date with every write, when built.
+   * True while k-means lists for the grown collection are due or being built (each time it has
+   * doubled; tens of seconds at 10M items). A due build waits until writes pause for 0.5 s (at
+   * most 60 s), so that a bulk load is not slowed by builds. Writes and searches go on meanwhile,
+   * searches on the current lists (index_lists); the new lists take over, up to date with every
+   * write, when built.
    */
   protobuf_c_boolean index_lists_building;
 };
