@@ -15,6 +15,12 @@ package enum Blobs {
         return d
     }
 
+    /// `labels`' blob written over `bytes` (its capacity kept: a bulk load reuses one buffer).
+    package static func setLabels(_ labels: [Int], in bytes: inout [UInt8]) {
+        bytes.removeAll(keepingCapacity: true)
+        for l in labels { withUnsafeBytes(of: UInt32(truncatingIfNeeded: l).littleEndian) { bytes.append(contentsOf: $0) } }
+    }
+
     package static func labels(_ raw: UnsafeRawBufferPointer) -> [Int] {
         let n = raw.count / 4
         return (0..<n).map { Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self))) }

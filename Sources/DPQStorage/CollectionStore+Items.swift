@@ -23,9 +23,10 @@ extension CollectionStore {
             let first = try Int64(Self.meta(db, CollectionSchema.Meta.rowidHighWater) ?? "0") ?? 0
             var next = first
             var counts = UpsertCounts()
+            var labels: [UInt8] = []  // one buffer for every item's label blob
             for item in items {
                 let vector: Data? = keep || item.code.isEmpty ? item.vector.map { Blobs.vector($0, half: half) } : nil
-                let labels = Blobs.labels(item.labels)
+                Blobs.setLabels(item.labels, in: &labels)
                 if try statements.insert(rowid: next + 1, item.id, labels: labels, code: item.code, vector: vector) {
                     next += 1
                     counts.inserted += 1

@@ -26,7 +26,7 @@ struct ItemStatements {
     }
 
     /// Inserts a new row; false (nothing written) when the id exists.
-    mutating func insert(rowid: Int64, _ id: ItemID, labels: Data, code: [UInt8], vector: Data?) throws -> Bool {
+    mutating func insert(rowid: Int64, _ id: ItemID, labels: [UInt8], code: [UInt8], vector: Data?) throws -> Bool {
         let s = try bind(id, number: insertNumber, string: insertString, at: 2)
         sqlite3_bind_int64(s, 1, rowid)
         try step(s, labels: labels, code: code, vector: vector)
@@ -45,13 +45,13 @@ struct ItemStatements {
     /// True the first time a rowid is replaced in this batch.
     mutating func firstReplace(_ rowid: Int64) -> Bool { replaced.insert(rowid).inserted }
 
-    func update(rowid: Int64, labels: Data, code: [UInt8], vector: Data?) throws {
+    func update(rowid: Int64, labels: [UInt8], code: [UInt8], vector: Data?) throws {
         sqlite3_bind_int64(updateRow, 1, rowid)
         try step(updateRow, labels: labels, code: code, vector: vector, first: 2)
     }
 
     /// Binds labels, code and vector at `first`, `first` + 1, `first` + 2 and steps once.
-    private func step(_ s: OpaquePointer, labels: Data, code: [UInt8], vector: Data?, first: Int32 = 3) throws {
+    private func step(_ s: OpaquePointer, labels: [UInt8], code: [UInt8], vector: Data?, first: Int32 = 3) throws {
         defer { sqlite3_reset(s); sqlite3_clear_bindings(s) }
         let rc = labels.withUnsafeBytes { l in
             code.withUnsafeBytes { c in

@@ -75,4 +75,18 @@ import Testing
         let got = try await dpq.getItems("p", ids: keys, withCodes: true)
         #expect(got.items.map { [UInt8]($0.code) } == want, sourceLocation: sourceLocation)
     }
+
+    /// The entries of a batch that count: the last of each id. Ascending numbers take a shortcut
+    /// (no id repeats); anything else goes through the dictionary, including a repeat right after
+    /// an ascending run.
+    @Test func theLastOccurrenceOfEachIdCounts() {
+        func rows(_ ids: [ItemID]) -> [Int] { CollectionRuntime.lastOccurrences(ids) }
+        #expect(rows([]) == [])
+        #expect(rows((0..<5).map { .number(UInt64($0 * 3)) }) == [0, 1, 2, 3, 4])
+        #expect(rows([.number(1), .number(2), .number(2)]) == [0, 2])
+        #expect(rows([.number(1), .number(5), .number(3), .number(1)]) == [1, 2, 3])
+        #expect(rows([.number(9), .number(8)]) == [0, 1])
+        #expect(rows([.string("a"), .string("b"), .string("a")]) == [1, 2])
+        #expect(rows([.number(1), .string("1"), .number(1)]) == [1, 2])
+    }
 }

@@ -42,6 +42,18 @@ import DPQEngine
         #expect(try s.get([.number(1)]) == [items[1]])
     }
 
+    /// One batch whose label sets shrink from item to item: each row keeps its own labels (the
+    /// store writes every label blob through one reused buffer).
+    @Test func labelSetsOfOneBatchStayApart() throws {
+        let s = try store()
+        let labels: [[Int]] = [[1, 2, 3], [4], [], [5, 6], []]
+        let items = labels.enumerated().map { i, l in StoredItem(id: .number(UInt64(i)), labels: l, code: [1, 2, 3, 4], vector: [0, 1, 2, 3]) }
+        try s.upsert(items)
+        #expect(try s.get(items.map(\.id)).map(\.labels) == labels)
+        try s.upsert(items.reversed().map { var item = $0; item.labels = labels[4 - Int($0.id.description)!]; return item })
+        #expect(try s.get(items.map(\.id)).map(\.labels) == labels.reversed())
+    }
+
     @Test func upsertIsIdempotentAndOverwrites() throws {
         let s = try store()
         let items = (0..<10).map { Fixtures.item(UInt64($0)) }
