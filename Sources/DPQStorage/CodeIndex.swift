@@ -285,15 +285,15 @@ public struct CodeIndex: Sendable {
         return { i in held.shares(i, with: mask, 0) }
     }
 
-    static func requireCodes(_ bytes: [UInt8], bytesPerCode: Int, below k: Int, what: String) throws {
+    static func requireCodes(_ bytes: [UInt8], bytesPerCode: Int, below k: Int, what: @autoclosure () -> String) throws {
         if bytesPerCode == 1 {
             if k >= 256 { return }
             if let bad = bytes.first(where: { Int($0) >= k }) {
-                throw StorageError.invalidArgument("\(what): code \(bad) is not below the codebook size \(k)")
+                throw StorageError.invalidArgument("\(what()): code \(bad) is not below the codebook size \(k)")
             }
         } else {
             for i in stride(from: 0, to: bytes.count - 1, by: 2) where Int(bytes[i]) | Int(bytes[i + 1]) << 8 >= k {
-                throw StorageError.invalidArgument("\(what): code \(Int(bytes[i]) | Int(bytes[i + 1]) << 8) is not below the codebook size \(k)")
+                throw StorageError.invalidArgument("\(what()): code \(Int(bytes[i]) | Int(bytes[i + 1]) << 8) is not below the codebook size \(k)")
             }
         }
     }

@@ -11,9 +11,10 @@ import DPQEngine
 extension CollectionStore {
     /// Stores `items` in one transaction. Vectors are dropped unless the collection keeps them
     /// or the item has no code yet (it is encoded from its vector once a model exists).
-    /// A new id is one INSERT; an existing one a lookup and an UPDATE. Statements are stepped
-    /// and bound directly (blobs bound from the items' own buffers), because GRDB's arguments
-    /// cost several allocations per item, which at bulk-load rates is most of the write.
+    /// New ids go in 64 to an INSERT while none of them exists; an existing one (or a run of
+    /// fewer than 64, or ids of both kinds) goes one by one: an INSERT, or a lookup and an UPDATE.
+    /// Statements are stepped and bound directly, because GRDB's arguments cost several
+    /// allocations per item, which at bulk-load rates is most of the write.
     @discardableResult
     public func upsert(_ items: [StoredItem]) throws -> UpsertCounts {
         for item in items { try config.check(item) }
@@ -24,8 +25,31 @@ extension CollectionStore {
             var next = first
             var counts = UpsertCounts()
             var labels: [UInt8] = []  // one buffer for every item's label blob
-            for item in items {
-                let vector: Data? = keep || item.code.isEmpty ? item.vector.map { Blobs.vector($0, half: half) } : nil
+            func vector(_ item: StoredItem) -> Data? {
+                keep || item.code.isEmpty ? item.vector.map { Blobs.vector($0, half: half) } : nil
+            }
+            let chunk = ItemStatements.rowsPerInsert
+            // Cleared by the first chunk that finds an id existing: a batch that replaces items
+            // probably replaces many, and a failed INSERT costs as much as a successful one.
+            var inChunks = true
+            var i = 0
+            while i < items.count {
+                if inChunks, i + chunk <= items.count, Self.oneKind(items[i..<(i + chunk)]) {
+                    let rows = items[i..<(i + chunk)].map { item in
+                        Blobs.setLabels(item.labels, in: &labels)
+                        return ItemStatements.NewRow(id: item.id, labels: labels, code: item.code, vector: vector(item))
+                    }
+                    if try statements.insertAll(firstRowid: next + 1, rows) {
+                        next += Int64(chunk)
+                        counts.inserted += chunk
+                        i += chunk
+                        continue
+                    }
+                    inChunks = false
+                }
+                let item = items[i]
+                i += 1
+                let vector = vector(item)
                 Blobs.setLabels(item.labels, in: &labels)
                 if try statements.insert(rowid: next + 1, item.id, labels: labels, code: item.code, vector: vector) {
                     next += 1
@@ -46,6 +70,13 @@ extension CollectionStore {
             if next != first { try Self.setMeta(db, CollectionSchema.Meta.rowidHighWater, String(next)) }
             return counts
         }
+    }
+
+    /// Whether the ids are all numbers or all strings (one multi-row INSERT takes one kind).
+    private static func oneKind(_ items: ArraySlice<StoredItem>) -> Bool {
+        guard let first = items.first else { return true }
+        if case .number = first.id { return items.allSatisfy { if case .number = $0.id { true } else { false } } }
+        return items.allSatisfy { if case .string = $0.id { true } else { false } }
     }
 
     /// Deletes the items with these ids; returns how many existed.

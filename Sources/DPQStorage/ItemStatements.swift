@@ -12,8 +12,14 @@ struct ItemStatements {
     private let insertNumber: OpaquePointer, insertString: OpaquePointer
     private let findNumber: OpaquePointer, findString: OpaquePointer
     private let updateRow: OpaquePointer
+    /// `rowsPerInsert` new rows in one statement, for each id kind (`insertAll`).
+    private let insertNumbers: OpaquePointer, insertStrings: OpaquePointer
     /// Rowids replaced in this batch (an id named twice is counted once).
     private var replaced = Set<Int64>()
+
+    /// Rows of one multi-row INSERT: a statement's own cost (step, reset, the VDBE program's
+    /// start) is paid once for them instead of once per row.
+    static let rowsPerInsert = 64
 
     init(_ db: Database) throws {
         self.db = db
@@ -23,6 +29,60 @@ struct ItemStatements {
         findNumber = try prepare("SELECT rowid, length(code) = 0 FROM items WHERE id_number = ?1")
         findString = try prepare("SELECT rowid, length(code) = 0 FROM items WHERE id_string = ?1")
         updateRow = try prepare("UPDATE items SET labels = ?2, code = ?3, vector = ?4 WHERE rowid = ?1")
+        let values = Array(repeating: "(?, ?, ?, ?, ?)", count: Self.rowsPerInsert).joined(separator: ", ")
+        insertNumbers = try prepare("INSERT INTO items (rowid, id_number, labels, code, vector) VALUES \(values)")
+        insertStrings = try prepare("INSERT INTO items (rowid, id_string, labels, code, vector) VALUES \(values)")
+    }
+
+    /// A row of `insertAll`: its blobs as stored.
+    struct NewRow {
+        var id: ItemID
+        var labels: [UInt8]
+        var code: [UInt8]
+        var vector: Data?
+    }
+
+    /// Inserts `rowsPerInsert` rows, ids all numbers or all strings, with rowids from `firstRowid`
+    /// on, in one statement; false, having written nothing, when any of their ids exists (also
+    /// within them). Without ON CONFLICT, the UNIQUE failure undoes this statement alone, not the
+    /// transaction, and the caller stores the rows one by one instead.
+    func insertAll(firstRowid: Int64, _ rows: [NewRow]) throws -> Bool {
+        precondition(rows.count == Self.rowsPerInsert, "ItemStatements.insertAll: \(rows.count) rows")
+        let s: OpaquePointer
+        switch rows[0].id {
+        case .number: s = insertNumbers
+        case .string: s = insertStrings
+        }
+        defer { sqlite3_reset(s); sqlite3_clear_bindings(s) }
+        // Copied by SQLite at bind (SQLITE_TRANSIENT): the buffers need not outlive this call's binding loop.
+        let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+        func blob(_ bytes: UnsafeRawBufferPointer, _ index: Int32) {
+            if let base = bytes.baseAddress, bytes.count > 0 {
+                sqlite3_bind_blob(s, index, base, Int32(bytes.count), transient)
+            } else {
+                sqlite3_bind_zeroblob(s, index, 0)
+            }
+        }
+        for (j, row) in rows.enumerated() {
+            let at = Int32(j * 5)
+            sqlite3_bind_int64(s, at + 1, firstRowid + Int64(j))
+            switch row.id {
+            case .number(let n):
+                guard s == insertNumbers else { preconditionFailure("ItemStatements.insertAll: ids of both kinds") }
+                sqlite3_bind_int64(s, at + 2, Int64(bitPattern: n))
+            case .string(let text):
+                guard s == insertStrings else { preconditionFailure("ItemStatements.insertAll: ids of both kinds") }
+                let rc = text.withCString { sqlite3_bind_text(s, at + 2, $0, Int32(text.utf8.count), transient) }
+                guard rc == SQLITE_OK else { throw failure(rc) }
+            }
+            row.labels.withUnsafeBytes { blob($0, at + 3) }
+            row.code.withUnsafeBytes { blob($0, at + 4) }
+            if let v = row.vector { v.withUnsafeBytes { blob($0, at + 5) } } else { sqlite3_bind_null(s, at + 5) }
+        }
+        let rc = sqlite3_step(s)
+        if rc == SQLITE_DONE { return true }
+        if rc & 0xff == SQLITE_CONSTRAINT { return false }
+        throw failure(rc)
     }
 
     /// Inserts a new row; false (nothing written) when the id exists.

@@ -54,6 +54,52 @@ import DPQEngine
         #expect(try s.get(items.map(\.id)).map(\.labels) == labels.reversed())
     }
 
+    /// Batches long enough for 64-row INSERTs: all new ids (in chunks, the tail one by one), a
+    /// chunk holding an id that exists (the chunk's INSERT is undone and the batch goes on one by
+    /// one: counts, values and rowids as if it had been stored item by item), a chunk naming an id
+    /// twice (the later entry wins), and ids of both kinds in one chunk.
+    @Test func multiRowInsertsStoreWhatSingleRowsWould() throws {
+        let s = try store()
+        func item(_ id: ItemID, _ label: Int) -> StoredItem {
+            StoredItem(id: id, labels: [label], code: [UInt8(label % 16), 1, 2, 3], vector: [Float(label), 0, 0, 0])
+        }
+        let fresh = (0..<150).map { item(.number(UInt64($0)), $0 % 10) }
+        #expect(try s.upsert(fresh) == UpsertCounts(inserted: 150))
+        #expect(try s.get(fresh.map(\.id)) == fresh)
+        // Rowids 1...150, in order, no gaps: the listing's cursors.
+        let page = try s.list(pageSize: 1_000, after: nil)
+        #expect(page.items == fresh && page.next == nil)
+        #expect(try s.list(pageSize: 1, after: 149).items == [fresh[149]])
+
+        // 100 ids, the first chunk of 64 naming id 1,000 twice (positions 0 and 40): the chunk's
+        // INSERT fails and the batch goes one by one; the later entry wins, in the first's place.
+        var batch = (1_000..<1_100).map { item(.number(UInt64($0)), $0 % 10) }
+        batch[40] = item(.number(1_000), 4)
+        #expect(try s.upsert(batch) == UpsertCounts(inserted: 99))
+        #expect(try s.get([.number(1_000), .number(1_099)]) == [batch[40], batch[99]])
+        var listed = try s.list(pageSize: 1_000, after: 150).items
+        #expect(listed.count == 99 && listed.first == batch[40] && listed.last == batch[99])
+        #expect(try s.list(pageSize: 1, after: 248).items == [batch[99]])  // rowids 151...249, no gap
+
+        // 100 ids, the first chunk holding id 7, stored before: replaced in place, the rest inserted.
+        batch = (2_000..<2_100).map { item(.number(UInt64($0)), $0 % 10) }
+        batch[20] = item(.number(7), 3)
+        #expect(try s.upsert(batch) == UpsertCounts(inserted: 99, replaced: 1))
+        #expect(try s.get([.number(7)]) == [batch[20]])
+        #expect(try s.list(pageSize: 1, after: 7).items == [batch[20]])  // id 7 kept rowid 8
+        listed = try s.list(pageSize: 1_000, after: 249).items
+        #expect(listed.count == 99 && listed.first == batch[0] && listed.last == batch[99])
+        #expect(try s.count() == 348)
+
+        // Both kinds in one chunk of 64.
+        let mixed = (0..<64).map { item($0 % 2 == 0 ? .number(UInt64(5_000 + $0)) : .string("m\($0)"), $0 % 10) }
+        #expect(try s.upsert(mixed) == UpsertCounts(inserted: 64))
+        #expect(try s.get(mixed.map(\.id)) == mixed)
+        // The same 64 again: all replaced.
+        #expect(try s.upsert(mixed) == UpsertCounts(replaced: 64))
+        #expect(try s.count() == 412)
+    }
+
     @Test func upsertIsIdempotentAndOverwrites() throws {
         let s = try store()
         let items = (0..<10).map { Fixtures.item(UInt64($0)) }
