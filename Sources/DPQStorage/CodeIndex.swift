@@ -154,8 +154,9 @@ public struct CodeIndex: Sendable {
         var listRows: [Int] = []
         listRows.reserveCapacity(coded.count)
         for (b, item) in coded.enumerated() {
-            if let r = ids.row(of: item.id) {
-                listRows.append(r)
+            let (r, appended) = ids.rowAppendingIfAbsent(item.id)
+            listRows.append(r)
+            if !appended {
                 codeBytes.replaceSubrange((r * width)..<((r + 1) * width), with: item.code)
                 fastCodes?.set(item: r, codes: item.code)
                 if let batchNorms { normValues?.replaceSubrange((r * m)..<((r + 1) * m), with: batchNorms.values[(b * m)..<((b + 1) * m)]) }
@@ -164,8 +165,6 @@ public struct CodeIndex: Sendable {
                     vectors!.values.replaceSubrange((r * v.count)..<((r + 1) * v.count), with: v)
                 }
             } else {
-                listRows.append(ids.count)
-                ids.append(item.id)
                 codeBytes.append(contentsOf: item.code)
                 fastCodes?.append(codes: item.code)
                 if let batchNorms { normValues?.append(contentsOf: batchNorms.values[(b * m)..<((b + 1) * m)]) }

@@ -91,6 +91,25 @@ public struct ItemIDTable: Sendable, RandomAccessCollection, Equatable, Expressi
     @discardableResult
     public mutating func append(_ id: ItemID) -> Int { append(id, checked: true) }
 
+    /// The row of `id`, appending it as the last row when absent (`appended` true): one probe
+    /// where `row(of:)` then `append` took two, each comparing the ids it passes (a read of a
+    /// row's key at random), which was most of indexing a batch of new ids.
+    public mutating func rowAppendingIfAbsent(_ id: ItemID) -> (row: Int, appended: Bool) {
+        precondition(!unindexed, "ItemIDTable: indexAll() first")
+        // Grown first, so that the probe below finds the slot the new id goes in.
+        if (keys.count + 1) * 10 > slots.count * 7 { rehash(capacity: Self.capacity(forLoad: (keys.count + 1) * 3 / 2)) }
+        var i = home(hash(id))
+        while slots[i] != 0 {
+            let row = Int(slots[i] - 1)
+            if matches(row, id) { return (row, false) }
+            i = next(i)
+        }
+        precondition(keys.count < Self.maxRows, "ItemIDTable: more than \(Self.maxRows) rows")
+        let row = appendKey(id)
+        slots[i] = UInt32(row + 1)
+        return (row, true)
+    }
+
     /// `append` for ids known to be new (a load from a store whose ids are unique): the probe
     /// only looks for a free slot, without comparing the ids it passes, which at a load of
     /// millions of rows is most of the cost (each comparison reads a row's key at random).

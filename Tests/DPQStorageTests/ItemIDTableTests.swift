@@ -1,5 +1,5 @@
 // ItemIDTable against the structures it replaces ([ItemID] plus [ItemID: Int]): after every
-// step of a long random mix of appends and swap-removals, of numbers and strings (including
+// step of a long random mix of appends (`append` and `rowAppendingIfAbsent`) and swap-removals, of numbers and strings (including
 // strings that look like numbers, empty-looking prefixes and non-ASCII), both must agree on
 // every row and every lookup, absent ids included.
 
@@ -39,13 +39,19 @@ import DPQEngine
                 if row < ids.count { ids[row] = last; rows[last] = row }
             } else {
                 let id = Self.randomID(&r)
-                if rows[id] != nil {
+                if step % 2 == 1 {
+                    // The one-probe form: the row of a present id, a new last row for an absent one.
+                    let got = table.rowAppendingIfAbsent(id)
+                    #expect(got.row == rows[id] ?? ids.count && got.appended == (rows[id] == nil))
+                    if got.appended { rows[id] = ids.count; ids.append(id) }
+                } else if rows[id] != nil {
                     #expect(table.row(of: id) == rows[id])
                     continue
+                } else {
+                    #expect(table.append(id) == ids.count)
+                    rows[id] = ids.count
+                    ids.append(id)
                 }
-                #expect(table.append(id) == ids.count)
-                rows[id] = ids.count
-                ids.append(id)
             }
             if step % 997 == 0 { Self.expectSame(table, ids, rows) }
             let probe = Self.randomID(&r)
