@@ -104,8 +104,10 @@ import Testing
     }
 
     /// A due list build waits while writes keep coming (a bulk load runs on all the cores), and
-    /// starts once they pause. Fails when the build starts at the write that made it due: the
-    /// lists of 1,100 items are built in milliseconds, long before the writes stop.
+    /// starts once they pause. The pause is set to 30 s while the collection is written, so that
+    /// no hiccup of a loaded machine passes for one, then to 0.3 s. Fails when the build starts at
+    /// the write that made it due: the lists of 1,200 items are built in milliseconds, long before
+    /// the second this test waits.
     @Test func aDueListBuildWaitsForTheWritesToPause() async throws {
         let f = try await ServerFixture.start()
         defer { f.removeData() }
@@ -113,21 +115,19 @@ import Testing
         try await dpq.createCollection("load", inputDimension: 16, model: smallModel(),
                                        index: .with { $0.partition = .kmeans; $0.nlist = 16 })
         try await trainToCompletion(dpq, "load")
-        // A pause of 1.5 s (0.5 s in service), so that a slow machine's hiccup between two writes
-        // does not pass for one.
-        try f.server.parts.registry.get("load").listBuildPause.withLock { $0 = .milliseconds(1_500) }
+        let runtime = try f.server.parts.registry.get("load")
+        runtime.listBuildPause.withLock { $0 = .seconds(30) }
         try await Self.fill(dpq, "load", range: 0..<1_100, seed: 3)
-        // Writes every 100 ms for 3 s (twice the pause).
-        let until = ContinuousClock.now + .seconds(3)
-        var next = 1_100
-        while ContinuousClock.now < until {
-            try await Self.fill(dpq, "load", range: next..<(next + 20), seed: UInt64(next))
-            next += 20
-            let info = try await dpq.collection("load")
-            #expect(info.indexLists == 0 && info.indexListsBuilding, "lists built while writes go on (\(next) items)")
-            try await Task.sleep(for: .milliseconds(100))
+        for start in stride(from: 1_100, to: 1_200, by: 20) {
+            try await Self.fill(dpq, "load", range: start..<(start + 20), seed: UInt64(start))
+            try await Task.sleep(for: .milliseconds(50))
         }
-        let info = try await Self.listsBuilt(dpq, "load")
+        try await Task.sleep(for: .seconds(1))
+        var info = try await dpq.collection("load")
+        #expect(info.indexLists == 0 && info.indexListsBuilding, "lists built before the writes paused")
+        // Paused long enough now: built within a check (0.1 s) and the build's own time.
+        runtime.listBuildPause.withLock { $0 = .milliseconds(300) }
+        info = try await Self.listsBuilt(dpq, "load")
         #expect(info.indexLists == 16 && !info.indexListsBuilding)
         let q = Clusters.make(3, seed: 9).vectors
         #expect(try await dpq.search("load", queries: q, k: 10, nprobe: 16) == (try await dpq.search("load", queries: q, k: 10)))

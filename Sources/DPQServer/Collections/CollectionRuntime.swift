@@ -104,7 +104,7 @@ final class CollectionRuntime: Sendable {
     /// A k-means list build is due or runs, off the write queue (refreshListsIfStale).
     let listBuildRunning = Mutex(false)
     /// When the last write was stored: a due list build waits until writes have paused this long
-    /// (refreshListsIfStale; a test sets a longer pause to keep its writes steady enough).
+    /// (refreshListsIfStale; read at each check, so a test can lengthen and shorten it).
     let lastWrite = Mutex(ContinuousClock.now)
     let listBuildPause = Mutex<Duration>(.milliseconds(500))
     /// Closed (deleted, or the server stopping): a list build finishing late installs nothing.
@@ -200,14 +200,14 @@ final class CollectionRuntime: Sendable {
     /// A due list build starts after this long even while writes go on.
     static let listBuildMaxDelay: Duration = .seconds(60)
 
+    /// How often a due build looks whether the writes have paused.
+    static let listBuildCheck = 0.1
+
     private func buildListsAfterPause(due: ContinuousClock.Instant) {
-        let pause = listBuildPause.withLock { $0 }
-        let wait = pause.components
-        let seconds = Double(wait.seconds) + Double(wait.attoseconds) / 1e18
         // A Dispatch thread, not a task: the build blocks its thread for its whole length, and
         // `dpq serve` runs Swift concurrency on the event loops.
-        DispatchQueue.global(qos: .utility).asyncAfter(deadline: .now() + seconds) { [self] in
-            let now = ContinuousClock.now
+        DispatchQueue.global(qos: .utility).asyncAfter(deadline: .now() + Self.listBuildCheck) { [self] in
+            let now = ContinuousClock.now, pause = listBuildPause.withLock { $0 }
             if !closed.withLock({ $0 }), now - lastWrite.withLock({ $0 }) < pause, now - due < Self.listBuildMaxDelay {
                 buildListsAfterPause(due: due)
                 return
@@ -215,16 +215,25 @@ final class CollectionRuntime: Sendable {
             // Taken now, under the shared lock: the codes as they are after the writes it waited for.
             guard !closed.withLock({ $0 }),
                   let build = served.read({ s in s.index.flatMap { $0.listsAreStale ? $0.listBuild : nil } }) else {
-                listBuildRunning.withLock { $0 = false }
+                // Cleared on the write queue, where a write that makes the lists stale looks at it.
+                writes.enqueue { [self] in
+                    listBuildRunning.withLock { $0 = false }
+                    if !closed.withLock({ $0 }) { refreshListsIfStale() }
+                }
                 return
             }
             let threads = self.threads
             let built = build.run(threads: threads, shouldStop: { [self] in closed.withLock { $0 } })
             writes.enqueue { [self] in
-                listBuildRunning.withLock { $0 = false }
-                guard !closed.withLock({ $0 }) else { return }
+                guard !closed.withLock({ $0 }) else {
+                    listBuildRunning.withLock { $0 = false }
+                    return
+                }
                 let installed = changeServed { $0.index?.installLists(built, builtFrom: build, threads: threads) ?? false }
                 if installed { try? saveStatus() }  // without it a restart trains them again, from rows in another order
+                // Cleared once the lists are in: a GetCollection in between would report neither a
+                // build nor the new lists.
+                listBuildRunning.withLock { $0 = false }
                 refreshListsIfStale()  // grown enough again meanwhile
             }
         }
