@@ -153,10 +153,8 @@ public struct CodeIndex: Sendable {
         var (codeBytes, normValues) = takeArrays()
         var listRows: [Int] = []
         listRows.reserveCapacity(coded.count)
-        // A bulk load's ascending new ids skip comparing ids in the probe (a random read each).
-        let fresh = ids.areNewAscendingNumbers(coded.lazy.map(\.id))
         for (b, item) in coded.enumerated() {
-            let (r, appended) = fresh ? (ids.appendUnique(item.id), true) : ids.rowAppendingIfAbsent(item.id)
+            let (r, appended) = ids.rowAppendingIfAbsent(item.id)
             listRows.append(r)
             if !appended {
                 codeBytes.replaceSubrange((r * width)..<((r + 1) * width), with: item.code)

@@ -23,9 +23,6 @@ public struct ItemIDTable: Sendable, RandomAccessCollection, Equatable, Expressi
     private var slots: [UInt32] = []
     /// Rows appended by `appendUnindexed` and not yet in `slots`.
     private var unindexed = false
-    /// At least the largest number id ever appended (removals leave it): a number above it is
-    /// new without a look at the table (`areNewAscendingNumbers`).
-    private var numberBound: UInt64?
 
     static let maxRows = Int(UInt32.max) - 1
 
@@ -113,18 +110,6 @@ public struct ItemIDTable: Sendable, RandomAccessCollection, Equatable, Expressi
         return (row, true)
     }
 
-    /// Whether `ids` are numbers in ascending order (so none twice), all above every number id
-    /// ever in the table, so none is in it: ids a bulk load numbers as it goes, which can then go
-    /// in by `appendUnique`, whose probe compares no ids.
-    public func areNewAscendingNumbers(_ ids: some Sequence<ItemID>) -> Bool {
-        var previous = numberBound
-        for id in ids {
-            guard case .number(let n) = id, previous.map({ n > $0 }) ?? true else { return false }
-            previous = n
-        }
-        return true
-    }
-
     /// `append` for ids known to be new (a load from a store whose ids are unique): the probe
     /// only looks for a free slot, without comparing the ids it passes, which at a load of
     /// millions of rows is most of the cost (each comparison reads a row's key at random).
@@ -153,7 +138,6 @@ public struct ItemIDTable: Sendable, RandomAccessCollection, Equatable, Expressi
         switch id {
         case .number(let n):
             keys.append(n)
-            numberBound = Swift.max(numberBound ?? n, n)
         case .string(let s):
             keys.append(UInt64(arena.count))
             let bytes = Array(s.utf8)

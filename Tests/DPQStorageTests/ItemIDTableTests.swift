@@ -56,27 +56,8 @@ import DPQEngine
             if step % 997 == 0 { Self.expectSame(table, ids, rows) }
             let probe = Self.randomID(&r)
             #expect(table.row(of: probe) == rows[probe])
-            if table.areNewAscendingNumbers([probe]) { #expect(rows[probe] == nil, "\(probe) said new, but present") }
         }
         Self.expectSame(table, ids, rows)
-    }
-
-    /// Ascending numbers above every number the table ever held are new; the bound stays after
-    /// removals (an upper bound is enough), and strings, repeats or descending runs are not taken.
-    @Test func ascendingNumbersAboveTheBoundAreNew() {
-        var table = ItemIDTable()
-        #expect(table.areNewAscendingNumbers([.number(0), .number(5)]))
-        #expect(table.areNewAscendingNumbers([ItemID]()))
-        #expect(!table.areNewAscendingNumbers([.number(6), .number(5)]))
-        #expect(!table.areNewAscendingNumbers([.number(5), .number(5)]))
-        #expect(!table.areNewAscendingNumbers([.number(5), .string("6")]))
-        table.append(.number(10))
-        table.append(.string("99"))
-        #expect(!table.areNewAscendingNumbers([.number(10)]) && !table.areNewAscendingNumbers([.number(3), .number(11)]))
-        #expect(table.areNewAscendingNumbers([.number(11), .number(99)]))
-        table.removeSwappingLast(row: 0)
-        #expect(!table.areNewAscendingNumbers([.number(10)]))
-        #expect(table.row(of: .number(10)) == nil && table.areNewAscendingNumbers([.number(11)]))
     }
 
     @Test func numbersAndStringsThatSpellThemAreDifferentIDs() {
