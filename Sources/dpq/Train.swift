@@ -17,6 +17,9 @@ struct Train: AsyncParsableCommand {
     @Option(help: "Batch size.") var batchSize: Int?
     @Option(help: "Learning rate.") var learningRate: Float?
     @Option(help: "Seed.") var seed: UInt64?
+    @Flag(name: .customLong("stop-gradient-at-feature"),
+          help: "The quantization losses train the codebooks only, not the network (the authors' code; the CNN recipe).")
+    var stopGradientAtFeature = false
     @Flag(help: "Start the job and return at once.") var detach = false
     @Flag(help: "Cancel the collection's running training instead.") var cancel = false
 
@@ -47,6 +50,7 @@ struct Train: AsyncParsableCommand {
             if let batchSize { options.batchSize = UInt32(batchSize) }
             if let learningRate { options.learningRate = learningRate }
             if let seed { options.seed = seed }
+            if stopGradientAtFeature { options.stopGradientAtFeature = true }
             let started = try await dpq.startTraining(collection, dataset: fromItems ? nil : source, options: options)
             if detach {
                 if client.json { printJSON(["job_id": started.jobID, "training_rows": started.trainingRows]) }

@@ -64,7 +64,8 @@ import Testing
         // Training rows and items as JSON lines on stdin.
         let train = Clusters.make(240, seed: 2)
         let trainLines = zip(train.vectors, train.labels).map { v, l in "{\"vector\": \(v), \"labels\": [\(l)]}" }.joined(separator: "\n")
-        r = try dpq(["train", "cli", "--epochs", "3", "--pretrain-epochs", "2", "--batch-size", "64", "--json"] + a, stdin: trainLines)
+        r = try dpq(["train", "cli", "--epochs", "3", "--pretrain-epochs", "2", "--batch-size", "64", "--stop-gradient-at-feature",
+                     "--json"] + a, stdin: trainLines)
         #expect(r.status == 0, "\(r.err)")
         let db = Clusters.make(80, seed: 3)
         let dbLines = zip(db.vectors, db.labels).enumerated().map { i, x in "{\"id\": \"item-\(i)\", \"vector\": \(x.0), \"labels\": [\(x.1)]}" }.joined(separator: "\n")
@@ -112,6 +113,9 @@ import Testing
         #expect(r.status == 0 && r.out.contains("\"cli-copy\""))
         r = try dpq(["collections", "info", "cli"] + a)
         #expect(r.status == 0 && r.out.contains("ready, 80 items"), "\(r.out)")
+        // The model says what it was trained with, the flag included.
+        r = try dpq(["collections", "info", "cli", "--json"] + a)
+        #expect(r.status == 0 && r.out.replacingOccurrences(of: " ", with: "").contains("\"stop_gradient_at_feature\":true"), "\(r.out)")
 
         // Errors: stderr, non-zero exit, the status and the field named.
         r = try dpq(["search", "cli", "--vector", "1,2,3", "--k", "3"] + a)

@@ -377,4 +377,3 @@ struct PersistedStatus: Codable {
         try store.saveProgress(try JSONEncoder().encode(self))
     }
 }
-
