@@ -18,7 +18,7 @@ struct Train: AsyncParsableCommand {
     @Option(help: "Learning rate.") var learningRate: Float?
     @Option(help: "Seed.") var seed: UInt64?
     @Flag(name: .customLong("stop-gradient-at-feature"),
-          help: "The quantization losses train the codebooks only, not the network (the authors' code; the CNN recipe).")
+          help: "The quantization losses train the codebooks only, not the network (as the authors' code does).")
     var stopGradientAtFeature = false
     @Flag(help: "Start the job and return at once.") var detach = false
     @Flag(help: "Cancel the collection's running training instead.") var cancel = false
