@@ -134,6 +134,33 @@ import Testing
         await f.stop()
     }
 
+    /// Writes that never pause still get their lists once the build has waited the max delay
+    /// (60 s in service, 1 s here, with a pause of 30 s the writes never leave). Fails when a due
+    /// build waits for a pause alone.
+    @Test func aDueListBuildStartsAfterTheMaxDelayEvenWhileWritesGoOn() async throws {
+        let f = try await ServerFixture.start()
+        defer { f.removeData() }
+        let dpq = f.client
+        try await dpq.createCollection("steady", inputDimension: 16, model: smallModel(),
+                                       index: .with { $0.partition = .kmeans; $0.nlist = 16 })
+        try await trainToCompletion(dpq, "steady")
+        let runtime = try f.server.parts.registry.get("steady")
+        runtime.listBuildPause.withLock { $0 = .seconds(30) }
+        runtime.listBuildMaxDelay.withLock { $0 = .seconds(1) }
+        try await Self.fill(dpq, "steady", range: 0..<1_100, seed: 3)
+        // Writes every 50 ms until the lists are in (at most 30 s).
+        var next = 1_100, lists = 0
+        let deadline = ContinuousClock.now + .seconds(30)
+        while lists == 0 && ContinuousClock.now < deadline {
+            try await Self.fill(dpq, "steady", range: next..<(next + 10), seed: UInt64(next))
+            next += 10
+            lists = Int(try await dpq.collection("steady").indexLists)
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(lists == 16, "no lists after \(next - 1_100) items written over 30 s")
+        await f.stop()
+    }
+
     @Test func badIndexSettingsAreInvalidArgument() async throws {
         let f = try await ServerFixture.start()
         defer { f.removeData() }

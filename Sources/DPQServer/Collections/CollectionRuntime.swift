@@ -107,6 +107,8 @@ final class CollectionRuntime: Sendable {
     /// (refreshListsIfStale; read at each check, so a test can lengthen and shorten it).
     let lastWrite = Mutex(ContinuousClock.now)
     let listBuildPause = Mutex<Duration>(.milliseconds(500))
+    /// A due list build starts after this long even while writes go on (also read at each check).
+    let listBuildMaxDelay = Mutex<Duration>(.seconds(60))
     /// Closed (deleted, or the server stopping): a list build finishing late installs nothing.
     let closed = Mutex(false)
 
@@ -197,9 +199,6 @@ final class CollectionRuntime: Sendable {
         buildListsAfterPause(due: .now)
     }
 
-    /// A due list build starts after this long even while writes go on.
-    static let listBuildMaxDelay: Duration = .seconds(60)
-
     /// How often a due build looks whether the writes have paused.
     static let listBuildCheck = 0.1
 
@@ -207,8 +206,8 @@ final class CollectionRuntime: Sendable {
         // A Dispatch thread, not a task: the build blocks its thread for its whole length, and
         // `dpq serve` runs Swift concurrency on the event loops.
         DispatchQueue.global(qos: .utility).asyncAfter(deadline: .now() + Self.listBuildCheck) { [self] in
-            let now = ContinuousClock.now, pause = listBuildPause.withLock { $0 }
-            if !closed.withLock({ $0 }), now - lastWrite.withLock({ $0 }) < pause, now - due < Self.listBuildMaxDelay {
+            let now = ContinuousClock.now, pause = listBuildPause.withLock { $0 }, maxDelay = listBuildMaxDelay.withLock { $0 }
+            if !closed.withLock({ $0 }), now - lastWrite.withLock({ $0 }) < pause, now - due < maxDelay {
                 buildListsAfterPause(due: due)
                 return
             }
