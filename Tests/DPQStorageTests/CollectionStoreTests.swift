@@ -61,7 +61,8 @@ import DPQEngine
     @Test func multiRowInsertsStoreWhatSingleRowsWould() throws {
         let s = try store()
         func item(_ id: ItemID, _ label: Int) -> StoredItem {
-            StoredItem(id: id, labels: [label], code: [UInt8(label % 16), 1, 2, 3], vector: [Float(label), 0, 0, 0])
+            // 0 to 2 labels, so that neighbouring rows of one INSERT have label blobs of other lengths.
+            StoredItem(id: id, labels: (0..<(label % 3)).map { (label + $0) % 10 }, code: [UInt8(label % 16), 1, 2, 3], vector: [Float(label), 0, 0, 0])
         }
         let fresh = (0..<150).map { item(.number(UInt64($0)), $0 % 10) }
         #expect(try s.upsert(fresh) == UpsertCounts(inserted: 150))
