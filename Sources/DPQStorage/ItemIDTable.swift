@@ -89,22 +89,23 @@ public struct ItemIDTable: Sendable, RandomAccessCollection, Equatable, Expressi
     /// Appends `id` as the last row and returns that row.
     /// Precondition (programmer error): `id` is not in the table.
     @discardableResult
-    public mutating func append(_ id: ItemID) -> Int { append(id, checked: true) }
+    public mutating func append(_ id: ItemID) -> Int {
+        let (row, appended) = rowAppendingIfAbsent(id)
+        precondition(appended, "ItemIDTable.append: \(id) is already present")
+        return row
+    }
 
     /// The row of `id`, appending it as the last row when absent (`appended` true): one probe
     /// where `row(of:)` then `append` took two, each comparing the ids it passes (a read of a
     /// row's key at random), which was most of indexing a batch of new ids.
     public mutating func rowAppendingIfAbsent(_ id: ItemID) -> (row: Int, appended: Bool) {
-        precondition(!unindexed, "ItemIDTable: indexAll() first")
-        // Grown first, so that the probe below finds the slot the new id goes in.
-        if (keys.count + 1) * 10 > slots.count * 7 { rehash(capacity: Self.capacity(forLoad: (keys.count + 1) * 3 / 2)) }
+        growForOneMore()
         var i = home(hash(id))
         while slots[i] != 0 {
             let row = Int(slots[i] - 1)
             if matches(row, id) { return (row, false) }
             i = next(i)
         }
-        precondition(keys.count < Self.maxRows, "ItemIDTable: more than \(Self.maxRows) rows")
         let row = appendKey(id)
         slots[i] = UInt32(row + 1)
         return (row, true)
@@ -114,20 +115,21 @@ public struct ItemIDTable: Sendable, RandomAccessCollection, Equatable, Expressi
     /// only looks for a free slot, without comparing the ids it passes, which at a load of
     /// millions of rows is most of the cost (each comparison reads a row's key at random).
     @discardableResult
-    public mutating func appendUnique(_ id: ItemID) -> Int { append(id, checked: false) }
+    public mutating func appendUnique(_ id: ItemID) -> Int {
+        growForOneMore()
+        let row = appendKey(id)
+        var i = home(hash(id))
+        while slots[i] != 0 { i = next(i) }
+        slots[i] = UInt32(row + 1)
+        return row
+    }
 
-    private mutating func append(_ id: ItemID, checked: Bool) -> Int {
+    /// Checks that a row may be added, and grows the hash table first when one more would pass
+    /// the load factor (so that a probe after it finds the slot the new id goes in).
+    private mutating func growForOneMore() {
         precondition(keys.count < Self.maxRows, "ItemIDTable: more than \(Self.maxRows) rows")
         precondition(!unindexed, "ItemIDTable: indexAll() first")
         if (keys.count + 1) * 10 > slots.count * 7 { rehash(capacity: Self.capacity(forLoad: (keys.count + 1) * 3 / 2)) }
-        let row = appendKey(id)
-        var i = home(hash(id))
-        while slots[i] != 0 {
-            precondition(!checked || !matches(Int(slots[i] - 1), id), "ItemIDTable.append: \(id) is already present")
-            i = next(i)
-        }
-        slots[i] = UInt32(row + 1)
-        return row
     }
 
     /// Appends the row's key (and string bytes); returns the row.

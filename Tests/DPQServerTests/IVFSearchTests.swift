@@ -103,6 +103,16 @@ import Testing
         await h.stop()
     }
 
+    /// A trained collection of 16 k-means lists, its due builds waiting for writes to pause `pause`.
+    static func kmeansCollection(_ f: ServerFixture, _ name: String, pause: Duration) async throws -> CollectionRuntime {
+        try await f.client.createCollection(name, inputDimension: 16, model: smallModel(),
+                                            index: .with { $0.partition = .kmeans; $0.nlist = 16 })
+        try await trainToCompletion(f.client, name)
+        let runtime = try f.server.parts.registry.get(name)
+        runtime.listBuildPause.withLock { $0 = pause }
+        return runtime
+    }
+
     /// A due list build waits while writes keep coming (a bulk load runs on all the cores), and
     /// starts once they pause. The pause is set to 30 s while the collection is written, so that
     /// no hiccup of a loaded machine passes for one, then to 0.3 s. Fails when the build starts at
@@ -112,11 +122,7 @@ import Testing
         let f = try await ServerFixture.start()
         defer { f.removeData() }
         let dpq = f.client
-        try await dpq.createCollection("load", inputDimension: 16, model: smallModel(),
-                                       index: .with { $0.partition = .kmeans; $0.nlist = 16 })
-        try await trainToCompletion(dpq, "load")
-        let runtime = try f.server.parts.registry.get("load")
-        runtime.listBuildPause.withLock { $0 = .seconds(30) }
+        let runtime = try await Self.kmeansCollection(f, "load", pause: .seconds(30))
         try await Self.fill(dpq, "load", range: 0..<1_100, seed: 3)
         for start in stride(from: 1_100, to: 1_200, by: 20) {
             try await Self.fill(dpq, "load", range: start..<(start + 20), seed: UInt64(start))
@@ -141,11 +147,7 @@ import Testing
         let f = try await ServerFixture.start()
         defer { f.removeData() }
         let dpq = f.client
-        try await dpq.createCollection("steady", inputDimension: 16, model: smallModel(),
-                                       index: .with { $0.partition = .kmeans; $0.nlist = 16 })
-        try await trainToCompletion(dpq, "steady")
-        let runtime = try f.server.parts.registry.get("steady")
-        runtime.listBuildPause.withLock { $0 = .seconds(30) }
+        let runtime = try await Self.kmeansCollection(f, "steady", pause: .seconds(30))
         runtime.listBuildMaxDelay.withLock { $0 = .seconds(1) }
         try await Self.fill(dpq, "steady", range: 0..<1_100, seed: 3)
         // Writes every 50 ms until the lists are in (at most 30 s).

@@ -102,7 +102,7 @@ final class CollectionRuntime: Sendable {
     /// Other servers may write to the store (PostgreSQL).
     let shared: Bool
     /// A k-means list build is due or runs, off the write queue (refreshListsIfStale).
-    let listBuildRunning = Mutex(false)
+    let listBuildDue = Mutex(false)
     /// When the last write was stored: a due list build waits until writes have paused this long
     /// (refreshListsIfStale; read at each check, so a test can lengthen and shorten it).
     let lastWrite = Mutex(ContinuousClock.now)
@@ -194,8 +194,8 @@ final class CollectionRuntime: Sendable {
     /// load now runs first and the lists are built once it pauses, as Milvus indexes a segment
     /// once it is sealed. A steady trickle of writes still gets its lists within the max delay.
     func refreshListsIfStale() {
-        guard !listBuildRunning.withLock({ $0 }), served.read({ $0.index?.listsAreStale ?? false }) else { return }
-        listBuildRunning.withLock { $0 = true }
+        guard !listBuildDue.withLock({ $0 }), served.read({ $0.index?.listsAreStale ?? false }) else { return }
+        listBuildDue.withLock { $0 = true }
         buildListsAfterPause(due: .now)
     }
 
@@ -216,7 +216,7 @@ final class CollectionRuntime: Sendable {
                   let build = served.read({ s in s.index.flatMap { $0.listsAreStale ? $0.listBuild : nil } }) else {
                 // Cleared on the write queue, where a write that makes the lists stale looks at it.
                 writes.enqueue { [self] in
-                    listBuildRunning.withLock { $0 = false }
+                    listBuildDue.withLock { $0 = false }
                     if !closed.withLock({ $0 }) { refreshListsIfStale() }
                 }
                 return
@@ -225,14 +225,14 @@ final class CollectionRuntime: Sendable {
             let built = build.run(threads: threads, shouldStop: { [self] in closed.withLock { $0 } })
             writes.enqueue { [self] in
                 guard !closed.withLock({ $0 }) else {
-                    listBuildRunning.withLock { $0 = false }
+                    listBuildDue.withLock { $0 = false }
                     return
                 }
                 let installed = changeServed { $0.index?.installLists(built, builtFrom: build, threads: threads) ?? false }
                 if installed { try? saveStatus() }  // without it a restart trains them again, from rows in another order
                 // Cleared once the lists are in: a GetCollection in between would report neither a
                 // build nor the new lists.
-                listBuildRunning.withLock { $0 = false }
+                listBuildDue.withLock { $0 = false }
                 refreshListsIfStale()  // grown enough again meanwhile
             }
         }
@@ -309,7 +309,7 @@ final class CollectionRuntime: Sendable {
         info.createdAtUnixMs = Int64(config.createdAt.timeIntervalSince1970 * 1000)
         info.datasets = (try? datasets()) ?? []
         info.indexLists = UInt32(s.lists)
-        info.indexListsBuilding = listBuildRunning.withLock { $0 }
+        info.indexListsBuilding = listBuildDue.withLock { $0 }
         return info
     }
 
