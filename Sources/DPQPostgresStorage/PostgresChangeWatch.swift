@@ -50,7 +50,7 @@ final class PostgresChangeWatch: Sendable {
             s.listening = false
             return s.connection
         }
-        if let connection { PostgresConnections.drop(connection) }
+        if let connection { db.drop(connection) }
         if waiting, finished.wait(timeout: .now() + .seconds(15)) == .success { finished.signal() }
     }
 
@@ -64,7 +64,7 @@ final class PostgresChangeWatch: Sendable {
                     if !s.stopped { s.connection = connection }
                     return s.stopped
                 }
-                if stopped { PostgresConnections.drop(connection); return }
+                if stopped { db.drop(connection); return }
                 connection.addListener(channel: PostgresSchema.changeChannel) { [wake] _, _ in wake() }
                 // The LISTEN goes out before this query on the same connection, so once it answers
                 // every later commit is notified here.
@@ -80,7 +80,7 @@ final class PostgresChangeWatch: Sendable {
                 defer { s.connection = nil }
                 return s.connection
             }
-            if let connection { PostgresConnections.drop(connection) }
+            if let connection { db.drop(connection) }
             if state.withLock({ $0.stopped }) { return }
             Thread.sleep(forTimeInterval: Self.retryInterval)
         }

@@ -62,14 +62,14 @@ public final class PostgresCollectionStore: CollectionStorage {
         let session = try db.dedicated("take the training lease of '\(config.name)'")
         do {
             guard try session.scalar("SELECT pg_try_advisory_lock(\(PostgresSchema.trainingLockKey(id)))", as: Bool.self) == true else {
-                PostgresConnections.drop(session.connection)
+                db.drop(session.connection)
                 return nil
             }
         } catch {
-            PostgresConnections.drop(session.connection)
+            db.drop(session.connection)
             throw PostgresErrors.map(error, "cannot take the training lease of '\(config.name)'")
         }
-        return PostgresTrainingLease(session: session, name: config.name)
+        return PostgresTrainingLease(session: session, name: config.name, db: db)
     }
 
     public func requestTrainingCancel() throws {
@@ -175,10 +175,12 @@ public final class PostgresCollectionStore: CollectionStorage {
 final class PostgresTrainingLease: TrainingLease {
     let session: Session
     let name: String
+    let db: PostgresConnections
 
-    init(session: Session, name: String) {
+    init(session: Session, name: String, db: PostgresConnections) {
         self.session = session
         self.name = name
+        self.db = db
     }
 
     func check() throws {
@@ -189,5 +191,5 @@ final class PostgresTrainingLease: TrainingLease {
         }
     }
 
-    func release() { PostgresConnections.drop(session.connection) }
+    func release() { db.drop(session.connection) }
 }

@@ -14,6 +14,11 @@
 // Connections are made on demand, each used by one call at a time, and kept for reuse (a
 // few); a connection that failed is dropped, so the next call reconnects — a restarted
 // PostgreSQL costs the calls made while it was down (unavailable), nothing more.
+//
+// Closing the store does not stop the event loop under a call still running: a connection's
+// close (or connect) whose loop is gone never completes, and its promise leaks (a debug build
+// traps on that). The group is shut down once the store is closed and every connection made
+// has been closed and every connect has ended.
 
 import DPQStorage
 import Logging
@@ -28,9 +33,26 @@ final class PostgresConnections: Sendable {
     let location: String
     let logger: Logger
     private let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-    private let idle = Mutex<[PostgresConnection]>([])
-    private let closed = Atomic<Bool>(false)
+    private let state = Mutex(State())
     private let nextID = Atomic<Int>(1)
+
+    private struct State {
+        var closed = false
+        /// Connections kept for reuse.
+        var idle: [PostgresConnection] = []
+        /// The ids of the connections made and not dropped: each is dropped once.
+        var open: Set<PostgresConnection.ID> = []
+        /// Connects under way and closes not yet completed.
+        var pending = 0
+        var groupShutDown = false
+
+        /// Whether the group is to be shut down now (true once).
+        mutating func shutDownIfDone() -> Bool {
+            guard closed && open.isEmpty && pending == 0 && !groupShutDown else { return false }
+            groupShutDown = true
+            return true
+        }
+    }
     /// Connections kept for reuse; more are made while more calls run at once.
     static let maxIdle = 8
 
@@ -49,18 +71,15 @@ final class PostgresConnections: Sendable {
     func withConnection<T>(_ what: @autoclosure () -> String, _ body: (Session) throws -> T) throws(StorageError) -> T {
         assert(MultiThreadedEventLoopGroup.currentEventLoop == nil,
                "a PostgreSQL store call on an event loop thread (blocks it); call the store from StorageThreads.run")
-        guard !closed.load(ordering: .acquiring) else {
-            throw StorageError.unavailable("cannot \(what()): the PostgreSQL store is closed")
-        }
         let connection: PostgresConnection
-        do { connection = try acquire() } catch { throw PostgresErrors.map(error, "cannot \(what()): cannot connect to PostgreSQL at \(location)") }
+        do { connection = try acquire() } catch { throw connectError(error, what()) }
         do {
             let result = try body(Session(connection: connection, logger: logger))
             release(connection)
             return result
         } catch {
             // A statement's error leaves the connection usable; anything else may have broken it.
-            if PostgresErrors.connectionSurvives(error) && !connection.isClosed { release(connection) } else { Self.drop(connection) }
+            if PostgresErrors.connectionSurvives(error) && !connection.isClosed { release(connection) } else { drop(connection) }
             throw PostgresErrors.map(error, "cannot \(what())")
         }
     }
@@ -77,7 +96,7 @@ final class PostgresConnections: Sendable {
             } catch {
                 // Leaves the connection out of the aborted transaction; if even that fails the
                 // connection is closed, so that it is not reused.
-                do { try session.execute("ROLLBACK") } catch { Self.drop(session.connection) }
+                do { try session.execute("ROLLBACK") } catch { drop(session.connection) }
                 throw error
             }
             try session.execute("COMMIT")
@@ -85,22 +104,34 @@ final class PostgresConnections: Sendable {
         }
     }
 
-    var isClosed: Bool { closed.load(ordering: .acquiring) }
+    var isClosed: Bool { state.withLock { $0.closed } }
 
-    /// A connection outside the pool, for the caller to keep (a training lease) and close.
+    /// Whether the event loop has been told to stop (for tests).
+    var isShutDown: Bool { state.withLock { $0.groupShutDown } }
+
+    /// A connection outside the pool, for the caller to keep (a training lease, a listener)
+    /// and end with `drop`.
     func dedicated(_ what: @autoclosure () -> String) throws(StorageError) -> Session {
-        guard !closed.load(ordering: .acquiring) else { throw StorageError.unavailable("cannot \(what()): the PostgreSQL store is closed") }
         let id = nextID.wrappingAdd(1, ordering: .relaxed).oldValue
         do {
             return Session(connection: try connect(id: id), logger: logger)
         } catch {
-            throw PostgresErrors.map(error, "cannot \(what()): cannot connect to PostgreSQL at \(location)")
+            throw connectError(error, what())
         }
     }
 
+    /// Thrown by `connect` once the store is closed.
+    private struct StoreClosed: Error {}
+
+    private func connectError(_ error: any Error, _ what: String) -> StorageError {
+        if error is StoreClosed { return .unavailable("cannot \(what): the PostgreSQL store is closed") }
+        return PostgresErrors.map(error, "cannot \(what): cannot connect to PostgreSQL at \(location)")
+    }
+
     private func acquire() throws -> PostgresConnection {
-        while let c = idle.withLock({ $0.popLast() }) {
+        while let c = state.withLock({ $0.idle.popLast() }) {
             if !c.isClosed { return c }
+            drop(c)
         }
         return try connect(id: nextID.wrappingAdd(1, ordering: .relaxed).oldValue)
     }
@@ -110,6 +141,10 @@ final class PostgresConnections: Sendable {
     /// (seen with one stopping or starting at that moment) would otherwise hold the caller until
     /// PostgreSQL's authentication_timeout (60 s) — a store call, and with it a write queue.
     private func connect(id: Int) throws -> PostgresConnection {
+        try state.withLock { s in
+            guard !s.closed else { throw StoreClosed() }
+            s.pending += 1
+        }
         let loop = group.next()
         let result = loop.makePromise(of: PostgresConnection.self)
         let connecting = PostgresConnection.connect(on: loop, configuration: configuration, id: id, logger: logger)
@@ -118,6 +153,12 @@ final class PostgresConnections: Sendable {
         }
         connecting.whenComplete { outcome in
             timeout.cancel()
+            let shutDown = self.state.withLock { s in
+                s.pending -= 1
+                if case .success(let c) = outcome { s.open.insert(c.id) }
+                return s.shutDownIfDone()
+            }
+            if shutDown { self.group.shutdownGracefully { _ in } }
             switch outcome {
             case .success(let c): result.succeed(c)
             case .failure(let e): result.fail(e)
@@ -127,35 +168,54 @@ final class PostgresConnections: Sendable {
             return try result.futureResult.wait()
         } catch {
             // Late: close the connection when it comes (failing a completed promise is a no-op).
-            connecting.whenSuccess { Self.drop($0) }
+            connecting.whenSuccess { self.drop($0) }
             throw error
         }
     }
 
     private func release(_ connection: PostgresConnection) {
-        let keep = !closed.load(ordering: .acquiring) && idle.withLock { list in
-            guard list.count < Self.maxIdle else { return false }
-            list.append(connection)
+        let keep = state.withLock { s in
+            guard !s.closed, s.idle.count < Self.maxIdle, s.open.contains(connection.id) else { return false }
+            s.idle.append(connection)
             return true
         }
-        if !keep { Self.drop(connection) }
+        if !keep { drop(connection) }
     }
 
-    /// Closes a connection without waiting (the future-returning close, not the async one). The
-    /// callback holds the connection until the close completes: postgres-nio asserts that a
-    /// connection is closed before it is deinitialised.
-    static func drop(_ connection: PostgresConnection) {
+    /// Closes a connection without waiting (the future-returning close, not the async one);
+    /// a connection already dropped is left alone. The callback holds the connection until the
+    /// close completes: postgres-nio asserts that a connection is closed before it is
+    /// deinitialised.
+    func drop(_ connection: PostgresConnection) {
+        let first = state.withLock { s in
+            guard s.open.remove(connection.id) != nil else { return false }
+            s.pending += 1
+            return true
+        }
+        guard first else { return }
         let closing: EventLoopFuture<Void> = connection.close()
-        closing.whenComplete { _ in withExtendedLifetime(connection) {} }
+        closing.whenComplete { _ in
+            withExtendedLifetime(connection) {}
+            let shutDown = self.state.withLock { s in
+                s.pending -= 1
+                return s.shutDownIfDone()
+            }
+            if shutDown { self.group.shutdownGracefully { _ in } }
+        }
     }
 
-    /// Closes every connection and stops the event loop, without waiting for either (so it may
-    /// be called from any thread, an event loop included). Later calls fail with unavailable.
+    /// Closes the idle connections; later calls fail with unavailable. Does not wait, so it
+    /// may be called from any thread, an event loop included. The event loop stops once the
+    /// connections still in use have been dropped too.
     func close() {
-        guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        let connections = idle.withLock { list in defer { list.removeAll() }; return list }
-        for c in connections { Self.drop(c) }
-        group.shutdownGracefully { _ in }
+        let (connections, shutDown) = state.withLock { s in
+            guard !s.closed else { return ([PostgresConnection](), false) }
+            s.closed = true
+            defer { s.idle.removeAll() }
+            return (s.idle, s.shutDownIfDone())
+        }
+        for c in connections { drop(c) }
+        if shutDown { group.shutdownGracefully { _ in } }
     }
 }
 

@@ -186,6 +186,44 @@ extension StorageBackendTests {
             #expect(try s.count() == 2)
         }
 
+        /// Closing the store while a call and a training lease still hold connections: the
+        /// call completes, its connection and the lease's are closed afterwards, and only then
+        /// does the event loop stop (a close on a stopped loop never completes; a debug build
+        /// traps on its leaked promise, which is how the CI run of stop 26 failed). Calls
+        /// after the close are unavailable.
+        @Test func closingTheStoreWaitsForTheConnectionsInUse() throws {
+            let f = try StoreFixture(.postgres)
+            let store = try PostgresStore(url: f.location)
+            let s = try store.createCollection(Fixtures.config("closing"))
+            let lease = try #require(try s.trainingLease())
+            let started = DispatchSemaphore(value: 0), done = DispatchSemaphore(value: 0)
+            let outcome = Mutex<Result<Int, StorageError>?>(nil)
+            Thread.detachNewThread {
+                let r = Result { () throws(StorageError) -> Int in
+                    try store.db.withConnection("sleep") { session in
+                        started.signal()
+                        return try session.execute("SELECT pg_sleep(0.5)")
+                    }
+                }
+                outcome.withLock { $0 = r }
+                done.signal()
+            }
+            started.wait()
+            store.close()
+            #expect(!store.db.isShutDown, "a call holds a connection")
+            #expect(done.wait(timeout: .now() + 10) == .success)
+            #expect(outcome.withLock { (try? $0?.get()) != nil }, "the call in flight completes: \(String(describing: outcome.withLock { $0 }))")
+            let after = Fixtures.storageError { _ = try s.count() }
+            #expect(after?.kind == "unavailable", "\(String(describing: after))")
+            #expect(!store.db.isShutDown, "the lease holds a connection")
+            lease.release()
+            let deadline = Date().addingTimeInterval(10)
+            while !store.db.isShutDown && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+            #expect(store.db.isShutDown, "the event loop stops once the last connection is closed")
+            let late = Fixtures.storageError { _ = try store.db.dedicated("listen") }
+            #expect(late?.description == "cannot listen: the PostgreSQL store is closed", "\(String(describing: late))")
+        }
+
         @Test func unreachableDatabaseIsUnavailable() throws {
             let port = try PostgresServer.freePort()
             let e = Fixtures.storageError { _ = try PostgresStore(url: "postgres://postgres@127.0.0.1:\(port)/nothing") }
