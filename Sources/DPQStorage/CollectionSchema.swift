@@ -7,7 +7,8 @@
 // (v1 used AUTOINCREMENT, which costs a write to sqlite_sequence per row: v3 moved the
 // high-water mark to meta, written once per batch). An id is a number (stored as the Int64
 // with the same bits) or a string; each kind has its own unique column, indexed only where it
-// is set (v3: a full index also held a NULL entry per row of the other kind).
+// is set (v3: a full index also held a NULL entry per row of the other kind). v4: batches of
+// new ascending numeric ids may be stored as item segments instead (ItemSegments.swift).
 
 import GRDB
 
@@ -72,6 +73,23 @@ enum CollectionSchema {
             let maxRowid = try Int64.fetchOne(db, sql: "SELECT MAX(rowid) FROM items") ?? 0
             try db.execute(sql: "INSERT INTO meta (key, value) VALUES (?, ?)",
                            arguments: [Meta.rowidHighWater, String(max(highWater, maxRowid))])
+        }
+        // Bulk loading: a batch of new ascending numeric ids as one row (ItemSegments.swift).
+        m.registerMigration("v4-item-segments") { db in
+            try db.execute(sql: """
+                CREATE TABLE item_segments (
+                    first_rowid INTEGER PRIMARY KEY,
+                    row_count INTEGER NOT NULL,
+                    first_id INTEGER NOT NULL,
+                    last_id INTEGER NOT NULL,
+                    ids BLOB NOT NULL,
+                    labels BLOB NOT NULL,
+                    codes BLOB NOT NULL,
+                    dead BLOB,
+                    dead_count INTEGER NOT NULL DEFAULT 0
+                );
+                CREATE UNIQUE INDEX item_segments_by_first_id ON item_segments (first_id);
+                """)
         }
         return m
     }

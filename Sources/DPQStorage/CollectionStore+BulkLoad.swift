@@ -16,7 +16,7 @@ extension CollectionStore {
         let keep = config.keepVectors
         let name = config.name
         return try read("load the items of '\(name)'") { db -> LoadedItems in
-            let n = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM items") ?? 0
+            let n = try (Int.fetchOne(db, sql: "SELECT COUNT(*) FROM items") ?? 0) + Self.segmentItemCount(db)
             var ids = ItemIDTable()
             ids.reserveCapacity(n, indexing: false)
             var codes = [UInt8]()
@@ -28,6 +28,41 @@ extension CollectionStore {
             var rowids = [Int64]()
             rowids.reserveCapacity(n)
             var pending = [Float]()
+
+            // Live segment items go in between the rows by rowid (ItemSegments.swift); they hold
+            // no vectors. `segment` is the one being merged, `next` its next item.
+            var segments = try Self.segmentRowids(db)[...]
+            if keep, let s = segments.first {
+                throw StorageError.failedPrecondition("collection '\(name)' keeps vectors but has an item segment at rowid \(s) (the database is damaged)")
+            }
+            var segment: ItemSegment?, next = 0
+            func appendSegmentItems(before rowid: Int64) throws {
+                while true {
+                    if segment == nil {
+                        guard let first = segments.first, first < rowid else { return }
+                        segments.removeFirst()
+                        segment = try ItemSegment.fetch(firstRowid: first, db)
+                        next = 0
+                        if let s = segment, s.codeBytes != width {
+                            throw StorageError.failedPrecondition("collection '\(name)': the item segment at rowid \(first) has codes of \(s.codeBytes) bytes, expected \(width) (the database is damaged)")
+                        }
+                        continue
+                    }
+                    let s = segment!
+                    while next < s.count, s.firstRowid + Int64(next) < rowid {
+                        defer { next += 1 }
+                        if s.isDead(next) { continue }
+                        rowids.append(s.firstRowid + Int64(next))
+                        ids.appendUnindexed(.number(UInt64(bitPattern: s.id(next))))
+                        if let bad = s.withLabelBytes(next, { labels.append(uint32LittleEndian: $0) }) {
+                            throw StorageError.failedPrecondition("collection '\(name)': item \(s.id(next)) has label \(bad), outside 0..<\(labels.classCount) (the database is damaged)")
+                        }
+                        s.codes.withUnsafeBytes { codes.append(contentsOf: $0[(next * width)..<((next + 1) * width)]) }
+                    }
+                    guard next == s.count else { return }
+                    segment = nil
+                }
+            }
 
             let statement = try db.makeStatement(sql: "SELECT id_number, id_string, labels, code, vector, rowid FROM items ORDER BY rowid")
             let s = statement.sqliteStatement
@@ -43,8 +78,10 @@ extension CollectionStore {
                 guard rc == SQLITE_ROW else {
                     throw DatabaseError(resultCode: ResultCode(rawValue: rc), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
                 }
+                let rowid = sqlite3_column_int64(s, 5)
+                if segment != nil || !segments.isEmpty { try appendSegmentItems(before: rowid) }
                 let row = ids.count
-                rowids.append(sqlite3_column_int64(s, 5))
+                rowids.append(rowid)
                 if sqlite3_column_type(s, 0) == SQLITE_NULL {
                     let text = sqlite3_column_text(s, 1)
                     ids.appendUnindexed(.string(text.map { String(cString: $0) } ?? ""))
@@ -76,6 +113,7 @@ extension CollectionStore {
                     }
                 }
             }
+            try appendSegmentItems(before: .max)
             ids.indexAll()
             let count = ids.count
             return LoadedItems(ids: ids,

@@ -20,8 +20,14 @@ extension CollectionStore {
         for item in items { try config.check(item) }
         let keep = config.keepVectors, half = config.halfVectors
         return try write("store \(items.count) items in '\(config.name)'") { db -> UpsertCounts in
-            var statements = try ItemStatements(db)
             let first = try Int64(Self.meta(db, CollectionSchema.Meta.rowidHighWater) ?? "0") ?? 0
+            if try Self.fitSegment(items, keepVectors: keep, db) {
+                try Self.insertSegment(items, firstRowid: first + 1, codeBytes: config.codeBytes, db)
+                try Self.setMeta(db, CollectionSchema.Meta.rowidHighWater, String(first + Int64(items.count)))
+                return UpsertCounts(inserted: items.count)
+            }
+            try Self.extractFromSegments( items.lazy.map(\.id), db)
+            var statements = try ItemStatements(db)
             var next = first
             var counts = UpsertCounts()
             var labels: [UInt8] = []  // one buffer for every item's label blob
@@ -82,6 +88,7 @@ extension CollectionStore {
     /// Deletes the items with these ids; returns how many existed.
     public func delete(_ ids: [ItemID]) throws -> Int {
         try write("delete \(ids.count) items from '\(config.name)'") { db in
+            try Self.extractFromSegments( ids, db)
             var deleted = 0
             for id in ids {
                 let (column, value) = Self.column(id)
@@ -96,11 +103,14 @@ extension CollectionStore {
     public func get(_ ids: [ItemID]) throws -> [StoredItem] {
         try read("read \(ids.count) items of '\(config.name)'") { db in
             var out: [StoredItem] = []
+            var segment: ItemSegment?
             for id in ids {
                 let (column, value) = Self.column(id)
                 if let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT \(Self.itemColumns) FROM items WHERE \(column) = ?"),
                                               arguments: [value]) {
                     out.append(Self.item(row, dimension: config.model.inputDimension))
+                } else if let item = try Self.segmentItem(id, cache: &segment, db) {
+                    out.append(item)
                 }
             }
             return out
@@ -108,7 +118,9 @@ extension CollectionStore {
     }
 
     public func count() throws -> Int {
-        try read("count the items of '\(config.name)'") { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM items") ?? 0 }
+        try read("count the items of '\(config.name)'") { db in
+            try (Int.fetchOne(db, sql: "SELECT COUNT(*) FROM items") ?? 0) + Self.segmentItemCount(db)
+        }
     }
 
     /// Up to `pageSize` items with a rowid above `cursor`, in rowid order, and the cursor of
@@ -117,11 +129,23 @@ extension CollectionStore {
     public func list(pageSize: Int, after cursor: Int64?) throws -> (items: [StoredItem], next: Int64?) {
         guard pageSize >= 1 else { throw StorageError.invalidArgument("page_size must be at least 1, got \(pageSize)") }
         return try read("list the items of '\(config.name)'") { db in
+            let after = cursor ?? 0
             let rows = try Row.fetchAll(db, sql: "SELECT rowid, \(Self.itemColumns) FROM items WHERE rowid > ? ORDER BY rowid LIMIT ?",
-                                        arguments: [cursor ?? 0, pageSize + 1])
-            let page = rows.prefix(pageSize)
-            let next: Int64? = rows.count > pageSize ? page.last.map { $0[0] } : nil
-            return (page.map { Self.item($0, offset: 1, dimension: config.model.inputDimension) }, next)
+                                        arguments: [after, pageSize + 1])
+            var found = rows.map { (rowid: $0[0] as Int64, item: Self.item($0, offset: 1, dimension: config.model.inputDimension)) }
+            // Segment items of this page go in by rowid: at most pageSize + 1 of them count.
+            var fromSegments = 0
+            try Self.forEachSegment(after: after, db) { segment in
+                for j in 0..<segment.count where segment.firstRowid + Int64(j) > after && !segment.isDead(j) && fromSegments <= pageSize {
+                    found.append((segment.firstRowid + Int64(j), segment.item(j)))
+                    fromSegments += 1
+                }
+                return fromSegments <= pageSize
+            }
+            if fromSegments > 0 { found.sort { $0.rowid < $1.rowid } }
+            let page = found.prefix(pageSize)
+            let next: Int64? = found.count > pageSize ? page.last?.rowid : nil
+            return (page.map(\.item), next)
         }
     }
 
