@@ -4,16 +4,18 @@
 //
 //   row -> id   `keys[row]`: the number itself, or the offset of a string in `arena` (a 2-byte
 //               little-endian length, then the UTF-8 bytes); one bit per row says which.
-//   id -> row   an open-addressing table of UInt32 slots holding row + 1 (0 = empty), linear
-//               probing from hash(id) scaled onto the capacity, deletion by backward shift (no
-//               tombstones), load factor kept between 0.47 and 0.7 (linear probing's expected
-//               probes for an absent id are (1 + 1/(1 - load)^2) / 2: 6 at 0.7, 13 at 0.8):
-//               5.7 to 8.5 bytes per item.
+//   id -> row   an open-addressing table of UInt32 slots holding row + 1 (0 = empty) in the low
+//               29 bits and 3 bits of the id's hash above them, linear probing from hash(id)
+//               scaled onto the capacity, deletion by backward shift (no tombstones), load factor
+//               kept between 0.47 and 0.7 (linear probing's expected probes for an absent id are
+//               (1 + 1/(1 - load)^2) / 2: 6 at 0.7, 13 at 0.8): 5.7 to 8.5 bytes per item. A
+//               probe compares an id only with the rows whose 3 hash bits match: 1 in 8 of the
+//               others, each a read of `keys` at random (a cache miss at millions of rows).
 //
 // Rows are dense, 0..<count. Removing a row moves the last row's id into it, as CodeIndex does
 // with its code, label and norm rows, so the two stay aligned. A string's bytes stay in the arena
-// until the dead bytes are more than half of it; then the arena is rewritten. At most 2^32 - 2
-// rows (the slots are 32-bit).
+// until the dead bytes are more than half of it; then the arena is rewritten. At most 2^29 - 2
+// rows (536,870,910: the slots' row bits).
 
 public struct ItemIDTable: Sendable, RandomAccessCollection, Equatable, ExpressibleByArrayLiteral {
     private var keys: [UInt64] = []
@@ -24,7 +26,14 @@ public struct ItemIDTable: Sendable, RandomAccessCollection, Equatable, Expressi
     /// Rows appended by `appendUnindexed` and not yet in `slots`.
     private var unindexed = false
 
-    static let maxRows = Int(UInt32.max) - 1
+    public static let maxRows = (1 << 29) - 2
+    private static let rowBits: UInt32 = 29
+    private static let rowMask: UInt32 = (1 << 29) - 1
+
+    /// The 3 hash bits kept in a slot: low bits, since `home` uses the high ones.
+    @inline(__always) private static func tag(_ h: UInt64) -> UInt32 { UInt32(truncatingIfNeeded: h) & 7 }
+    @inline(__always) private static func entry(row: Int, tag: UInt32) -> UInt32 { tag << rowBits | UInt32(row + 1) }
+    @inline(__always) private static func row(_ slot: UInt32) -> Int { Int(slot & rowMask) - 1 }
 
     public init() {}
 
@@ -50,10 +59,10 @@ public struct ItemIDTable: Sendable, RandomAccessCollection, Equatable, Expressi
     public func row(of id: ItemID) -> Int? {
         precondition(!unindexed, "ItemIDTable: indexAll() first")
         if slots.isEmpty { return nil }
-        var i = home(hash(id))
+        let h = hash(id), tag = Self.tag(h)
+        var i = home(h)
         while slots[i] != 0 {
-            let row = Int(slots[i] - 1)
-            if matches(row, id) { return row }
+            if slots[i] >> Self.rowBits == tag, matches(Self.row(slots[i]), id) { return Self.row(slots[i]) }
             i = next(i)
         }
         return nil
@@ -100,14 +109,14 @@ public struct ItemIDTable: Sendable, RandomAccessCollection, Equatable, Expressi
     /// row's key at random), which was most of indexing a batch of new ids.
     public mutating func rowAppendingIfAbsent(_ id: ItemID) -> (row: Int, appended: Bool) {
         growForOneMore()
-        var i = home(hash(id))
+        let h = hash(id), tag = Self.tag(h)
+        var i = home(h)
         while slots[i] != 0 {
-            let row = Int(slots[i] - 1)
-            if matches(row, id) { return (row, false) }
+            if slots[i] >> Self.rowBits == tag, matches(Self.row(slots[i]), id) { return (Self.row(slots[i]), false) }
             i = next(i)
         }
         let row = appendKey(id)
-        slots[i] = UInt32(row + 1)
+        slots[i] = Self.entry(row: row, tag: tag)
         return (row, true)
     }
 
@@ -118,9 +127,10 @@ public struct ItemIDTable: Sendable, RandomAccessCollection, Equatable, Expressi
     public mutating func appendUnique(_ id: ItemID) -> Int {
         growForOneMore()
         let row = appendKey(id)
-        var i = home(hash(id))
+        let h = hash(id)
+        var i = home(h)
         while slots[i] != 0 { i = next(i) }
-        slots[i] = UInt32(row + 1)
+        slots[i] = Self.entry(row: row, tag: Self.tag(h))
         return row
     }
 
@@ -160,7 +170,8 @@ public struct ItemIDTable: Sendable, RandomAccessCollection, Equatable, Expressi
         if isString(row) { deadArenaBytes += 2 + stringLength(at: keys[row]) }
         let last = keys.count - 1
         if row != last {
-            slots[slot(ofRow: last)] = UInt32(row + 1)
+            let moved = slot(ofRow: last)
+            slots[moved] = slots[moved] & ~Self.rowMask | UInt32(row + 1)
             keys[row] = keys[last]
             let bit: UInt64 = 1 << UInt64(row & 63)
             if isString(last) { stringRows[row >> 6] |= bit } else { stringRows[row >> 6] &= ~bit }
@@ -260,7 +271,7 @@ public struct ItemIDTable: Sendable, RandomAccessCollection, Equatable, Expressi
 
     private func slot(ofRow row: Int) -> Int {
         var i = home(hash(ofRow: row))
-        while slots[i] != UInt32(row + 1) {
+        while slots[i] & Self.rowMask != UInt32(row + 1) {
             precondition(slots[i] != 0, "ItemIDTable: row \(row) is missing from the hash table")
             i = next(i)
         }
@@ -275,7 +286,7 @@ public struct ItemIDTable: Sendable, RandomAccessCollection, Equatable, Expressi
         while true {
             j = next(j)
             if slots[j] == 0 { break }
-            let h = home(hash(ofRow: Int(slots[j] - 1)))
+            let h = home(hash(ofRow: Self.row(slots[j])))
             // Entry j may move into the hole unless its home lies cyclically in (hole, j].
             let homeInRun = hole <= j ? (h > hole && h <= j) : (h > hole || h <= j)
             if !homeInRun {
@@ -300,30 +311,33 @@ public struct ItemIDTable: Sendable, RandomAccessCollection, Equatable, Expressi
         let n = keys.count
         let regions = (capacity + Self.regionSlots - 1) / Self.regionSlots
         guard n >= 1 << 16, regions > 1 else {
-            for row in 0..<n { insert(row: row, at: home(hash(ofRow: row))) }
+            for row in 0..<n {
+                let h = hash(ofRow: row)
+                insert(Self.entry(row: row, tag: Self.tag(h)), at: home(h))
+            }
             return
         }
         var start = [Int](repeating: 0, count: regions + 1)
         for row in 0..<n { start[home(hash(ofRow: row)) / Self.regionSlots + 1] += 1 }
         for r in 0..<regions { start[r + 1] += start[r] }
-        // (home << 32 | row) per row, grouped by region.
+        // (home << 32 | slot entry) per row, grouped by region.
         var next = start
         let grouped = [UInt64](unsafeUninitializedCapacity: n) { buffer, initialized in
             for row in 0..<n {
-                let h = home(hash(ofRow: row))
+                let hash = hash(ofRow: row), h = home(hash)
                 let r = h / Self.regionSlots
-                buffer[next[r]] = UInt64(h) << 32 | UInt64(row)
+                buffer[next[r]] = UInt64(h) << 32 | UInt64(Self.entry(row: row, tag: Self.tag(hash)))
                 next[r] += 1
             }
             initialized = n
         }
-        for pair in grouped { insert(row: Int(pair & 0xFFFF_FFFF), at: Int(pair >> 32)) }
+        for pair in grouped { insert(UInt32(truncatingIfNeeded: pair), at: Int(pair >> 32)) }
     }
 
     @inline(__always)
-    private mutating func insert(row: Int, at home: Int) {
+    private mutating func insert(_ entry: UInt32, at home: Int) {
         var i = home
         while slots[i] != 0 { i = next(i) }
-        slots[i] = UInt32(row + 1)
+        slots[i] = entry
     }
 }

@@ -179,6 +179,12 @@ extension CollectionRuntime {
 
     /// Stores `items` (coded when `encoded`, else pending) and applies them to the index; on the write queue.
     private func write(_ items: [StoredItem], encoded: Bool, lists: AssignedLists? = nil) throws -> UpsertResult {
+        // The index's id table holds at most ItemIDTable.maxRows items: refused before anything
+        // is stored (counting every item of the batch as new).
+        let held = storedCount.withLock { $0 }
+        if held + items.count > ItemIDTable.maxRows {
+            throw StorageError.resourceExhausted("collection '\(name)' holds \(held) items; \(items.count) more could pass its limit of \(ItemIDTable.maxRows) items")
+        }
         let counts = try store.upsert(items)
         lastWrite.withLock { $0 = .now }
         var result = UpsertResult()
