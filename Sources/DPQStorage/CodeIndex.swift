@@ -153,8 +153,9 @@ public struct CodeIndex: Sendable {
         var (codeBytes, normValues) = takeArrays()
         var listRows: [Int] = []
         listRows.reserveCapacity(coded.count)
+        let rows = ids.rowsAppendingIfAbsent(coded.map(\.id))
         for (b, item) in coded.enumerated() {
-            let (r, appended) = ids.rowAppendingIfAbsent(item.id)
+            let (r, appended) = rows[b]
             listRows.append(r)
             if !appended {
                 codeBytes.replaceSubrange((r * width)..<((r + 1) * width), with: item.code)

@@ -25,6 +25,8 @@ public struct ItemIDTable: Sendable, RandomAccessCollection, Equatable, Expressi
     private var slots: [UInt32] = []
     /// Rows appended by `appendUnindexed` and not yet in `slots`.
     private var unindexed = false
+    /// The sum of the slots `rowsAppendingIfAbsent` read ahead (kept only so that those reads stay).
+    private var touchSink: UInt32 = 0
 
     public static let maxRows = (1 << 29) - 2
     private static let rowBits: UInt32 = 29
@@ -118,6 +120,42 @@ public struct ItemIDTable: Sendable, RandomAccessCollection, Equatable, Expressi
         let row = appendKey(id)
         slots[i] = Self.entry(row: row, tag: tag)
         return (row, true)
+    }
+
+    /// `rowAppendingIfAbsent` for each id of `batch` in turn (an id named twice finds the row its
+    /// first occurrence got). The hash table grows once, first, so that every id's home is known
+    /// up front, and the slot of the id 8 ahead is read while this one is probed: those cache
+    /// misses overlap instead of coming one after another.
+    public mutating func rowsAppendingIfAbsent(_ batch: [ItemID]) -> [(row: Int, appended: Bool)] {
+        precondition(!unindexed, "ItemIDTable: indexAll() first")
+        precondition(keys.count + batch.count <= Self.maxRows, "ItemIDTable: more than \(Self.maxRows) rows")
+        let n = keys.count + batch.count
+        if n * 10 > slots.count * 7 { rehash(capacity: Self.capacity(forLoad: n * 3 / 2)) }
+        let hashes = batch.map(hash)
+        var out = [(row: Int, appended: Bool)]()
+        out.reserveCapacity(batch.count)
+        let ahead = 8
+        var touched: UInt32 = 0
+        for (b, id) in batch.enumerated() {
+            if b + ahead < hashes.count { touched &+= slots[home(hashes[b + ahead])] }
+            let h = hashes[b], tag = Self.tag(h)
+            var i = home(h)
+            var found: Int?
+            while slots[i] != 0 {
+                if slots[i] >> Self.rowBits == tag, matches(Self.row(slots[i]), id) { found = Self.row(slots[i]); break }
+                i = next(i)
+            }
+            if let found {
+                out.append((found, false))
+            } else {
+                let row = appendKey(id)
+                slots[i] = Self.entry(row: row, tag: tag)
+                out.append((row, true))
+            }
+        }
+        // Stored, so that the reads ahead are not optimised away.
+        touchSink = touched
+        return out
     }
 
     /// `append` for ids known to be new (a load from a store whose ids are unique): the probe

@@ -1,5 +1,5 @@
 // ItemIDTable against the structures it replaces ([ItemID] plus [ItemID: Int]): after every
-// step of a long random mix of appends (`append` and `rowAppendingIfAbsent`) and swap-removals, of numbers and strings (including
+// step of a long random mix of appends (`append`, `rowAppendingIfAbsent`, `rowsAppendingIfAbsent`) and swap-removals, of numbers and strings (including
 // strings that look like numbers, empty-looking prefixes and non-ASCII), both must agree on
 // every row and every lookup, absent ids included.
 
@@ -37,6 +37,15 @@ import DPQEngine
                 rows[ids[row]] = nil
                 let last = ids.removeLast()
                 if row < ids.count { ids[row] = last; rows[last] = row }
+            } else if step % 50 == 0 {
+                // The batch form: ids present, absent and named twice, each as one probe would give.
+                var batch = (0..<(1 + Int(r.next() % 40))).map { _ in Self.randomID(&r) }
+                if batch.count > 2 { batch[batch.count - 1] = batch[0] }
+                let got = table.rowsAppendingIfAbsent(batch)
+                for (id, g) in zip(batch, got) {
+                    #expect(g.row == rows[id] ?? ids.count && g.appended == (rows[id] == nil), "step \(step): \(id)")
+                    if g.appended { rows[id] = ids.count; ids.append(id) }
+                }
             } else {
                 let id = Self.randomID(&r)
                 if step % 2 == 1 {
