@@ -31,6 +31,9 @@ public struct ServerLimits: Codable, Sendable, Equatable {
     public var maxInputDimension = 65_536
     public var maxCollections = 1_000
     public var maxItemsPerCollection = 100_000_000
+    /// The most `maxItemsPerCollection` may be: what a collection's in-memory id table holds
+    /// (DPQStorage's ItemIDTable.maxRows, 2^29 - 2; a test checks that they agree).
+    public static let maxItemsPerCollectionCeiling = 536_870_910
     public var maxDatasetRows = 10_000_000
     public var maxItemIdBytes = 256
     public var maxLabelsPerItem = 1_024
@@ -58,7 +61,7 @@ public struct ServerLimits: Codable, Sendable, Equatable {
             (.maxK, \.maxK, u32), (.maxRescoreOversampling, \.maxRescoreOversampling, u32),
             (.maxEvaluateQueries, \.maxEvaluateQueries, u32), (.defaultPageSize, \.defaultPageSize, u32),
             (.maxPageSize, \.maxPageSize, u32), (.maxInputDimension, \.maxInputDimension, u32),
-            (.maxCollections, \.maxCollections, u32), (.maxItemsPerCollection, \.maxItemsPerCollection, u64),
+            (.maxCollections, \.maxCollections, u32), (.maxItemsPerCollection, \.maxItemsPerCollection, 1...Self.maxItemsPerCollectionCeiling),
             (.maxDatasetRows, \.maxDatasetRows, u64), (.maxItemIdBytes, \.maxItemIdBytes, u32),
             (.maxLabelsPerItem, \.maxLabelsPerItem, u32), (.maxModelBytes, \.maxModelBytes, u64),
             (.maxConcurrentTrainings, \.maxConcurrentTrainings, u32), (.maxBlocks, \.maxBlocks, u32),

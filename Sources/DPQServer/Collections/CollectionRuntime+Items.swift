@@ -179,12 +179,7 @@ extension CollectionRuntime {
 
     /// Stores `items` (coded when `encoded`, else pending) and applies them to the index; on the write queue.
     private func write(_ items: [StoredItem], encoded: Bool, lists: AssignedLists? = nil) throws -> UpsertResult {
-        // The index's id table holds at most ItemIDTable.maxRows items: refused before anything
-        // is stored (counting every item of the batch as new).
-        let held = storedCount.withLock { $0 }
-        if held + items.count > ItemIDTable.maxRows {
-            throw StorageError.resourceExhausted("collection '\(name)' holds \(held) items; \(items.count) more could pass its limit of \(ItemIDTable.maxRows) items")
-        }
+        try checkRoom(for: items)
         let counts = try store.upsert(items)
         lastWrite.withLock { $0 = .now }
         var result = UpsertResult()
@@ -201,6 +196,21 @@ extension CollectionRuntime {
         result.itemCount = try itemCount()
         DPQMetrics.setCollectionItems(result.itemCount, collection: name)
         return result
+    }
+
+    /// max_items_per_collection (at most ItemIDTable.maxRows, what the index's id table holds;
+    /// ServerLimits caps the setting there): a batch that would pass it is refused before
+    /// anything is stored. Replacements do not grow a collection, so near the limit the ids the
+    /// store already holds are looked up.
+    private func checkRoom(for items: [StoredItem]) throws {
+        let held = storedCount.withLock { $0 }, limit = limits.maxItemsPerCollection
+        guard held + items.count > limit else { return }
+        var seen = Set<ItemID>()
+        let named = items.map(\.id).filter { seen.insert($0).inserted }
+        let adding = named.count - (try store.get(named).count)
+        if held + adding > limit {
+            throw StorageError.resourceExhausted("collection '\(name)' holds \(held) items; \(adding) new ones would pass max_items_per_collection (\(limit))")
+        }
     }
 
     func delete(ids: [ItemID]) async throws -> (deleted: Int, itemCount: Int) {
