@@ -153,12 +153,10 @@ final class PostgresConnections: Sendable {
         }
         connecting.whenComplete { outcome in
             timeout.cancel()
-            let shutDown = self.state.withLock { s in
+            self.update { s in
                 s.pending -= 1
                 if case .success(let c) = outcome { s.open.insert(c.id) }
-                return s.shutDownIfDone()
             }
-            if shutDown { self.group.shutdownGracefully { _ in } }
             switch outcome {
             case .success(let c): result.succeed(c)
             case .failure(let e): result.fail(e)
@@ -196,26 +194,31 @@ final class PostgresConnections: Sendable {
         let closing: EventLoopFuture<Void> = connection.close()
         closing.whenComplete { _ in
             withExtendedLifetime(connection) {}
-            let shutDown = self.state.withLock { s in
-                s.pending -= 1
-                return s.shutDownIfDone()
-            }
-            if shutDown { self.group.shutdownGracefully { _ in } }
+            self.update { $0.pending -= 1 }
         }
+    }
+
+    /// Applies `change` to the state, then shuts the group down if that was the last thing it
+    /// waited for (State.shutDownIfDone).
+    private func update(_ change: (inout State) -> Void) {
+        let shutDown = state.withLock { s in
+            change(&s)
+            return s.shutDownIfDone()
+        }
+        if shutDown { group.shutdownGracefully { _ in } }
     }
 
     /// Closes the idle connections; later calls fail with unavailable. Does not wait, so it
     /// may be called from any thread, an event loop included. The event loop stops once the
     /// connections still in use have been dropped too.
     func close() {
-        let (connections, shutDown) = state.withLock { s in
-            guard !s.closed else { return ([PostgresConnection](), false) }
+        var connections: [PostgresConnection] = []
+        update { s in
+            guard !s.closed else { return }
             s.closed = true
-            defer { s.idle.removeAll() }
-            return (s.idle, s.shutDownIfDone())
+            swap(&connections, &s.idle)
         }
         for c in connections { drop(c) }
-        if shutDown { group.shutdownGracefully { _ in } }
     }
 }
 

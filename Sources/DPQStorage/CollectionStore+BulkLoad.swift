@@ -16,7 +16,7 @@ extension CollectionStore {
         let keep = config.keepVectors
         let name = config.name
         return try read("load the items of '\(name)'") { db -> LoadedItems in
-            let n = try (Int.fetchOne(db, sql: "SELECT COUNT(*) FROM items") ?? 0) + Self.segmentItemCount(db)
+            let n = try Self.itemCount(db)
             var ids = ItemIDTable()
             ids.reserveCapacity(n, indexing: false)
             var codes = [UInt8]()

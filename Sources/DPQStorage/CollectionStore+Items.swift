@@ -26,7 +26,7 @@ extension CollectionStore {
                 try Self.setMeta(db, CollectionSchema.Meta.rowidHighWater, String(first + Int64(items.count)))
                 return UpsertCounts(inserted: items.count)
             }
-            try Self.extractFromSegments( items.lazy.map(\.id), db)
+            try Self.extractFromSegments(items.lazy.map(\.id), db)
             var statements = try ItemStatements(db)
             var next = first
             var counts = UpsertCounts()
@@ -88,7 +88,7 @@ extension CollectionStore {
     /// Deletes the items with these ids; returns how many existed.
     public func delete(_ ids: [ItemID]) throws -> Int {
         try write("delete \(ids.count) items from '\(config.name)'") { db in
-            try Self.extractFromSegments( ids, db)
+            try Self.extractFromSegments(ids, db)
             var deleted = 0
             for id in ids {
                 let (column, value) = Self.column(id)
@@ -118,9 +118,7 @@ extension CollectionStore {
     }
 
     public func count() throws -> Int {
-        try read("count the items of '\(config.name)'") { db in
-            try (Int.fetchOne(db, sql: "SELECT COUNT(*) FROM items") ?? 0) + Self.segmentItemCount(db)
-        }
+        try read("count the items of '\(config.name)'") { try Self.itemCount($0) }
     }
 
     /// Up to `pageSize` items with a rowid above `cursor`, in rowid order, and the cursor of

@@ -58,7 +58,7 @@ extension CollectionStore {
                     }
                     // Encoded items keep their vectors only when the collection keeps vectors.
                     let keep = config.keepVectors
-                    try Self.extractFromSegments( recodedItems.lazy.map(\.0), db)
+                    try Self.extractFromSegments(recodedItems.lazy.map(\.0), db)
                     for (id, code) in recodedItems {
                         let (column, value) = Self.column(id)
                         let sql = keep ? "UPDATE items SET code = ? WHERE \(column) = ?" : "UPDATE items SET code = ?, vector = NULL WHERE \(column) = ?"

@@ -61,13 +61,7 @@ public struct ItemIDTable: Sendable, RandomAccessCollection, Equatable, Expressi
     public func row(of id: ItemID) -> Int? {
         precondition(!unindexed, "ItemIDTable: indexAll() first")
         if slots.isEmpty { return nil }
-        let h = hash(id), tag = Self.tag(h)
-        var i = home(h)
-        while slots[i] != 0 {
-            if slots[i] >> Self.rowBits == tag, matches(Self.row(slots[i]), id) { return Self.row(slots[i]) }
-            i = next(i)
-        }
-        return nil
+        return probe(id, hash(id)).row
     }
 
     public func contains(_ id: ItemID) -> Bool { row(of: id) != nil }
@@ -111,15 +105,9 @@ public struct ItemIDTable: Sendable, RandomAccessCollection, Equatable, Expressi
     /// row's key at random), which was most of indexing a batch of new ids.
     public mutating func rowAppendingIfAbsent(_ id: ItemID) -> (row: Int, appended: Bool) {
         growForOneMore()
-        let h = hash(id), tag = Self.tag(h)
-        var i = home(h)
-        while slots[i] != 0 {
-            if slots[i] >> Self.rowBits == tag, matches(Self.row(slots[i]), id) { return (Self.row(slots[i]), false) }
-            i = next(i)
-        }
-        let row = appendKey(id)
-        slots[i] = Self.entry(row: row, tag: tag)
-        return (row, true)
+        let h = hash(id), found = probe(id, h)
+        if let row = found.row { return (row, false) }
+        return (place(id, hash: h, at: found.slot), true)
     }
 
     /// `rowAppendingIfAbsent` for each id of `batch` in turn (an id named twice finds the row its
@@ -138,19 +126,11 @@ public struct ItemIDTable: Sendable, RandomAccessCollection, Equatable, Expressi
         var touched: UInt32 = 0
         for (b, id) in batch.enumerated() {
             if b + ahead < hashes.count { touched &+= slots[home(hashes[b + ahead])] }
-            let h = hashes[b], tag = Self.tag(h)
-            var i = home(h)
-            var found: Int?
-            while slots[i] != 0 {
-                if slots[i] >> Self.rowBits == tag, matches(Self.row(slots[i]), id) { found = Self.row(slots[i]); break }
-                i = next(i)
-            }
-            if let found {
-                out.append((found, false))
+            let found = probe(id, hashes[b])
+            if let row = found.row {
+                out.append((row, false))
             } else {
-                let row = appendKey(id)
-                slots[i] = Self.entry(row: row, tag: tag)
-                out.append((row, true))
+                out.append((place(id, hash: hashes[b], at: found.slot), true))
             }
         }
         // Stored, so that the reads ahead are not optimised away.
@@ -166,9 +146,26 @@ public struct ItemIDTable: Sendable, RandomAccessCollection, Equatable, Expressi
         growForOneMore()
         let row = appendKey(id)
         let h = hash(id)
+        insert(Self.entry(row: row, tag: Self.tag(h)), at: home(h))
+        return row
+    }
+
+    /// The row of `id` if present, and the slot its probe ended at (the empty slot it would go
+    /// in). Only rows whose slot carries the id's hash bits are compared.
+    private func probe(_ id: ItemID, _ h: UInt64) -> (slot: Int, row: Int?) {
+        let tag = Self.tag(h)
         var i = home(h)
-        while slots[i] != 0 { i = next(i) }
-        slots[i] = Self.entry(row: row, tag: Self.tag(h))
+        while slots[i] != 0 {
+            if slots[i] >> Self.rowBits == tag, matches(Self.row(slots[i]), id) { return (i, Self.row(slots[i])) }
+            i = next(i)
+        }
+        return (i, nil)
+    }
+
+    /// Appends `id` as the last row, entered at `slot` (empty: where its probe ended).
+    private mutating func place(_ id: ItemID, hash h: UInt64, at slot: Int) -> Int {
+        let row = appendKey(id)
+        slots[slot] = Self.entry(row: row, tag: Self.tag(h))
         return row
     }
 

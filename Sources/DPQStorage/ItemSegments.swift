@@ -65,30 +65,26 @@ extension CollectionStore {
     /// Extracts the live items of `ids` that segments hold (the top of this file says how).
     static func extractFromSegments(_ ids: some Sequence<ItemID>, _ db: Database) throws {
         guard try Int.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM item_segments)") == 1 else { return }
-        var touched: [Int64: (segment: ItemSegment, dead: [UInt8], deadCount: Int)] = [:]
+        var changed: [Int64: ItemSegment] = [:]  // by first rowid, with their new dead bits
         var statements: ItemStatements?
         for id in ids {
-            guard case .number(let n) = id, n < 1 << 63, let first = try segment(holdingRange: Int64(n), db) else { continue }
-            if touched[first] == nil {
-                guard let segment = try ItemSegment.fetch(firstRowid: first, db) else { continue }
-                touched[first] = (segment, segment.deadBits, segment.deadCount)
-            }
-            guard let j = touched[first]!.segment.index(of: Int64(n)), touched[first]!.dead[j >> 3] & (1 << (j & 7)) == 0 else { continue }
-            let segment = touched[first]!.segment
+            guard case .number(let n) = id, n < 1 << 63, let first = try segment(holdingRange: Int64(n), db),
+                  var segment = try changed[first] ?? ItemSegment.fetch(firstRowid: first, db),
+                  let j = segment.liveIndex(of: Int64(n)) else { continue }
             if statements == nil { statements = try ItemStatements(db) }
             let labels = segment.withLabelBytes(j) { [UInt8]($0) }
             guard try statements!.insert(rowid: first + Int64(j), id, labels: labels, code: segment.code(j), vector: nil) else {
                 throw StorageError.failedPrecondition("item \(id) is both in a segment and a row (the database is damaged)")
             }
-            touched[first]!.dead[j >> 3] |= 1 << (j & 7)
-            touched[first]!.deadCount += 1
+            segment.markDead(j)
+            changed[first] = segment
         }
-        for (first, t) in touched where t.deadCount != t.segment.deadCount {
-            if t.deadCount == t.segment.count {
+        for (first, segment) in changed {
+            if segment.deadCount == segment.count {
                 try db.execute(sql: "DELETE FROM item_segments WHERE first_rowid = ?", arguments: [first])
             } else {
                 try db.execute(sql: "UPDATE item_segments SET dead = ?, dead_count = ? WHERE first_rowid = ?",
-                               arguments: [Data(t.dead), t.deadCount, first])
+                               arguments: [Data(segment.deadBits), segment.deadCount, first])
             }
         }
     }
@@ -112,8 +108,9 @@ extension CollectionStore {
         return segment.liveIndex(of: v).map(segment.item)
     }
 
-    static func segmentItemCount(_ db: Database) throws -> Int {
-        try Int.fetchOne(db, sql: "SELECT COALESCE(SUM(row_count - dead_count), 0) FROM item_segments") ?? 0
+    /// Items in rows and live items in segments.
+    static func itemCount(_ db: Database) throws -> Int {
+        try Int.fetchOne(db, sql: "SELECT (SELECT COUNT(*) FROM items) + (SELECT COALESCE(SUM(row_count - dead_count), 0) FROM item_segments)") ?? 0
     }
 
     /// Hands the segments holding rowids above `cursor` to `body`, in rowid order, until it
@@ -145,8 +142,8 @@ struct ItemSegment {
     let labels: Data
     private let labelStarts: [Int]
     /// One bit per item, set when it was extracted (see the top of the file).
-    let deadBits: [UInt8]
-    let deadCount: Int
+    private(set) var deadBits: [UInt8]
+    private(set) var deadCount: Int
 
     init(_ row: Row) throws {
         firstRowid = row[0]
@@ -178,6 +175,12 @@ struct ItemSegment {
     }
 
     func isDead(_ j: Int) -> Bool { deadBits[j >> 3] & (1 << (j & 7)) != 0 }
+
+    /// Marks live item j dead (extracted), in this value only: the caller writes the bits back.
+    mutating func markDead(_ j: Int) {
+        deadBits[j >> 3] |= 1 << (j & 7)
+        deadCount += 1
+    }
 
     /// The position of `id` if it is live here.
     func liveIndex(of id: Int64) -> Int? { index(of: id).flatMap { isDead($0) ? nil : $0 } }
