@@ -20,6 +20,7 @@ enum Overrides {
             case "learning_rate": training.learningRate = try float()
             case "codebook_learning_rate_scale": training.codebookLearningRateScale = try float()
             case "weight_decay": training.weightDecay = try float()
+            case "label_smoothing": training.labelSmoothing = try float()
             case "epochs": training.epochs = try int()
             case "pretrain_epochs": training.pretrainEpochs = try int()
             case "batch_size": training.batchSize = try int()

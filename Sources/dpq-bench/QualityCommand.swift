@@ -34,6 +34,7 @@ struct Quality: ParsableCommand {
     var inputShape: String?
     @Option(help: "Training augmentation for image inputs: random crops with this much padding (0: none).") var cropPadding = 0
     @Flag(help: "Training augmentation for image inputs: random horizontal flips.") var flip = false
+    @Option(help: "Training augmentation for image inputs: random erasing with this probability (0: none).") var erasing: Float = 0
     @Option(help: "Override a training or model setting, e.g. --set tau=0.1 (repeatable).") var set: [String] = []
     @Flag(help: "Train only the progressive model (no ablations), for quick experiments.") var onlyDpq = false
     @Flag(help: "Skip the fixed-length models of the ablations (keep the two-step one).") var noFixedLength = false
@@ -66,7 +67,9 @@ struct Quality: ParsableCommand {
         if let epochs { training.epochs = epochs }
         if let pretrainEpochs { training.pretrainEpochs = pretrainEpochs }
         training.threads = threads ?? ProcessInfo.processInfo.activeProcessorCount
-        if cropPadding > 0 || flip { training.augmentation = Augmentation(cropPadding: cropPadding, horizontalFlip: flip) }
+        if cropPadding > 0 || flip || erasing > 0 {
+            training.augmentation = Augmentation(cropPadding: cropPadding, horizontalFlip: flip, erasing: erasing)
+        }
         try Overrides.apply(set, model: &model, training: &training)
         let bench = QualityBenchmark(splits: splits, model: model, training: training, seeds: seeds, verbose: verbose,
                                      ablations: !onlyDpq, fixedLength: !noFixedLength)

@@ -1,13 +1,15 @@
 // The loss terms, each averaged over the batch, with their gradients.
-//   softmax cross-entropy:  -log softmax(z)_y                 dz = softmax(z) - onehot(y)
+//   softmax cross-entropy:  -sum_j t_j log softmax(z)_j       dz = softmax(z) - t
+//     with t = (1 - eps) onehot(y) + eps / C  (label smoothing eps; 0: the plain one-hot target)
 //   sigmoid cross-entropy:  sum_c -[t log sig(z) + (1-t) log(1 - sig(z))]   dz = sig(z) - t
+//     with t = (1 - eps) [c in labels] + eps / 2
 //   distortion:  sum_m ||f - S_m||^2,  mu sum_m ||f - H_m||^2,  nu ||S_M - H_M||^2
 
 public enum Losses {
     /// Mean cross-entropy of `logits` against `labels` (softmax for single-label, sigmoid for
-    /// multi-label), and its gradient scaled by `weight`.
+    /// multi-label), and its gradient scaled by `weight`; targets smoothed by `smoothing`.
     public static func classification(logits z: Matrix, labels: Labels, rows: [Int], multiLabel: Bool,
-                                      weight: Float) -> (loss: Float, gradient: Matrix) {
+                                      weight: Float, smoothing: Float = 0) -> (loss: Float, gradient: Matrix) {
         let b = z.rows, c = z.cols
         var grad = Matrix(rows: b, cols: c)
         var total: Double = 0
@@ -17,7 +19,7 @@ public enum Losses {
             let item = rows[i]
             if multiLabel {
                 for j in 0..<c {
-                    let t: Float = labels.has(item, j) ? 1 : 0
+                    let t: Float = (labels.has(item, j) ? 1 - smoothing : 0) + smoothing / 2
                     let x = z.values[base + j]
                     // log(1 + e^-|x|) + max(x, 0) - x t, stable for large |x|.
                     total += Double(logf_(1 + expf_(-abs(x))) + max(x, 0) - x * t)
@@ -30,10 +32,14 @@ public enum Losses {
                 var sum: Float = 0
                 for j in 0..<c { sum += expf_(z.values[base + j] - mx) }
                 let target = labels.labels(of: item).first ?? 0
-                total += Double(logf_(sum) + mx - z.values[base + target])
+                let other = smoothing / Float(c), own = 1 - smoothing + other
+                // -sum_j t_j (z_j - mx - log sum), with sum_j t_j = 1.
+                var dot: Float = 0
+                for j in 0..<c { dot += (j == target ? own : other) * z.values[base + j] }
+                total += Double(logf_(sum) + mx - dot)
                 for j in 0..<c {
                     let p = expf_(z.values[base + j] - mx) / sum
-                    grad.values[base + j] = (p - (j == target ? 1 : 0)) * scale
+                    grad.values[base + j] = (p - (j == target ? own : other)) * scale
                 }
             }
         }

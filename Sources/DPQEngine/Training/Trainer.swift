@@ -38,8 +38,10 @@ public enum Trainer {
         let twoStep = training.mode == .twoStep
         let classificationEpochs = training.pretrainEpochs + (twoStep ? training.epochs : 0)
         var books = Codebooks(blocks: config.blocks, size: config.codebookSize, dimension: config.featureDimension)
+        // Shifted images are framed in black (a raw 0), not in the channel mean.
+        let border = config.inputShape.flatMap { $0.isFlat ? nil : Augmentation.blackBorder(standardizer, shape: $0) }
 
-        try runEpochs(classificationEpochs, phase: .classification, x: x, labels: labels, multi: multi,
+        try runEpochs(classificationEpochs, phase: .classification, x: x, border: border, labels: labels, multi: multi,
                       network: &network, codebooks: &books, optimizer: &optimizer,
                       config: config, training: training, random: &random, clock: &clock)
 
@@ -48,7 +50,7 @@ public enum Trainer {
         if twoStep {
             books = CodebookRefinement.refine(features, codebooks: books, rounds: 10)
         } else {
-            try runEpochs(training.epochs, phase: .joint, x: x, labels: labels, multi: multi,
+            try runEpochs(training.epochs, phase: .joint, x: x, border: border, labels: labels, multi: multi,
                           network: &network, codebooks: &books, optimizer: &optimizer,
                           config: config, training: training, random: &random, clock: &clock)
         }
@@ -72,7 +74,7 @@ public enum Trainer {
         }
     }
 
-    static func runEpochs(_ epochs: Int, phase: TrainingPhase, x: Matrix, labels: Labels, multi: Bool,
+    static func runEpochs(_ epochs: Int, phase: TrainingPhase, x: Matrix, border: [Float]?, labels: Labels, multi: Bool,
                           network: inout FeatureNetwork, codebooks: inout Codebooks, optimizer: inout Optimizer,
                           config: ModelConfig, training: TrainingConfig, random: inout SeededRandom,
                           clock: inout TrainingClock) throws {
@@ -94,7 +96,7 @@ public enum Trainer {
                 if let augmentation = training.augmentation, let shape = config.inputShape {
                     // Its own fork, drawn only when augmenting: runs without it keep their streams.
                     var r = random.fork()
-                    augmentation.apply(to: &batch, shape: shape, random: &r)
+                    augmentation.apply(to: &batch, shape: shape, border: border, random: &r)
                 }
                 var dropoutRandom: SeededRandom? = random.fork()
                 let (terms, grads) = TrainingStep.run(

@@ -52,6 +52,9 @@ public struct TrainingConfig: Sendable, Codable, Equatable {
     public var gammaEnd: Float
     public var lambda: Float
     public var lambdaQuantized: Float
+    /// Label smoothing of the classification targets: (1 - eps) on the label, eps spread evenly
+    /// over the classes (0: one-hot targets).
+    public var labelSmoothing: Float
     public var tau: Float
     public var mu: Float
     public var nu: Float
@@ -70,7 +73,8 @@ public struct TrainingConfig: Sendable, Codable, Equatable {
                 seed: UInt64 = 1, gammaStart: Float = 1, gammaEnd: Float = 10, lambda: Float = 1,
                 lambdaQuantized: Float = 0, tau: Float = 0.005, mu: Float = 1, nu: Float = 0.1,
                 codebookInit: CodebookInit = .residualKMeans, kmeansIterations: Int = 20,
-                stopGradientAtFeature: Bool = false, threads: Int? = nil, augmentation: Augmentation? = nil) {
+                stopGradientAtFeature: Bool = false, threads: Int? = nil, augmentation: Augmentation? = nil,
+                labelSmoothing: Float = 0) {
         self.mode = mode
         self.pretrainEpochs = pretrainEpochs
         self.epochs = epochs
@@ -94,6 +98,7 @@ public struct TrainingConfig: Sendable, Codable, Equatable {
         self.stopGradientAtFeature = stopGradientAtFeature
         self.threads = threads
         self.augmentation = augmentation
+        self.labelSmoothing = labelSmoothing
     }
 
     /// Every problem with this configuration, each naming its field; empty when valid.
@@ -111,9 +116,13 @@ public struct TrainingConfig: Sendable, Codable, Equatable {
         if !(learningRate > 0) { out.append("learning_rate must be > 0, got \(learningRate)") }
         if !(momentum >= 0 && momentum < 1) { out.append("momentum must be in [0, 1), got \(momentum)") }
         if kmeansIterations < 0 || kmeansIterations > 1000 { out.append("kmeans_iterations must be in 0...1000, got \(kmeansIterations)") }
+        if !(labelSmoothing >= 0 && labelSmoothing < 1) { out.append("label_smoothing must be in [0, 1), got \(labelSmoothing)") }
         if let t = threads, t < 1 { out.append("threads must be >= 1, got \(t)") }
         if let a = augmentation, a.cropPadding < 0 || a.cropPadding > 64 {
             out.append("augmentation crop_padding must be in 0...64, got \(a.cropPadding)")
+        }
+        if let a = augmentation, !(a.erasing >= 0 && a.erasing <= 1) {
+            out.append("augmentation erasing must be a probability in [0, 1], got \(a.erasing)")
         }
         return out
     }

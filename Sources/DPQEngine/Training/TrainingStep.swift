@@ -90,7 +90,8 @@ public enum TrainingStep {
 
         if phase != .codebooks, let act, let labels {
             let (loss, g) = Losses.classification(logits: act.logits, labels: labels, rows: rows,
-                                                  multiLabel: multiLabel, weight: config.lambda)
+                                                  multiLabel: multiLabel, weight: config.lambda,
+                                                  smoothing: config.labelSmoothing)
             terms.classification = loss
             terms.total += config.lambda * loss
             dLogits = g
@@ -125,7 +126,8 @@ public enum TrainingStep {
                 let stackedRows = [[Int]](repeating: rows, count: 2 * blocks).flatMap { $0 }
                 let w = config.lambdaQuantized / Float(2 * blocks)
                 let (qLoss, g) = Losses.classification(logits: z, labels: labels, rows: stackedRows,
-                                                      multiLabel: multiLabel, weight: w * Float(2 * blocks))
+                                                      multiLabel: multiLabel, weight: w * Float(2 * blocks),
+                                                      smoothing: config.labelSmoothing)
                 let (extra, dIn) = network.classifier.backward(input: input, outputGradient: g, needInput: true)
                 dIn!.values.withUnsafeBufferPointer { dx in
                     for m in 0..<blocks {

@@ -78,14 +78,15 @@ import DPQEngine
 
         var shifted = x
         var r2 = SeededRandom(seed: 5)
-        Augmentation(cropPadding: 2).apply(to: &shifted, shape: shape, random: &r2)
+        let border: [Float] = [-0.75, 0.5]
+        Augmentation(cropPadding: 2).apply(to: &shifted, shape: shape, border: border, random: &r2)
         var moved = 0
         for n in 0..<64 {
-            // Some shift (dy, dx) in [-2, 2]^2 explains the output: in[y + dy, x + dx], 0 outside.
+            // Some shift (dy, dx) in [-2, 2]^2 explains the output: in[y + dy, x + dx], the border outside.
             let found = (-2...2).contains { dy in (-2...2).contains { dx in
                 (0..<4).allSatisfy { y in (0..<5).allSatisfy { c in (0..<2).allSatisfy { ch in
                     let sy = y + dy, sx = c + dx
-                    let expected: Float = sy < 0 || sy >= 4 || sx < 0 || sx >= 5 ? 0 : at(x, n, sy, sx, ch)
+                    let expected: Float = sy < 0 || sy >= 4 || sx < 0 || sx >= 5 ? border[ch] : at(x, n, sy, sx, ch)
                     return at(shifted, n, y, c, ch) == expected
                 } } }
             } }
@@ -96,7 +97,56 @@ import DPQEngine
         // Seeded: the same stream gives the same batch.
         var again = x
         var r3 = SeededRandom(seed: 5)
-        Augmentation(cropPadding: 2).apply(to: &again, shape: shape, random: &r3)
+        Augmentation(cropPadding: 2).apply(to: &again, shape: shape, border: border, random: &r3)
         #expect(again == shifted)
+    }
+
+    /// Random erasing replaces one rectangle (2% to 40% of the image, every channel) of about the
+    /// given share of images with noise, leaves everything else alone, and is seeded.
+    @Test func erasingReplacesOneRectangle() {
+        let shape = TensorShape(height: 12, width: 10, channels: 2)
+        let x = TestData.matrix(rows: 200, cols: shape.count, seed: 11)
+        var erased = x
+        var r = SeededRandom(seed: 12)
+        Augmentation(erasing: 0.5).apply(to: &erased, shape: shape, random: &r)
+        var changed = 0
+        for n in 0..<200 {
+            var ys = Set<Int>(), xs = Set<Int>(), pixels = 0
+            for y in 0..<12 { for c in 0..<10 {
+                let i = n * shape.count + (y * 10 + c) * 2
+                let differs = (0..<2).map { erased.values[i + $0] != x.values[i + $0] }
+                #expect(differs[0] == differs[1], "both channels of a pixel are erased together")
+                if differs[0] { ys.insert(y); xs.insert(c); pixels += 1 }
+            } }
+            guard pixels > 0 else { continue }
+            changed += 1
+            // One filled rectangle: its rows times its columns, contiguous.
+            #expect(pixels == ys.count * xs.count && ys.max()! - ys.min()! + 1 == ys.count && xs.max()! - xs.min()! + 1 == xs.count)
+            #expect(pixels >= 1 && pixels <= 60 && ys.count < 12 && xs.count < 10)
+        }
+        #expect(changed > 70 && changed < 130)
+        var again = x
+        var r2 = SeededRandom(seed: 12)
+        Augmentation(erasing: 0.5).apply(to: &again, shape: shape, random: &r2)
+        #expect(again == erased)
+        var t = TrainingConfig()
+        t.augmentation = Augmentation(erasing: 1.5)
+        #expect(t.problems() == ["augmentation erasing must be a probability in [0, 1], got 1.5"])
+        t.augmentation = nil; t.labelSmoothing = 1
+        #expect(t.problems() == ["label_smoothing must be in [0, 1), got 1.0"])
+    }
+
+    /// Shifted images are framed in black: the border is what the standardiser makes of a raw 0 in each
+    /// channel (as torchvision pads before normalising), not 0 in standardised units (the channel mean).
+    @Test func theBorderIsARawZeroStandardised() {
+        let shape = TensorShape(height: 3, width: 3, channels: 2)
+        var raw = TestData.matrix(rows: 20, cols: shape.count, seed: 7)
+        for i in raw.values.indices { raw.values[i] = 0.5 + abs(raw.values[i]) * (i % 2 == 0 ? 1 : 3) }
+        let standardizer = Standardizer(fitting: raw, shape: shape)
+        let border = Augmentation.blackBorder(standardizer, shape: shape)
+        let black = standardizer.apply(Matrix(rows: 1, cols: shape.count, values: [Float](repeating: 0, count: shape.count)))
+        #expect(border.count == 2)
+        for ch in 0..<2 { #expect(abs(black.values[ch] - border[ch]) < 1e-5 && border[ch] < -0.5) }
+        #expect(abs(border[0] - border[1]) > 0.01)
     }
 }

@@ -1,18 +1,36 @@
+import Foundation
 import Testing
 import DPQEngine
 
 // The loss terms and the quantizer pass: analytic gradients against finite differences.
 @Suite struct LossGradientTests {
-    @Test(arguments: [false, true])
-    func classification(multi: Bool) {
+    @Test(arguments: [(false, 0), (true, 0), (false, 0.2), (true, 0.2)] as [(Bool, Float)])
+    func classification(multi: Bool, smoothing: Float) {
         let z = TestData.matrix(rows: 4, cols: 5, seed: 20)
         let labels = multi ? Labels(multi: [[0, 2], [1], [], [3, 4]], classCount: 5) : Labels(single: [0, 3, 4, 1], classCount: 5)
         let rows = [0, 1, 2, 3]
-        let (_, g) = Losses.classification(logits: z, labels: labels, rows: rows, multiLabel: multi, weight: 1)
+        let (_, g) = Losses.classification(logits: z, labels: labels, rows: rows, multiLabel: multi, weight: 1, smoothing: smoothing)
         let n = TestData.numericGradient(z.values, indices: Array(0..<20), eps: 1e-2) { v in
-            Losses.classification(logits: Matrix(rows: 4, cols: 5, values: v), labels: labels, rows: rows, multiLabel: multi, weight: 1).loss
+            Losses.classification(logits: Matrix(rows: 4, cols: 5, values: v), labels: labels, rows: rows, multiLabel: multi,
+                                  weight: 1, smoothing: smoothing).loss
         }
         #expect(TestData.relativeError(g.values, n) < 1e-2)
+    }
+
+    /// Smoothed targets: the loss is the cross-entropy against (1 - eps) onehot + eps / C, whose
+    /// gradient vanishes where softmax equals that target (not at an infinitely confident logit).
+    @Test func labelSmoothingTargets() {
+        let labels = Labels(single: [2], classCount: 4)
+        let eps: Float = 0.2
+        let target: [Float] = [0.05, 0.05, 0.85, 0.05]
+        let z = Matrix(rows: 1, cols: 4, values: target.map { logf($0) })
+        let (loss, g) = Losses.classification(logits: z, labels: labels, rows: [0], multiLabel: false, weight: 1, smoothing: eps)
+        #expect(g.values.allSatisfy { abs($0) < 1e-6 })
+        let entropy = -target.reduce(Float(0)) { $0 + $1 * logf($1) }
+        #expect(abs(loss - entropy) < 1e-5)
+        // Unsmoothed, the same logits are pushed further toward the label.
+        let (_, plain) = Losses.classification(logits: z, labels: labels, rows: [0], multiLabel: false, weight: 1)
+        #expect(plain.values[2] < -0.1 && plain.values[0] > 0.01)
     }
 
     /// tau-weighted distortion of a pass built from (f, codebooks), as a function of both.
