@@ -12,6 +12,11 @@
 //               probe compares an id only with the rows whose 3 hash bits match: 1 in 8 of the
 //               others, each a read of `keys` at random (a cache miss at millions of rows).
 //
+// Consecutive numbers (how bulk loads number their items: row r holds first + r, no strings)
+// need no hash table: while that holds, the table is `consecutive`, `slots` stays empty and an
+// id's row is id - first. The first id that breaks the run (a gap, a string, removing a row
+// other than the last) builds the hash table from the keys, once.
+//
 // Rows are dense, 0..<count. Removing a row moves the last row's id into it, as CodeIndex does
 // with its code, label and norm rows, so the two stay aligned. A string's bytes stay in the arena
 // until the dead bytes are more than half of it; then the arena is rewritten. At most 2^29 - 2
@@ -25,6 +30,8 @@ public struct ItemIDTable: Sendable, RandomAccessCollection, Equatable, Expressi
     private var slots: [UInt32] = []
     /// Rows appended by `appendUnindexed` and not yet in `slots`.
     private var unindexed = false
+    /// Row r holds the number keys[0] + r, for every row, and `slots` is empty (see the top).
+    private var consecutive = true
     /// The sum of the slots `rowsAppendingIfAbsent` read ahead (kept only so that those reads stay).
     private var touchSink: UInt32 = 0
 
@@ -60,6 +67,7 @@ public struct ItemIDTable: Sendable, RandomAccessCollection, Equatable, Expressi
     /// The row of `id`, or nil when absent.
     public func row(of id: ItemID) -> Int? {
         precondition(!unindexed, "ItemIDTable: indexAll() first")
+        if consecutive { return consecutiveRow(id) }
         if slots.isEmpty { return nil }
         return probe(id, hash(id)).row
     }
@@ -71,7 +79,28 @@ public struct ItemIDTable: Sendable, RandomAccessCollection, Equatable, Expressi
     public mutating func reserveCapacity(_ n: Int, indexing: Bool = true) {
         keys.reserveCapacity(n)
         stringRows.reserveCapacity((n + 63) / 64)
-        if indexing && Self.capacity(forLoad: n) > slots.count { rehash(capacity: Self.capacity(forLoad: n)) }
+        if indexing && !consecutive && Self.capacity(forLoad: n) > slots.count { rehash(capacity: Self.capacity(forLoad: n)) }
+    }
+
+    /// The row of `id` while the table is consecutive.
+    @inline(__always) private func consecutiveRow(_ id: ItemID) -> Int? {
+        guard case .number(let n) = id, let first = keys.first, n >= first, n - first < UInt64(keys.count) else { return nil }
+        return Int(n - first)
+    }
+
+    /// Whether `id` extends a consecutive table (the number after its last row; any number when empty).
+    @inline(__always) private func extendsRun(_ id: ItemID) -> Bool {
+        guard case .number(let n) = id else { return false }
+        guard let last = keys.last else { return true }
+        return last != .max && n == last + 1
+    }
+
+    /// Leaves the consecutive form: the hash table is built from the keys.
+    private mutating func leaveConsecutive() {
+        guard consecutive else { return }
+        consecutive = false
+        // Room for the rows reserved, or half as many again as there are.
+        rehash(capacity: Self.capacity(forLoad: Swift.max(keys.count * 3 / 2, keys.capacity)))
     }
 
     /// Appends `id` as the last row without entering it in the hash table: `row(of:)` and every
@@ -80,6 +109,12 @@ public struct ItemIDTable: Sendable, RandomAccessCollection, Equatable, Expressi
     /// random memory access per id (half of a 100M-item start-up).
     public mutating func appendUnindexed(_ id: ItemID) {
         precondition(keys.count < Self.maxRows, "ItemIDTable: more than \(Self.maxRows) rows")
+        if consecutive && extendsRun(id) {
+            appendKey(id)
+            return
+        }
+        // The rows so far go in the hash table with the others at indexAll.
+        consecutive = false
         appendKey(id)
         unindexed = true
     }
@@ -104,6 +139,14 @@ public struct ItemIDTable: Sendable, RandomAccessCollection, Equatable, Expressi
     /// where `row(of:)` then `append` took two, each comparing the ids it passes (a read of a
     /// row's key at random), which was most of indexing a batch of new ids.
     public mutating func rowAppendingIfAbsent(_ id: ItemID) -> (row: Int, appended: Bool) {
+        if consecutive {
+            if let row = consecutiveRow(id) { return (row, false) }
+            if extendsRun(id) {
+                precondition(keys.count < Self.maxRows, "ItemIDTable: more than \(Self.maxRows) rows")
+                return (appendKey(id), true)
+            }
+            leaveConsecutive()
+        }
         growForOneMore()
         let h = hash(id), found = probe(id, h)
         if let row = found.row { return (row, false) }
@@ -117,14 +160,27 @@ public struct ItemIDTable: Sendable, RandomAccessCollection, Equatable, Expressi
     public mutating func rowsAppendingIfAbsent(_ batch: [ItemID]) -> [(row: Int, appended: Bool)] {
         precondition(!unindexed, "ItemIDTable: indexAll() first")
         precondition(keys.count + batch.count <= Self.maxRows, "ItemIDTable: more than \(Self.maxRows) rows")
-        let n = keys.count + batch.count
-        if n * 10 > slots.count * 7 { rehash(capacity: Self.capacity(forLoad: n * 3 / 2)) }
-        let hashes = batch.map(hash)
         var out = [(row: Int, appended: Bool)]()
         out.reserveCapacity(batch.count)
+        var rest = batch[...]
+        if consecutive {
+            // While the run holds, nothing to probe; the ids after the first that breaks it go
+            // through the hash table.
+            while let id = rest.first {
+                if let row = consecutiveRow(id) { out.append((row, false)) }
+                else if extendsRun(id) { out.append((appendKey(id), true)) }
+                else { break }
+                rest = rest.dropFirst()
+            }
+            if rest.isEmpty { return out }
+            leaveConsecutive()
+        }
+        let n = keys.count + rest.count
+        if n * 10 > slots.count * 7 { rehash(capacity: Self.capacity(forLoad: n * 3 / 2)) }
+        let hashes = rest.map(hash)
         let ahead = 8
         var touched: UInt32 = 0
-        for (b, id) in batch.enumerated() {
+        for (b, id) in rest.enumerated() {
             if b + ahead < hashes.count { touched &+= slots[home(hashes[b + ahead])] }
             let found = probe(id, hashes[b])
             if let row = found.row {
@@ -143,6 +199,13 @@ public struct ItemIDTable: Sendable, RandomAccessCollection, Equatable, Expressi
     /// millions of rows is most of the cost (each comparison reads a row's key at random).
     @discardableResult
     public mutating func appendUnique(_ id: ItemID) -> Int {
+        if consecutive {
+            if extendsRun(id) {
+                precondition(keys.count < Self.maxRows, "ItemIDTable: more than \(Self.maxRows) rows")
+                return appendKey(id)
+            }
+            leaveConsecutive()
+        }
         growForOneMore()
         let row = appendKey(id)
         let h = hash(id)
@@ -201,6 +264,15 @@ public struct ItemIDTable: Sendable, RandomAccessCollection, Equatable, Expressi
     public mutating func removeSwappingLast(row: Int) {
         precondition(!unindexed, "ItemIDTable: indexAll() first")
         precondition(row >= 0 && row < keys.count, "ItemIDTable.removeSwappingLast: row \(row) outside 0..<\(keys.count)")
+        if consecutive {
+            // The last row goes and the run holds; any other would leave a gap.
+            if row == keys.count - 1 {
+                keys.removeLast()
+                if row % 64 == 0 { stringRows.removeLast() }
+                return
+            }
+            leaveConsecutive()
+        }
         deleteSlot(slot(ofRow: row))
         if isString(row) { deadArenaBytes += 2 + stringLength(at: keys[row]) }
         let last = keys.count - 1
@@ -215,7 +287,7 @@ public struct ItemIDTable: Sendable, RandomAccessCollection, Equatable, Expressi
         stringRows[last >> 6] &= ~(1 << UInt64(last & 63))
         if last % 64 == 0 { stringRows.removeLast() }
         if deadArenaBytes > 4096 && deadArenaBytes * 2 > arena.count { compactArena() }
-        if keys.isEmpty { arena = []; deadArenaBytes = 0 }
+        if keys.isEmpty { arena = []; deadArenaBytes = 0; slots = []; consecutive = true }
     }
 
     /// Bytes held by the table (capacity, not count), for memory reports.
