@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Issue 12's quality table in one run: DPQ with the convolutional trunk (the recipe chosen on a validation
-# split: `cnn`, no augmentation, 80 classification + 120 joint epochs) and its two-step ablation, next to
+# split: `cnn`, no augmentation, 80 classification + 120 joint epochs, 64 feature dimensions) and its two-step ablation, next to
 # the same network trained as a plain classifier in PyTorch with its softmax probabilities (and its tanh
 # features) quantized by faiss PQ (bench/pytorch_cnn_pq.py), same splits, same seed, one thread each, the two
 # engines run side by side on two cores. Writes bench/results/quality-cnn-dpq.json and
@@ -25,11 +25,11 @@ if [ ! -f "$data/train_labels.ivecs" ]; then
   "$BIN/dpq-bench" prepare --idx /usr/share/datasets/fashion-mnist --out "$data" >&2
 fi
 out=bench/results
-echo "== DPQ (cnn, 80 + 120 epochs) and PyTorch classifier + faiss PQ, seed 1, side by side" >&2
+echo "== DPQ (cnn, 80 + 120 epochs, D = 64) and PyTorch classifier + faiss PQ, seed 1, side by side" >&2
 "$BIN/dpq-bench" quality --data "$data" --trunk cnn --input-shape 28x28x1 --pretrain-epochs 80 --epochs 120 \
-  --seeds 1 --no-fixed-length --threads 1 --json > "$tmp/dpq.json" &
+  --feature-dimension 64 --seeds 1 --no-fixed-length --threads 1 --json > "$tmp/dpq.json" &
 dpq=$!
-python3 bench/pytorch_cnn_pq.py --data "$data" --epochs 80 --seed 1 --threads 1 2>/dev/null > "$tmp/pytorch.json"
+python3 bench/pytorch_cnn_pq.py --data "$data" --epochs 80 --dimension 64 --seed 1 --threads 1 2>/dev/null > "$tmp/pytorch.json"
 wait $dpq
 cp "$tmp/dpq.json" "$out/quality-cnn-dpq.json"
 cp "$tmp/pytorch.json" "$out/quality-cnn-pytorch-pq.json"
