@@ -24,6 +24,16 @@ public struct Augmentation: Sendable, Codable, Equatable {
         self.erasing = erasing
     }
 
+    private enum CodingKeys: String, CodingKey { case cropPadding, horizontalFlip, erasing }
+
+    /// Configurations written before random erasing existed lack its key (off).
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(cropPadding: try c.decode(Int.self, forKey: .cropPadding),
+                  horizontalFlip: try c.decode(Bool.self, forKey: .horizontalFlip),
+                  erasing: try c.decodeIfPresent(Float.self, forKey: .erasing) ?? 0)
+    }
+
     /// The standardised value of a raw 0 in each channel: what a black border becomes.
     public static func blackBorder(_ standardizer: Standardizer, shape: TensorShape) -> [Float] {
         (0..<shape.channels).map { ch in (0 - standardizer.mean[ch]) / standardizer.deviation[ch] }

@@ -101,6 +101,35 @@ public struct TrainingConfig: Sendable, Codable, Equatable {
         self.labelSmoothing = labelSmoothing
     }
 
+    /// Stored collection configurations written before label smoothing existed lack its key (0).
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(mode: try c.decode(TrainingMode.self, forKey: .mode),
+                  pretrainEpochs: try c.decode(Int.self, forKey: .pretrainEpochs),
+                  epochs: try c.decode(Int.self, forKey: .epochs),
+                  batchSize: try c.decode(Int.self, forKey: .batchSize),
+                  optimizer: try c.decode(OptimizerKind.self, forKey: .optimizer),
+                  learningRate: try c.decode(Float.self, forKey: .learningRate),
+                  codebookLearningRateScale: try c.decode(Float.self, forKey: .codebookLearningRateScale),
+                  momentum: try c.decode(Float.self, forKey: .momentum),
+                  weightDecay: try c.decode(Float.self, forKey: .weightDecay),
+                  schedule: try c.decode(LearningRateSchedule.self, forKey: .schedule),
+                  seed: try c.decode(UInt64.self, forKey: .seed),
+                  gammaStart: try c.decode(Float.self, forKey: .gammaStart),
+                  gammaEnd: try c.decode(Float.self, forKey: .gammaEnd),
+                  lambda: try c.decode(Float.self, forKey: .lambda),
+                  lambdaQuantized: try c.decode(Float.self, forKey: .lambdaQuantized),
+                  tau: try c.decode(Float.self, forKey: .tau),
+                  mu: try c.decode(Float.self, forKey: .mu),
+                  nu: try c.decode(Float.self, forKey: .nu),
+                  codebookInit: try c.decode(CodebookInit.self, forKey: .codebookInit),
+                  kmeansIterations: try c.decode(Int.self, forKey: .kmeansIterations),
+                  stopGradientAtFeature: try c.decode(Bool.self, forKey: .stopGradientAtFeature),
+                  threads: try c.decodeIfPresent(Int.self, forKey: .threads),
+                  augmentation: try c.decodeIfPresent(Augmentation.self, forKey: .augmentation),
+                  labelSmoothing: try c.decodeIfPresent(Float.self, forKey: .labelSmoothing) ?? 0)
+    }
+
     /// Every problem with this configuration, each naming its field; empty when valid.
     public func problems() -> [String] {
         var out: [String] = []
