@@ -95,6 +95,13 @@ public struct ItemIDTable: Sendable, RandomAccessCollection, Equatable, Expressi
         return last != .max && n == last + 1
     }
 
+    /// Appends `id` when it extends the run (see `extendsRun`) and returns its row; nil otherwise.
+    private mutating func extendRun(_ id: ItemID) -> Int? {
+        guard extendsRun(id) else { return nil }
+        precondition(keys.count < Self.maxRows, "ItemIDTable: more than \(Self.maxRows) rows")
+        return appendKey(id)
+    }
+
     /// Leaves the consecutive form: the hash table is built from the keys.
     private mutating func leaveConsecutive() {
         guard consecutive else { return }
@@ -109,10 +116,7 @@ public struct ItemIDTable: Sendable, RandomAccessCollection, Equatable, Expressi
     /// random memory access per id (half of a 100M-item start-up).
     public mutating func appendUnindexed(_ id: ItemID) {
         precondition(keys.count < Self.maxRows, "ItemIDTable: more than \(Self.maxRows) rows")
-        if consecutive && extendsRun(id) {
-            appendKey(id)
-            return
-        }
+        if consecutive && extendRun(id) != nil { return }
         // The rows so far go in the hash table with the others at indexAll.
         consecutive = false
         appendKey(id)
@@ -141,10 +145,7 @@ public struct ItemIDTable: Sendable, RandomAccessCollection, Equatable, Expressi
     public mutating func rowAppendingIfAbsent(_ id: ItemID) -> (row: Int, appended: Bool) {
         if consecutive {
             if let row = consecutiveRow(id) { return (row, false) }
-            if extendsRun(id) {
-                precondition(keys.count < Self.maxRows, "ItemIDTable: more than \(Self.maxRows) rows")
-                return (appendKey(id), true)
-            }
+            if let row = extendRun(id) { return (row, true) }
             leaveConsecutive()
         }
         growForOneMore()
@@ -168,7 +169,7 @@ public struct ItemIDTable: Sendable, RandomAccessCollection, Equatable, Expressi
             // through the hash table.
             while let id = rest.first {
                 if let row = consecutiveRow(id) { out.append((row, false)) }
-                else if extendsRun(id) { out.append((appendKey(id), true)) }
+                else if let row = extendRun(id) { out.append((row, true)) }
                 else { break }
                 rest = rest.dropFirst()
             }
@@ -200,10 +201,7 @@ public struct ItemIDTable: Sendable, RandomAccessCollection, Equatable, Expressi
     @discardableResult
     public mutating func appendUnique(_ id: ItemID) -> Int {
         if consecutive {
-            if extendsRun(id) {
-                precondition(keys.count < Self.maxRows, "ItemIDTable: more than \(Self.maxRows) rows")
-                return appendKey(id)
-            }
+            if let row = extendRun(id) { return row }
             leaveConsecutive()
         }
         growForOneMore()
