@@ -134,52 +134,92 @@ public struct CodeIndex: Sendable {
             guard item.code.count == width else {
                 throw StorageError.invalidArgument("item \(item.id): code has \(item.code.count) bytes, the index has \(width)")
             }
-            try Self.requireCodes(item.code, bytesPerCode: codes.bytesPerCode, below: codebooks.size, what: "item \(item.id)")
-            if let bad = item.labels.first(where: { $0 < 0 || $0 >= labels.classCount }) {
-                throw StorageError.invalidArgument("item \(item.id): label \(bad) is outside 0..<\(labels.classCount)")
-            }
             if let v = vectors, item.vector?.count != v.cols {
                 throw StorageError.invalidArgument("item \(item.id): the index keeps vectors of dimension \(v.cols), got \(item.vector.map { String($0.count) } ?? "none")")
             }
         }
         let coded = items.filter { !$0.code.isEmpty }
+        let batch = ItemBatch(ids: coded.map(\.id), labels: coded.map(\.labels),
+                              codes: CodeMatrix(count: coded.count, blocks: codes.blocks, bytesPerCode: codes.bytesPerCode,
+                                                bytes: coded.flatMap(\.code)),
+                              vectors: vectors.map { v in Matrix(rows: coded.count, cols: v.cols, values: coded.flatMap { $0.vector! }) })
+        try check(batch)
         remove(items.filter { $0.code.isEmpty }.map(\.id))
-        if coded.isEmpty { return }
+        apply(batch, assigned: coded.count == items.count ? assigned : nil)
+    }
+
+    /// `upsert` of a batch given as columns. A batch without codes removes its ids instead.
+    public mutating func upsert(_ batch: ItemBatch, assigned: AssignedLists? = nil) throws {
+        guard batch.codes != nil else { return remove(batch.ids) }
+        try check(batch)
+        apply(batch, assigned: assigned)
+    }
+
+    /// Throws invalidArgument naming the first item of `batch` (which has codes) that does not fit.
+    private func check(_ batch: ItemBatch) throws {
+        guard let batchCodes = batch.codes else { return }
+        guard batchCodes.bytesPerItem == codes.bytesPerItem, batchCodes.bytesPerCode == codes.bytesPerCode else {
+            throw StorageError.invalidArgument("item \(batch.ids.first.map { "\($0)" } ?? ""): code has \(batchCodes.bytesPerItem) bytes, the index has \(codes.bytesPerItem)")
+        }
+        if let bad = CodeMatrix.firstCodeNotBelow(codebooks.size, in: batchCodes.bytes, bytesPerCode: batchCodes.bytesPerCode) {
+            throw StorageError.invalidArgument("item \(batch.ids[bad.offset / batchCodes.bytesPerItem]): code \(bad.code) is not below the codebook size \(codebooks.size)")
+        }
+        for (id, itemLabels) in zip(batch.ids, batch.labels) {
+            if let bad = itemLabels.first(where: { $0 < 0 || $0 >= labels.classCount }) {
+                throw StorageError.invalidArgument("item \(id): label \(bad) is outside 0..<\(labels.classCount)")
+            }
+        }
+        if let v = vectors, batch.count > 0, batch.vectors?.cols != v.cols {
+            throw StorageError.invalidArgument("item \(batch.ids[0]): the index keeps vectors of dimension \(v.cols), got \(batch.vectors.map { String($0.cols) } ?? "none")")
+        }
+    }
+
+    /// Applies a checked batch with codes (`upsert`).
+    private mutating func apply(_ batch: ItemBatch, assigned: AssignedLists?) {
+        guard let batchCodes = batch.codes, batch.count > 0 else { return }
+        let width = codes.bytesPerItem, m = codes.blocks
         // The norms of the whole batch in one pass, then placed row by row.
-        let batch = CodeMatrix(count: coded.count, blocks: codes.blocks, bytesPerCode: codes.bytesPerCode,
-                               bytes: coded.flatMap(\.code))
-        let batchNorms = norms == nil ? nil : PrefixNorms(codes: batch, codebooks: codebooks, threads: 1)
-        let m = codes.blocks
+        let batchNorms = norms == nil ? nil : PrefixNorms(codes: batchCodes, codebooks: codebooks, threads: 1)
         var (codeBytes, normValues) = takeArrays()
-        var listRows: [Int] = []
-        listRows.reserveCapacity(coded.count)
-        let rows = ids.rowsAppendingIfAbsent(coded.map(\.id))
-        for (b, item) in coded.enumerated() {
-            let (r, appended) = rows[b]
-            listRows.append(r)
-            if !appended {
-                codeBytes.replaceSubrange((r * width)..<((r + 1) * width), with: item.code)
-                fastCodes?.set(item: r, codes: item.code)
-                if let batchNorms { normValues?.replaceSubrange((r * m)..<((r + 1) * m), with: batchNorms.values[(b * m)..<((b + 1) * m)]) }
-                labels.replace(r, with: item.labels)
-                if let v = item.vector, vectors != nil {
-                    vectors!.values.replaceSubrange((r * v.count)..<((r + 1) * v.count), with: v)
-                }
-            } else {
-                codeBytes.append(contentsOf: item.code)
-                fastCodes?.append(codes: item.code)
-                if let batchNorms { normValues?.append(contentsOf: batchNorms.values[(b * m)..<((b + 1) * m)]) }
-                labels.append(item.labels)
-                if let v = item.vector, vectors != nil {
-                    vectors!.values.append(contentsOf: v)
-                    vectors!.rows += 1
+        let rows = ids.rowsAppendingIfAbsent(batch.ids)
+        let listRows = rows.map(\.row)
+        if rows.allSatisfy(\.appended) {
+            // New ids only (bulk loads): every column appended whole.
+            codeBytes.append(contentsOf: batchCodes.bytes)
+            if fastCodes != nil { for b in 0..<batch.count { fastCodes!.append(codes: batchCodes.code(of: b)) } }
+            if let batchNorms { normValues?.append(contentsOf: batchNorms.values) }
+            for l in batch.labels { labels.append(l) }
+            if let v = batch.vectors, vectors != nil {
+                vectors!.values.append(contentsOf: v.values)
+                vectors!.rows += v.rows
+            }
+        } else {
+            for (b, (r, appended)) in rows.enumerated() {
+                let code = batchCodes.code(of: b)
+                if !appended {
+                    codeBytes.replaceSubrange((r * width)..<((r + 1) * width), with: code)
+                    fastCodes?.set(item: r, codes: code)
+                    if let batchNorms { normValues?.replaceSubrange((r * m)..<((r + 1) * m), with: batchNorms.values[(b * m)..<((b + 1) * m)]) }
+                    labels.replace(r, with: batch.labels[b])
+                    if let v = batch.vectors, vectors != nil {
+                        vectors!.values.replaceSubrange((r * v.cols)..<((r + 1) * v.cols), with: v.row(b))
+                    }
+                } else {
+                    codeBytes.append(contentsOf: code)
+                    fastCodes?.append(codes: code)
+                    if let batchNorms { normValues?.append(contentsOf: batchNorms.values[(b * m)..<((b + 1) * m)]) }
+                    labels.append(batch.labels[b])
+                    if let v = batch.vectors, vectors != nil {
+                        vectors!.values.append(contentsOf: v.row(b))
+                        vectors!.rows += 1
+                    }
                 }
             }
         }
         rebuild(codeBytes: codeBytes, normValues: normValues)
         let listNorms = lists?.listNorms == nil ? nil : batchNorms
-        let known = assigned.flatMap { a in coded.count == items.count && a.lists.count == coded.count && lists?.coarse == a.coarse ? a.lists : nil }
-        lists?.add(codes: batch, ids: listRows, norms: listNorms, assigned: known, threads: 1)
+        let known = assigned.flatMap { a in a.lists.count == batch.count && lists?.coarse == a.coarse ? a.lists : nil }
+        lists?.add(codes: batchCodes, ids: listRows, norms: listNorms, assigned: known, threads: 1)
     }
 
     /// Removes the items with these ids (absent ids are ignored); each hole is filled by the
@@ -286,15 +326,8 @@ public struct CodeIndex: Sendable {
     }
 
     static func requireCodes(_ bytes: [UInt8], bytesPerCode: Int, below k: Int, what: @autoclosure () -> String) throws {
-        if bytesPerCode == 1 {
-            if k >= 256 { return }
-            if let bad = bytes.first(where: { Int($0) >= k }) {
-                throw StorageError.invalidArgument("\(what()): code \(bad) is not below the codebook size \(k)")
-            }
-        } else {
-            for i in stride(from: 0, to: bytes.count - 1, by: 2) where Int(bytes[i]) | Int(bytes[i + 1]) << 8 >= k {
-                throw StorageError.invalidArgument("\(what()): code \(Int(bytes[i]) | Int(bytes[i + 1]) << 8) is not below the codebook size \(k)")
-            }
+        if let bad = CodeMatrix.firstCodeNotBelow(k, in: bytes, bytesPerCode: bytesPerCode) {
+            throw StorageError.invalidArgument("\(what()): code \(bad.code) is not below the codebook size \(k)")
         }
     }
 }

@@ -41,6 +41,8 @@ public protocol CollectionStorage: AnyObject, Sendable {
     /// What the batch did, counted in the same transaction (so right also when several servers
     /// share the store).
     @discardableResult func upsert(_ items: [StoredItem]) throws -> UpsertCounts
+    /// The same for a batch given as columns (bulk writes); the default goes item by item.
+    @discardableResult func upsert(_ batch: ItemBatch) throws -> UpsertCounts
     /// Returns how many of the ids existed.
     func delete(_ ids: [ItemID]) throws -> Int
     /// The existing items among `ids`, in request order (a repeated id appears repeatedly).
@@ -162,6 +164,8 @@ extension CollectionStorage {
     public func trainingData() throws -> (Matrix, [[Int]]) { try trainingData(dataset: "default") }
 
     public func trainingDataCount() throws -> Int { try trainingDataCount(dataset: "default") }
+
+    @discardableResult public func upsert(_ batch: ItemBatch) throws -> UpsertCounts { try upsert(batch.items) }
 
     public func loadListCache() -> ListCache? { nil }
     public func saveListCache(_ cache: ListCache) throws {}

@@ -11,71 +11,100 @@ import DPQEngine
 extension CollectionStore {
     /// Stores `items` in one transaction. Vectors are dropped unless the collection keeps them
     /// or the item has no code yet (it is encoded from its vector once a model exists).
-    /// New ids go in 64 to an INSERT while none of them exists; an existing one (or a run of
-    /// fewer than 64, or ids of both kinds) goes one by one: an INSERT, or a lookup and an UPDATE.
+    /// A batch that fits a segment (ItemSegments.swift) is stored as one; otherwise new ids go
+    /// in 64 to an INSERT while none of them exists, and an existing one (or a run of fewer
+    /// than 64, or ids of both kinds) goes one by one: an INSERT, or a lookup and an UPDATE.
     /// Statements are stepped and bound directly, because GRDB's arguments cost several
     /// allocations per item, which at bulk-load rates is most of the write.
     @discardableResult
     public func upsert(_ items: [StoredItem]) throws -> UpsertCounts {
         for item in items { try config.check(item) }
-        let keep = config.keepVectors, half = config.halfVectors
         return try write("store \(items.count) items in '\(config.name)'") { db -> UpsertCounts in
             let first = try Int64(Self.meta(db, CollectionSchema.Meta.rowidHighWater) ?? "0") ?? 0
-            if try Self.fitSegment(items, keepVectors: keep, db) {
-                try Self.insertSegment(items, firstRowid: first + 1, codeBytes: config.codeBytes, db)
-                try Self.setMeta(db, CollectionSchema.Meta.rowidHighWater, String(first + Int64(items.count)))
-                return UpsertCounts(inserted: items.count)
+            if items.count >= Self.minimumSegmentRows, !config.keepVectors,
+               items.allSatisfy({ !$0.code.isEmpty && $0.code.count == config.codeBytes }) {
+                let codes = CodeMatrix(count: items.count, blocks: config.model.blocks,
+                                       bytesPerCode: CodeMatrix.bytesPerCode(codebookSize: config.model.codebookSize),
+                                       bytes: items.flatMap(\.code))
+                let batch = ItemBatch(ids: items.map(\.id), labels: items.map(\.labels), codes: codes, vectors: nil)
+                if let counts = try storeSegment(batch, after: first, db) { return counts }
             }
-            try Self.extractFromSegments(items.lazy.map(\.id), db)
-            var statements = try ItemStatements(db)
-            var next = first
-            var counts = UpsertCounts()
-            var labels: [UInt8] = []  // one buffer for every item's label blob
-            func vector(_ item: StoredItem) -> Data? {
-                keep || item.code.isEmpty ? item.vector.map { Blobs.vector($0, half: half) } : nil
-            }
-            let chunk = ItemStatements.rowsPerInsert
-            // Cleared by the first chunk that finds an id existing: a batch that replaces items
-            // probably replaces many, and a failed INSERT costs as much as a successful one.
-            var inChunks = true
-            var i = 0
-            while i < items.count {
-                if inChunks, i + chunk <= items.count, Self.oneKind(items[i..<(i + chunk)]) {
-                    let rows = items[i..<(i + chunk)].map { item in
-                        Blobs.setLabels(item.labels, in: &labels)
-                        return ItemStatements.NewRow(id: item.id, labels: labels, code: item.code, vector: vector(item))
-                    }
-                    if try statements.insertAll(firstRowid: next + 1, rows) {
-                        next += Int64(chunk)
-                        counts.inserted += chunk
-                        i += chunk
-                        continue
-                    }
-                    inChunks = false
+            return try upsertRows(items, after: first, db)
+        }
+    }
+
+    /// `upsert` of a batch given as columns: the same effect, without a StoredItem per item
+    /// when the batch fits a segment (a bulk load's batches do).
+    @discardableResult
+    public func upsert(_ batch: ItemBatch) throws -> UpsertCounts {
+        try config.check(batch)
+        return try write("store \(batch.count) items in '\(config.name)'") { db -> UpsertCounts in
+            let first = try Int64(Self.meta(db, CollectionSchema.Meta.rowidHighWater) ?? "0") ?? 0
+            if let counts = try storeSegment(batch, after: first, db) { return counts }
+            return try upsertRows(batch.items, after: first, db)
+        }
+    }
+
+    /// Stores `batch` as one segment when it fits one (nil when not), rowids after `first`.
+    private func storeSegment(_ batch: ItemBatch, after first: Int64, _ db: Database) throws -> UpsertCounts? {
+        guard try Self.fitSegment(batch, keepVectors: config.keepVectors, db) else { return nil }
+        try Self.insertSegment(batch, firstRowid: first + 1, db)
+        try Self.setMeta(db, CollectionSchema.Meta.rowidHighWater, String(first + Int64(batch.count)))
+        return UpsertCounts(inserted: batch.count)
+    }
+
+    /// The row-by-row half of `upsert` (checked items, in the write transaction): rowids after `first`.
+    private func upsertRows(_ items: [StoredItem], after first: Int64, _ db: Database) throws -> UpsertCounts {
+        let keep = config.keepVectors, half = config.halfVectors
+        try Self.extractFromSegments(items.lazy.map(\.id), db)
+        var statements = try ItemStatements(db)
+        var next = first
+        var counts = UpsertCounts()
+        var labels: [UInt8] = []  // one buffer for every item's label blob
+        func vector(_ item: StoredItem) -> Data? {
+            keep || item.code.isEmpty ? item.vector.map { Blobs.vector($0, half: half) } : nil
+        }
+        let chunk = ItemStatements.rowsPerInsert
+        // Cleared by the first chunk that finds an id existing: a batch that replaces items
+        // probably replaces many, and a failed INSERT costs as much as a successful one.
+        var inChunks = true
+        var i = 0
+        while i < items.count {
+            if inChunks, i + chunk <= items.count, Self.oneKind(items[i..<(i + chunk)]) {
+                let rows = items[i..<(i + chunk)].map { item in
+                    Blobs.setLabels(item.labels, in: &labels)
+                    return ItemStatements.NewRow(id: item.id, labels: labels, code: item.code, vector: vector(item))
                 }
-                let item = items[i]
-                i += 1
-                let vector = vector(item)
-                Blobs.setLabels(item.labels, in: &labels)
-                if try statements.insert(rowid: next + 1, item.id, labels: labels, code: item.code, vector: vector) {
-                    next += 1
-                    counts.inserted += 1
+                if try statements.insertAll(firstRowid: next + 1, rows) {
+                    next += Int64(chunk)
+                    counts.inserted += chunk
+                    i += chunk
                     continue
                 }
-                // The id exists: from before this batch (rowid at most `first`), or an earlier entry of it.
-                let (rowid, wasPending) = try statements.existing(item.id)
-                if rowid <= first {
-                    // Counted once even when the batch names it again.
-                    if statements.firstReplace(rowid) {
-                        counts.replaced += 1
-                        if wasPending { counts.replacedPending += 1 }
-                    }
-                }
-                try statements.update(rowid: rowid, labels: labels, code: item.code, vector: vector)
+                inChunks = false
             }
-            if next != first { try Self.setMeta(db, CollectionSchema.Meta.rowidHighWater, String(next)) }
-            return counts
+            let item = items[i]
+            i += 1
+            let vector = vector(item)
+            Blobs.setLabels(item.labels, in: &labels)
+            if try statements.insert(rowid: next + 1, item.id, labels: labels, code: item.code, vector: vector) {
+                next += 1
+                counts.inserted += 1
+                continue
+            }
+            // The id exists: from before this batch (rowid at most `first`), or an earlier entry of it.
+            let (rowid, wasPending) = try statements.existing(item.id)
+            if rowid <= first {
+                // Counted once even when the batch names it again.
+                if statements.firstReplace(rowid) {
+                    counts.replaced += 1
+                    if wasPending { counts.replacedPending += 1 }
+                }
+            }
+            try statements.update(rowid: rowid, labels: labels, code: item.code, vector: vector)
         }
+        if next != first { try Self.setMeta(db, CollectionSchema.Meta.rowidHighWater, String(next)) }
+        return counts
     }
 
     /// Whether the ids are all numbers or all strings (one multi-row INSERT takes one kind).

@@ -25,15 +25,10 @@ extension CollectionStore {
     /// Batches smaller than this go row by row (a segment row has a cost of its own).
     static let minimumSegmentRows = 256
 
-    /// Whether `items` may be stored as one segment (the conditions at the top of this file).
-    static func fitSegment(_ items: [StoredItem], keepVectors: Bool, _ db: Database) throws -> Bool {
-        guard !keepVectors, items.count >= minimumSegmentRows else { return false }
-        var previous: Int64 = -1
-        for item in items {
-            guard case .number(let n) = item.id, n < 1 << 63, !item.code.isEmpty, Int64(n) > previous else { return false }
-            previous = Int64(n)
-        }
-        guard case .number(let first) = items[0].id else { return false }
+    /// Whether `batch` may be stored as one segment (the conditions at the top of this file).
+    static func fitSegment(_ batch: ItemBatch, keepVectors: Bool, _ db: Database) throws -> Bool {
+        guard !keepVectors, batch.count >= minimumSegmentRows, batch.codes != nil, batch.idsAscendNumerically,
+              case .number(let first) = batch.ids[0] else { return false }
         // Ids of 2^63 and above are stored negative and cannot meet these; among the rest, the
         // largest is the last of the partial id index.
         let inRows = try Int64.fetchOne(db, sql: "SELECT id_number FROM items WHERE id_number IS NOT NULL ORDER BY id_number DESC LIMIT 1")
@@ -41,25 +36,24 @@ extension CollectionStore {
         return Int64(first) > max(inRows ?? -1, inSegments ?? -1)
     }
 
-    /// Writes `items` (which `fitSegment` accepted) as one segment with rowids from `firstRowid`.
-    static func insertSegment(_ items: [StoredItem], firstRowid: Int64, codeBytes: Int, _ db: Database) throws {
-        var ids = [UInt8](), codes = [UInt8](), labels = [UInt8]()
-        ids.reserveCapacity(items.count * 8)
-        codes.reserveCapacity(items.count * codeBytes)
-        labels.reserveCapacity(items.count * 8)
+    /// Writes `batch` (which `fitSegment` accepted) as one segment with rowids from `firstRowid`.
+    static func insertSegment(_ batch: ItemBatch, firstRowid: Int64, _ db: Database) throws {
+        guard let codes = batch.codes else { preconditionFailure("insertSegment: a batch without codes") }
+        var ids = [UInt8](), labels = [UInt8]()
+        ids.reserveCapacity(batch.count * 8)
+        labels.reserveCapacity(batch.count * 8)
         func append(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { labels.append(contentsOf: $0) } }
-        for item in items {
-            guard case .number(let n) = item.id else { preconditionFailure("insertSegment: a string id") }
+        for (id, itemLabels) in zip(batch.ids, batch.labels) {
+            guard case .number(let n) = id else { preconditionFailure("insertSegment: a string id") }
             withUnsafeBytes(of: Int64(bitPattern: n).littleEndian) { ids.append(contentsOf: $0) }
-            codes.append(contentsOf: item.code)
-            append(UInt32(item.labels.count))
-            for l in item.labels { append(UInt32(truncatingIfNeeded: l)) }
+            append(UInt32(itemLabels.count))
+            for l in itemLabels { append(UInt32(truncatingIfNeeded: l)) }
         }
-        guard case .number(let first) = items.first?.id, case .number(let last) = items.last?.id else { return }
+        guard case .number(let first) = batch.ids.first, case .number(let last) = batch.ids.last else { return }
         try db.execute(sql: """
             INSERT INTO item_segments (first_rowid, row_count, first_id, last_id, ids, labels, codes)
             VALUES (?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [firstRowid, items.count, Int64(first), Int64(last), Data(ids), Data(labels), Data(codes)])
+            """, arguments: [firstRowid, batch.count, Int64(first), Int64(last), Data(ids), Data(labels), Data(codes.bytes)])
     }
 
     /// Extracts the live items of `ids` that segments hold (the top of this file says how).

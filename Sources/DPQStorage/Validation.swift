@@ -29,6 +29,39 @@ extension CollectionConfig {
         }
     }
 
+    /// `check` of every item of `batch`, column by column: the first invalid item's error.
+    package func check(_ batch: ItemBatch) throws(StorageError) {
+        let classes = max(model.classCount, 1)
+        for (id, labels) in zip(batch.ids, batch.labels) {
+            do { try ItemID.validate(id) } catch let e as StorageError { throw e } catch { throw .from(error, "id") }
+            if let bad = labels.first(where: { $0 < 0 || $0 >= classes }) {
+                throw StorageError.invalidArgument("item \(id): label \(bad) is outside 0..<\(classes)")
+            }
+        }
+        if let codes = batch.codes {
+            guard codes.bytesPerItem == codeBytes else {
+                throw StorageError.invalidArgument("item \(batch.ids.first.map { "\($0)" } ?? ""): code has \(codes.bytesPerItem) bytes, the collection's codes have \(codeBytes)")
+            }
+            if let bad = CodeMatrix.firstCodeNotBelow(model.codebookSize, in: codes.bytes, bytesPerCode: codes.bytesPerCode) {
+                throw StorageError.invalidArgument("item \(batch.ids[bad.offset / codes.bytesPerItem]): code \(bad.code) is not below the codebook size \(model.codebookSize)")
+            }
+        }
+        guard keepVectors || batch.codes == nil else { return }
+        guard let v = batch.vectors else {
+            throw StorageError.invalidArgument("item \(batch.ids.first.map { "\($0)" } ?? ""): \(batch.codes == nil ? "an item without a code must keep its vector" : "the collection keeps vectors and this item has none")")
+        }
+        guard v.cols == model.inputDimension || batch.count == 0 else {
+            throw StorageError.invalidArgument("item \(batch.ids[0]): vector has dimension \(v.cols), the collection expects \(model.inputDimension)")
+        }
+        let d = max(v.cols, 1)
+        if let bad = v.values.firstIndex(where: { !$0.isFinite }) {
+            throw StorageError.invalidArgument("item \(batch.ids[bad / d]): vector value \(bad % d) is \(v.values[bad]), values must be finite")
+        }
+        if halfVectors, let bad = Self.firstBeyondHalfRange(v.values) {
+            throw StorageError.invalidArgument("item \(batch.ids[bad.offset / d]): vector value \(bad.offset % d) is \(bad.value), beyond float16's range (+-65504) of vector_precision float16")
+        }
+    }
+
     /// Throws invalidArgument unless `code` has the collection's length and every code is below K.
     package func checkCode(_ code: [UInt8], of id: ItemID) throws(StorageError) {
         guard code.count == codeBytes else {

@@ -104,12 +104,13 @@ import DPQEngine
             for n in 0..<25 { batch.append(Self.randomItem(.number(UInt64(10_000 + round * 100 + n)), &r)) }
             batch.append(Self.randomItem(batch[0].id, &r))          // duplicate in a batch: last wins
             try store.upsert(batch)
-            try index.upsert(batch)
+            // Odd rounds give the index columns (ItemBatch), as a server's bulk writes do.
+            if round % 2 == 0 { try index.upsert(batch) } else { try index.upsert(ItemBatchTests.batch(batch, vectors: true)) }
             for item in batch { truth[item.id] = item }
             // A bulk load's batch: ascending numbers above every id so far.
             let fresh = (0..<10).map { n in Self.randomItem(.number(UInt64(1_000_000 + round * 10 + n)), &r) }
             try store.upsert(fresh)
-            try index.upsert(fresh)
+            if round % 2 == 0 { try index.upsert(fresh) } else { try index.upsert(ItemBatchTests.batch(fresh, vectors: true)) }
             for item in fresh { truth[item.id] = item }
 
             let keys = Array(truth.keys)

@@ -26,7 +26,7 @@ struct UpsertBatch: Sendable {
     enum Prepared: Sendable {
         case vectors(PreparedVectors)
         /// The last occurrence of each id, and their inverted lists when the index has lists.
-        case codes(ids: [ItemID], codes: [[UInt8]], labels: [[Int]], modelSHA256: String, lists: AssignedLists?)
+        case codes(ItemBatch, modelSHA256: String, lists: AssignedLists?)
     }
 
     var ids: [ItemID]
@@ -64,11 +64,12 @@ extension CollectionRuntime {
         case .codes(let c, let digest):
             let rows = Self.lastOccurrences(batch.ids)
             let codes = rows.count == c.count ? c : rows.map { c[$0] }
-            let lists = try await onWorkerPool { [self] in
-                assignLists(CodeMatrix(count: codes.count, blocks: model.blocks,
-                                       bytesPerCode: CodeMatrix.bytesPerCode(codebookSize: model.codebookSize), bytes: codes.flatMap { $0 }))
+            return try await onWorkerPool { [self] in
+                let matrix = CodeMatrix(count: codes.count, blocks: model.blocks,
+                                        bytesPerCode: CodeMatrix.bytesPerCode(codebookSize: model.codebookSize), bytes: codes.flatMap { $0 })
+                let items = ItemBatch(ids: rows.map { batch.ids[$0] }, labels: rows.map { batch.labels[$0] }, codes: matrix, vectors: nil)
+                return .codes(items, modelSHA256: digest, lists: assignLists(matrix))
             }
-            return .codes(ids: rows.map { batch.ids[$0] }, codes: codes, labels: rows.map { batch.labels[$0] }, modelSHA256: digest, lists: lists)
         }
     }
 
@@ -84,8 +85,8 @@ extension CollectionRuntime {
     func write(_ prepared: UpsertBatch.Prepared) async throws -> UpsertResult {
         switch prepared {
         case .vectors(let p): try await write(p)
-        case .codes(let ids, let codes, let labels, let digest, let lists):
-            try await importCodes(ids: ids, codes: codes, labels: labels, modelSHA256: digest, lists: lists)
+        case .codes(let items, let digest, let lists):
+            try await importCodes(items, modelSHA256: digest, lists: lists)
         }
     }
 
@@ -126,13 +127,7 @@ extension CollectionRuntime {
                 lists = nil
             }
             let keep = config.keepVectors || codes == nil
-            var items: [StoredItem] = []
-            items.reserveCapacity(p.ids.count)
-            for j in p.ids.indices {
-                let code = codes.map { Array($0.bytes[(j * $0.bytesPerItem)..<((j + 1) * $0.bytesPerItem)]) } ?? []
-                items.append(StoredItem(id: p.ids[j], labels: p.labels[j], code: code, vector: keep ? Array(p.vectors.row(j)) : nil))
-            }
-            return try write(items, encoded: codes != nil, lists: lists)
+            return try write(ItemBatch(ids: p.ids, labels: p.labels, codes: codes, vectors: keep ? p.vectors : nil), lists: lists)
         }
     }
 
@@ -140,8 +135,8 @@ extension CollectionRuntime {
     /// indexed as they are, without vectors. FAILED_PRECONDITION unless the collection serves the
     /// model named by `modelSHA256`, keeps no vectors (they would be missing for these items) and
     /// is not training (its new model would find these items with codes of the old one).
-    /// `ids` are unique (`prepare` keeps the last occurrence of each).
-    private func importCodes(ids: [ItemID], codes: [[UInt8]], labels: [[Int]], modelSHA256: String, lists: AssignedLists?) async throws -> UpsertResult {
+    /// The ids are unique (`prepare` keeps the last occurrence of each).
+    private func importCodes(_ items: ItemBatch, modelSHA256: String, lists: AssignedLists?) async throws -> UpsertResult {
         try await writes.run { [self] in
             let s = current
             guard let digest = s.digest else {
@@ -156,8 +151,7 @@ extension CollectionRuntime {
             if let j = job.withLock({ $0 }), !j.isFinished {
                 throw precondition_("collection '\(name)' is training (job \(j.id)): upsert codes of the new model after it finishes")
             }
-            let items = ids.indices.map { StoredItem(id: ids[$0], labels: labels[$0], code: codes[$0], vector: nil) }
-            return try write(items, encoded: true, lists: lists)
+            return try write(items, lists: lists)
         }
     }
 
@@ -177,10 +171,12 @@ extension CollectionRuntime {
         return ids.indices.filter { last[ids[$0]] == $0 }
     }
 
-    /// Stores `items` (coded when `encoded`, else pending) and applies them to the index; on the write queue.
-    private func write(_ items: [StoredItem], encoded: Bool, lists: AssignedLists? = nil) throws -> UpsertResult {
-        try checkRoom(for: items)
+    /// Stores `items` (coded, or pending when the batch has no codes) and applies them to the
+    /// index; on the write queue.
+    private func write(_ items: ItemBatch, lists: AssignedLists? = nil) throws -> UpsertResult {
+        try checkRoom(for: items.ids)
         let counts = try store.upsert(items)
+        let encoded = items.codes != nil
         lastWrite.withLock { $0 = .now }
         var result = UpsertResult()
         result.replaced = counts.replaced
@@ -202,11 +198,11 @@ extension CollectionRuntime {
     /// ServerLimits caps the setting there): a batch that would pass it is refused before
     /// anything is stored. Replacements do not grow a collection, so near the limit the ids the
     /// store already holds are looked up.
-    private func checkRoom(for items: [StoredItem]) throws {
+    private func checkRoom(for ids: [ItemID]) throws {
         let held = storedCount.withLock { $0 }, limit = limits.maxItemsPerCollection
-        guard held + items.count > limit else { return }
+        guard held + ids.count > limit else { return }
         var seen = Set<ItemID>()
-        let named = items.map(\.id).filter { seen.insert($0).inserted }
+        let named = ids.filter { seen.insert($0).inserted }
         let adding = named.count - (try store.get(named).count)
         if held + adding > limit {
             throw StorageError.resourceExhausted("collection '\(name)' holds \(held) items; \(adding) new ones would pass max_items_per_collection (\(limit))")
