@@ -67,15 +67,8 @@ extension CollectionConfig {
         guard code.count == codeBytes else {
             throw StorageError.invalidArgument("item \(id): code has \(code.count) bytes, the collection's codes have \(codeBytes)")
         }
-        let k = model.codebookSize
-        if CodeMatrix.bytesPerCode(codebookSize: k) == 1 {
-            if k < 256, let bad = code.first(where: { Int($0) >= k }) {
-                throw StorageError.invalidArgument("item \(id): code \(bad) is not below the codebook size \(k)")
-            }
-        } else {
-            for i in stride(from: 0, to: code.count, by: 2) where Int(code[i]) | Int(code[i + 1]) << 8 >= k {
-                throw StorageError.invalidArgument("item \(id): code \(Int(code[i]) | Int(code[i + 1]) << 8) is not below the codebook size \(k)")
-            }
+        if let bad = CodeMatrix.firstCodeNotBelow(model.codebookSize, in: code, bytesPerCode: CodeMatrix.bytesPerCode(codebookSize: model.codebookSize)) {
+            throw StorageError.invalidArgument("item \(id): code \(bad.code) is not below the codebook size \(model.codebookSize)")
         }
     }
 

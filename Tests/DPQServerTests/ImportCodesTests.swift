@@ -38,6 +38,17 @@ import Testing
         // Replacing by code keeps the count; the collection survives a restart with them.
         let again = try await dpq.upsert("b", items: Array(items[..<10]), modelSHA256: digest.uppercased())
         #expect(again.replaced == 10 && again.itemCount == 200)
+        // An id named twice in one batch: the later code wins, as items and as columns.
+        let twice = [NewItem(id: .number(5), code: codes[7], labels: [db.labels[7]]),
+                     NewItem(id: .number(6), code: codes[6], labels: [db.labels[6]]),
+                     NewItem(id: .number(5), code: codes[5], labels: [db.labels[5]])]
+        let byItems = try await dpq.upsert("b", items: twice, modelSHA256: digest)
+        #expect(byItems.replaced == 2 && byItems.itemCount == 200)
+        let columns = ItemColumns(ids: .numbers([5, 6, 5]), payload: .codes([UInt8](codes[7]) + [UInt8](codes[6]) + [UInt8](codes[5])),
+                                  labels: [db.labels[7], db.labels[6], db.labels[5]])
+        let byColumns = try await dpq.upsertStream("b", columns: columns, modelSHA256: digest, batchSize: 3)
+        #expect(byColumns.replaced == 2 && byColumns.itemCount == 200)
+        #expect(try await dpq.getItems("b", ids: [.number(5), .number(6)], withCodes: true).items.map { [UInt8]($0.code) } == [[UInt8](codes[5]), [UInt8](codes[6])])
         await f.stop()
         let g = try await ServerFixture.start(dataDir: f.dataDir)
         #expect(try await g.client.search("b", queries: q.vectors, k: 7, bits: 12) == fromA)

@@ -19,7 +19,7 @@ struct UpsertBatch: Sendable {
     enum Payload: Sendable {
         case vectors(Matrix)
         /// Full codes, one per id, of the model whose sha256 (lowercase hex) is given.
-        case codes([[UInt8]], modelSHA256: String)
+        case codes(CodeMatrix, modelSHA256: String)
     }
 
     /// A batch ready for the write queue (CollectionRuntime.prepare).
@@ -63,12 +63,12 @@ extension CollectionRuntime {
         case .vectors(let v): return .vectors(try await prepare(ids: batch.ids, vectors: v, labels: batch.labels))
         case .codes(let c, let digest):
             let rows = Self.lastOccurrences(batch.ids)
-            let codes = rows.count == c.count ? c : rows.map { c[$0] }
+            let unique = rows.count == batch.ids.count
             return try await onWorkerPool { [self] in
-                let matrix = CodeMatrix(count: codes.count, blocks: model.blocks,
-                                        bytesPerCode: CodeMatrix.bytesPerCode(codebookSize: model.codebookSize), bytes: codes.flatMap { $0 })
-                let items = ItemBatch(ids: rows.map { batch.ids[$0] }, labels: rows.map { batch.labels[$0] }, codes: matrix, vectors: nil)
-                return .codes(items, modelSHA256: digest, lists: assignLists(matrix))
+                let codes = unique ? c : c.items(rows)
+                let items = ItemBatch(ids: unique ? batch.ids : rows.map { batch.ids[$0] },
+                                      labels: unique ? batch.labels : rows.map { batch.labels[$0] }, codes: codes, vectors: nil)
+                return .codes(items, modelSHA256: digest, lists: assignLists(codes))
             }
         }
     }

@@ -41,7 +41,8 @@ extension ItemService {
             if let (offset, word) = Self.firstCodeWordTooLarge(bytes, config: m) {
                 throw invalid("columns.codes: item \(offset / width), code word \((offset % width) / (width / m.blocks)) is \(word), not below codebook_size \(m.codebookSize)")
             }
-            let codes = (0..<n).map { Array(bytes[($0 * width)..<(($0 + 1) * width)]) }
+            let codes = CodeMatrix(count: n, blocks: m.blocks, bytesPerCode: CodeMatrix.bytesPerCode(codebookSize: m.codebookSize),
+                                   bytes: bytes)
             return UpsertBatch(ids: ids, labels: labels, payload: .codes(codes, modelSHA256: modelSHA256.lowercased()))
         }
         let d = m.inputDimension

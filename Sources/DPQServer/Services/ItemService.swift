@@ -57,7 +57,9 @@ struct ItemService: Dpq_V1_ItemService.SimpleServiceProtocol {
             guard !request.modelSha256.isEmpty else {
                 throw invalid("model_sha256 is required with codes: the sha256 of the model they were computed with (EncodeResponse.model_sha256)")
             }
-            return UpsertBatch(ids: ids, labels: labels, payload: .codes(codes, modelSHA256: request.modelSha256.lowercased()))
+            let matrix = CodeMatrix(count: codes.count, blocks: c.model.blocks,
+                                    bytesPerCode: CodeMatrix.bytesPerCode(codebookSize: c.model.codebookSize), bytes: codes.flatMap { $0 })
+            return UpsertBatch(ids: ids, labels: labels, payload: .codes(matrix, modelSHA256: request.modelSha256.lowercased()))
         }
         return UpsertBatch(ids: ids, labels: labels, payload: .vectors(Matrix(rows: ids.count, cols: d, values: values)))
     }
