@@ -39,15 +39,24 @@ extension CollectionStore {
     /// Writes `batch` (which `fitSegment` accepted) as one segment with rowids from `firstRowid`.
     static func insertSegment(_ batch: ItemBatch, firstRowid: Int64, _ db: Database) throws {
         guard let codes = batch.codes else { preconditionFailure("insertSegment: a batch without codes") }
-        var ids = [UInt8](), labels = [UInt8]()
-        ids.reserveCapacity(batch.count * 8)
-        labels.reserveCapacity(batch.count * 8)
-        func append(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { labels.append(contentsOf: $0) } }
-        for (id, itemLabels) in zip(batch.ids, batch.labels) {
-            guard case .number(let n) = id else { preconditionFailure("insertSegment: a string id") }
-            withUnsafeBytes(of: Int64(bitPattern: n).littleEndian) { ids.append(contentsOf: $0) }
-            append(UInt32(itemLabels.count))
-            for l in itemLabels { append(UInt32(truncatingIfNeeded: l)) }
+        // Both blobs are sized first and filled through pointers: appending 4 and 8 bytes at a
+        // time was most of this function's cost at bulk-load rates.
+        var ids = [UInt8](repeating: 0, count: batch.count * 8)
+        var labels = [UInt8](repeating: 0, count: 4 * batch.labels.reduce(batch.count) { $0 + $1.count })
+        ids.withUnsafeMutableBytes { idBytes in
+            labels.withUnsafeMutableBytes { labelBytes in
+                var at = 0
+                for (i, (id, itemLabels)) in zip(batch.ids, batch.labels).enumerated() {
+                    guard case .number(let n) = id else { preconditionFailure("insertSegment: a string id") }
+                    idBytes.storeBytes(of: Int64(bitPattern: n).littleEndian, toByteOffset: 8 * i, as: Int64.self)
+                    labelBytes.storeBytes(of: UInt32(itemLabels.count).littleEndian, toByteOffset: at, as: UInt32.self)
+                    at += 4
+                    for l in itemLabels {
+                        labelBytes.storeBytes(of: UInt32(truncatingIfNeeded: l).littleEndian, toByteOffset: at, as: UInt32.self)
+                        at += 4
+                    }
+                }
+            }
         }
         guard case .number(let first) = batch.ids.first, case .number(let last) = batch.ids.last else { return }
         try db.execute(sql: """
