@@ -42,7 +42,7 @@ extension CodeIndex {
     /// Lists over the current codes under `trained` centroids, when they fit this index's
     /// k-means partition (dimension, and the list count of a fixed nlist); nil otherwise.
     /// Rows that `cache` matches (by `rowids`, one per row, and code) keep its lists; the others are assigned.
-    mutating func listsReusing(_ trained: TrainedLists, cache: ListCache?, rowids: [Int64], threads: Int) -> IVFIndex<ArrayInvertedLists>? {
+    mutating func listsReusing(_ trained: TrainedLists, cache: consuming ListCache?, rowids: [Int64], threads: Int) -> IVFIndex<ArrayInvertedLists>? {
         guard case .kmeans(let fixed) = partition, trained.centroids.cols == codebooks.dimension,
               trained.centroids.rows >= 1, fixed == 0 || trained.centroids.rows == fixed,
               trained.centroids.values.allSatisfy(\.isFinite) else { return nil }
@@ -53,6 +53,7 @@ extension CodeIndex {
             if let k = known, k.contains(where: { $0 >= Int32(trained.centroids.rows) }) { known = nil }  // not these lists after all
         }
         listsFromCache = known?.reduce(0) { $0 + ($1 >= 0 ? 1 : 0) } ?? 0
+        _ = consume cache  // released before the lists are built, not after
         return Self.makeLists(codes: codes, norms: norms, codebooks: codebooks, coarse: CoarseQuantizer(centroids: trained.centroids),
                               assigned: known, threads: threads)
     }

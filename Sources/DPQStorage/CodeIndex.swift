@@ -46,9 +46,10 @@ public struct CodeIndex: Sendable {
     /// (`loaded.uncoded`) are left out: they are not searchable until re-encoded.
     /// `classCount` bounds the labels (the collection's model class count).
     /// `listCache`: the lists of the items as of an earlier start (ListCache), reused for the
-    /// rows it matches when the saved `trainedLists` are reused.
+    /// rows it matches when the saved `trainedLists` are reused. Consumed: it is released before
+    /// the lists are built (20 B per item: 2 GB at 100M items, a third of a restart's peak).
     public init(_ loaded: LoadedItems, codebooks: Codebooks, classCount: Int, keepNorms: Bool = true,
-                partition: ListPartition = .none, trainedLists: TrainedLists? = nil, listCache: ListCache? = nil,
+                partition: ListPartition = .none, trainedLists: TrainedLists? = nil, listCache: consuming ListCache? = nil,
                 threads: Int = Cores.available) throws {
         guard loaded.codes.blocks == codebooks.blocks else {
             throw StorageError.invalidArgument("index: codes have \(loaded.codes.blocks) blocks, the codebooks \(codebooks.blocks)")
@@ -74,7 +75,7 @@ public struct CodeIndex: Sendable {
         self.fastCodes = Self.keepsFastCodes(codebooks: codebooks, bytesPerCode: loaded.codes.bytesPerCode)
             ? FastScanCodes(codes: loaded.codes) : nil
         self.partition = partition
-        if let trainedLists, let reused = listsReusing(trainedLists, cache: listCache, rowids: loaded.rowids, threads: threads) {
+        if let trainedLists, let reused = listsReusing(trainedLists, cache: consume listCache, rowids: loaded.rowids, threads: threads) {
             lists = reused
             listsBuiltFor = trainedLists.builtFor
         } else {

@@ -68,9 +68,7 @@ public final class CollectionStore: CollectionStorage {
     /// Closes the database. Any later call on this store fails with unavailable.
     /// A data directory is served by one server: no other writer to follow.
     public func loadListCache() -> ListCache? {
-        let path = (directory as NSString).appendingPathComponent(ListCache.fileName)
-        guard let data = try? Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped) else { return nil }
-        return ListCache(decoding: data)
+        ListCache(contentsOfFile: (directory as NSString).appendingPathComponent(ListCache.fileName))
     }
 
     public func saveListCache(_ cache: ListCache) throws {

@@ -74,6 +74,21 @@ import DPQEngine
         unsorted[32] = 10  // rowid 1 -> 10, above the next one
         #expect(ListCache(decoding: unsorted) == nil)
         #expect(ListCache(decoding: Data()) == nil)
+        // From a file, read into the arrays: the same cache, and the same refusals.
+        let files = TemporaryDirectory()
+        func fromFile(_ bytes: Data) throws -> ListCache? {
+            let path = files.path + "/lists.cache"
+            try bytes.write(to: URL(fileURLWithPath: path))
+            return ListCache(contentsOfFile: path)
+        }
+        #expect(try fromFile(data) == cache)
+        #expect(try fromFile(data.dropLast()) == nil)
+        #expect(try fromFile(data + Data([0])) == nil)
+        #expect(try fromFile(unsorted) == nil)
+        #expect(try fromFile(Data()) == nil)
+        let empty = ListCache(digest: 1, width: 8, rowids: [], codes: [], lists: [])
+        #expect(try fromFile(empty.encoded()) == empty)
+        #expect(ListCache(contentsOfFile: files.path + "/missing") == nil)
 
         // Lookups: by rowid and code, under the same digest and width only.
         #expect(cache.lists(rowids: [1, 2, 9], codes: [1, 2, 3, 0, 0, 0, 7, 8, 0], width: 3, digest: 0xfeed) == [0, -1, -1])

@@ -58,14 +58,14 @@ extension CollectionRuntime {
     }
 
     /// The index of a snapshot, with the k-means lists saved for its model generation.
-    static func makeIndex(_ snapshot: CollectionSnapshot, config: CollectionConfig, keepNorms: Bool, listCache: ListCache? = nil,
+    static func makeIndex(_ snapshot: CollectionSnapshot, config: CollectionConfig, keepNorms: Bool, listCache: consuming ListCache? = nil,
                           threads: Int) throws -> CodeIndex? {
         guard let model = snapshot.model else { return nil }
         let generation = snapshot.followed.generation
         return try CodeIndex(snapshot.loaded, codebooks: model.codebooks, classCount: config.model.classCount, keepNorms: keepNorms,
                              partition: config.partition,
                              trainedLists: snapshot.status.lists.flatMap { $0.generation == generation ? $0.trained : nil },
-                             listCache: listCache, threads: threads)
+                             listCache: consume listCache, threads: threads)
     }
 
     /// The change sequence number this runtime has applied.
