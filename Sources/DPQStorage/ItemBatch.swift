@@ -39,14 +39,7 @@ public struct ItemBatch: Sendable {
     public var items: [StoredItem] { ids.indices.map(item) }
 
     /// Whether the ids are ascending numbers below 2^63, as bulk loads number their items.
-    public var idsAscendNumerically: Bool {
-        var previous: UInt64?
-        for id in ids {
-            guard case .number(let n) = id, n < 1 << 63, previous.map({ n > $0 }) ?? true else { return false }
-            previous = n
-        }
-        return true
-    }
+    public var idsAscendNumerically: Bool { ItemID.ascendNumerically(ids, below: 1 << 63) }
 }
 
 extension CodeMatrix {

@@ -22,6 +22,17 @@ public enum ItemID: Hashable, Sendable, Codable, CustomStringConvertible {
         }
     }
 
+    /// Whether `ids` are numbers in strictly ascending order (below `limit` when given), as bulk
+    /// loads number their items: such a batch repeats no id and, above every stored id, is new.
+    public static func ascendNumerically(_ ids: some Sequence<ItemID>, below limit: UInt64? = nil) -> Bool {
+        var previous: UInt64?
+        for id in ids {
+            guard case .number(let n) = id, limit.map({ n < $0 }) ?? true, previous.map({ n > $0 }) ?? true else { return false }
+            previous = n
+        }
+        return true
+    }
+
     /// For messages: numbers bare, strings quoted, so 42 and "42" stay distinguishable.
     public var description: String {
         switch self {

@@ -7,58 +7,52 @@ import DPQEngine
 extension CollectionConfig {
     /// Throws invalidArgument naming the first item that does not fit this collection.
     package func check(_ item: StoredItem) throws(StorageError) {
-        do { try ItemID.validate(item.id) } catch let e as StorageError { throw e } catch { throw .from(error, "id") }
-        let classes = max(model.classCount, 1)
-        if let bad = item.labels.first(where: { $0 < 0 || $0 >= classes }) {
-            throw StorageError.invalidArgument("item \(item.id): label \(bad) is outside 0..<\(classes)")
-        }
+        try checkIDAndLabels(item.id, item.labels)
         if !item.code.isEmpty { try checkCode(item.code, of: item.id) }
         if keepVectors || item.code.isEmpty {
-            guard let v = item.vector else {
-                throw StorageError.invalidArgument("item \(item.id): \(item.code.isEmpty ? "an item without a code must keep its vector" : "the collection keeps vectors and this item has none")")
-            }
-            guard v.count == model.inputDimension else {
-                throw StorageError.invalidArgument("item \(item.id): vector has dimension \(v.count), the collection expects \(model.inputDimension)")
-            }
-            if let bad = v.firstIndex(where: { !$0.isFinite }) {
-                throw StorageError.invalidArgument("item \(item.id): vector value \(bad) is \(v[bad]), values must be finite")
-            }
-            if halfVectors, let bad = Self.firstBeyondHalfRange(v) {
-                throw StorageError.invalidArgument("item \(item.id): vector value \(bad.offset) is \(bad.value), beyond float16's range (+-65504) of vector_precision float16")
-            }
+            guard let v = item.vector else { throw missingVector(item.id, coded: !item.code.isEmpty) }
+            try checkVector(v, of: item.id)
         }
     }
 
-    /// `check` of every item of `batch`, column by column: the first invalid item's error.
+    /// `check` of every item of `batch`, column by column: the same errors, ids and labels first.
     package func check(_ batch: ItemBatch) throws(StorageError) {
-        let classes = max(model.classCount, 1)
-        for (id, labels) in zip(batch.ids, batch.labels) {
-            do { try ItemID.validate(id) } catch let e as StorageError { throw e } catch { throw .from(error, "id") }
-            if let bad = labels.first(where: { $0 < 0 || $0 >= classes }) {
-                throw StorageError.invalidArgument("item \(id): label \(bad) is outside 0..<\(classes)")
-            }
-        }
+        for (id, labels) in zip(batch.ids, batch.labels) { try checkIDAndLabels(id, labels) }
         if let codes = batch.codes {
             guard codes.bytesPerItem == codeBytes else {
                 throw StorageError.invalidArgument("item \(batch.ids.first.map { "\($0)" } ?? ""): code has \(codes.bytesPerItem) bytes, the collection's codes have \(codeBytes)")
             }
+            // One pass over the whole matrix rather than a check per code.
             if let bad = CodeMatrix.firstCodeNotBelow(model.codebookSize, in: codes.bytes, bytesPerCode: codes.bytesPerCode) {
                 throw StorageError.invalidArgument("item \(batch.ids[bad.offset / codes.bytesPerItem]): code \(bad.code) is not below the codebook size \(model.codebookSize)")
             }
         }
-        guard keepVectors || batch.codes == nil else { return }
-        guard let v = batch.vectors else {
-            throw StorageError.invalidArgument("item \(batch.ids.first.map { "\($0)" } ?? ""): \(batch.codes == nil ? "an item without a code must keep its vector" : "the collection keeps vectors and this item has none")")
+        guard (keepVectors || batch.codes == nil), let first = batch.ids.first else { return }
+        guard let v = batch.vectors else { throw missingVector(first, coded: batch.codes != nil) }
+        for (i, id) in batch.ids.enumerated() { try checkVector(v.row(i), of: id) }
+    }
+
+    private func checkIDAndLabels(_ id: ItemID, _ labels: [Int]) throws(StorageError) {
+        do { try ItemID.validate(id) } catch let e as StorageError { throw e } catch { throw .from(error, "id") }
+        let classes = max(model.classCount, 1)
+        if let bad = labels.first(where: { $0 < 0 || $0 >= classes }) {
+            throw StorageError.invalidArgument("item \(id): label \(bad) is outside 0..<\(classes)")
         }
-        guard v.cols == model.inputDimension || batch.count == 0 else {
-            throw StorageError.invalidArgument("item \(batch.ids[0]): vector has dimension \(v.cols), the collection expects \(model.inputDimension)")
+    }
+
+    private func missingVector(_ id: ItemID, coded: Bool) -> StorageError {
+        .invalidArgument("item \(id): \(coded ? "the collection keeps vectors and this item has none" : "an item without a code must keep its vector")")
+    }
+
+    private func checkVector(_ v: some Collection<Float>, of id: ItemID) throws(StorageError) {
+        guard v.count == model.inputDimension else {
+            throw StorageError.invalidArgument("item \(id): vector has dimension \(v.count), the collection expects \(model.inputDimension)")
         }
-        let d = max(v.cols, 1)
-        if let bad = v.values.firstIndex(where: { !$0.isFinite }) {
-            throw StorageError.invalidArgument("item \(batch.ids[bad / d]): vector value \(bad % d) is \(v.values[bad]), values must be finite")
+        if let bad = v.enumerated().first(where: { !$0.element.isFinite }) {
+            throw StorageError.invalidArgument("item \(id): vector value \(bad.offset) is \(bad.element), values must be finite")
         }
-        if halfVectors, let bad = Self.firstBeyondHalfRange(v.values) {
-            throw StorageError.invalidArgument("item \(batch.ids[bad.offset / d]): vector value \(bad.offset % d) is \(bad.value), beyond float16's range (+-65504) of vector_precision float16")
+        if halfVectors, let bad = Self.firstBeyondHalfRange(v) {
+            throw StorageError.invalidArgument("item \(id): vector value \(bad.offset) is \(bad.value), beyond float16's range (+-65504) of vector_precision float16")
         }
     }
 

@@ -165,7 +165,7 @@ struct GRPCBench: AsyncParsableCommand {
             }
             columnLoads.append(try await loadVectors(all, client, from: name, columns: true))
         }
-        let encodeChunksMedian = chunkedEncodes.sorted()[chunkedEncodes.count / 2]
+        let encodeChunksMedian = Percentile.of(chunkedEncodes, 0.5)
         let encodeSeconds = min(encodeBLASSeconds, encodeChunksMedian)
         let vectorColumnsSeconds = columnLoads.isEmpty ? nil : columnLoads.sorted { $0.acknowledged < $1.acknowledged }[columnLoads.count / 2]
         let vectorStreamSeconds = vectorStream ? try await loadVectors(all, client, from: name, columns: false) : nil

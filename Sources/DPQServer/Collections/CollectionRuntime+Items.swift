@@ -159,12 +159,7 @@ extension CollectionRuntime {
     /// Ascending numbers (how bulk loads usually number their items) repeat nothing, which one
     /// pass shows; hashing every id of such a batch was a tenth of a code load's time.
     static func lastOccurrences(_ ids: [ItemID]) -> [Int] {
-        var ascending = true, previous: UInt64?
-        for id in ids {
-            guard case .number(let n) = id, previous.map({ n > $0 }) ?? true else { ascending = false; break }
-            previous = n
-        }
-        if ascending { return Array(ids.indices) }
+        if ItemID.ascendNumerically(ids) { return Array(ids.indices) }
         var last: [ItemID: Int] = [:]
         last.reserveCapacity(ids.count)
         for (i, id) in ids.enumerated() { last[id] = i }

@@ -30,16 +30,16 @@ struct ItemService: Dpq_V1_ItemService.SimpleServiceProtocol {
         let codeBytes = c.model.blocks * CodeMatrix.bytesPerCode(codebookSize: c.model.codebookSize)
         var ids: [ItemID] = []
         var values: [Float] = []
-        var codes: [[UInt8]] = []
+        var codes: [UInt8] = []  // one code after another
         var labels: [[Int]] = []
-        if withCodes { codes.reserveCapacity(request.items.count) } else { values.reserveCapacity(request.items.count * d) }
+        if withCodes { codes.reserveCapacity(request.items.count * codeBytes) } else { values.reserveCapacity(request.items.count * d) }
         for (i, item) in request.items.enumerated() {
             ids.append(try ItemID(proto: item.id, field: "items[\(i)].id", limits: limits))
             if withCodes {
                 guard !item.hasVector else {
                     throw invalid("items[\(i)] has a vector, items[0] a code and no vector: a batch carries vectors or codes, not both")
                 }
-                codes.append(try code(item.code, field: "items[\(i)].code", bytes: codeBytes, config: c.model))
+                codes.append(contentsOf: try code(item.code, field: "items[\(i)].code", bytes: codeBytes, config: c.model))
             } else {
                 guard item.hasVector else {
                     if !item.code.isEmpty {
@@ -57,8 +57,8 @@ struct ItemService: Dpq_V1_ItemService.SimpleServiceProtocol {
             guard !request.modelSha256.isEmpty else {
                 throw invalid("model_sha256 is required with codes: the sha256 of the model they were computed with (EncodeResponse.model_sha256)")
             }
-            let matrix = CodeMatrix(count: codes.count, blocks: c.model.blocks,
-                                    bytesPerCode: CodeMatrix.bytesPerCode(codebookSize: c.model.codebookSize), bytes: codes.flatMap { $0 })
+            let matrix = CodeMatrix(count: ids.count, blocks: c.model.blocks,
+                                    bytesPerCode: CodeMatrix.bytesPerCode(codebookSize: c.model.codebookSize), bytes: codes)
             return UpsertBatch(ids: ids, labels: labels, payload: .codes(matrix, modelSHA256: request.modelSha256.lowercased()))
         }
         return UpsertBatch(ids: ids, labels: labels, payload: .vectors(Matrix(rows: ids.count, cols: d, values: values)))
